@@ -1,0 +1,45 @@
+# One way to run things. `make install` creates .venv; every other target uses it.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PROTO_FILES := $(wildcard protos/wholesale/v1/*.proto)
+GOOGLEAPIS = $(shell $(PY) -c 'import google.type, os; print(os.path.dirname(os.path.dirname(google.type.__path__[0])))')
+
+.PHONY: install proto proto-check lint test serve bench clean
+
+install:
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+
+# Regenerates client/wholesale/v1 from protos/ (messages, gRPC stubs, typed .pyi stubs).
+proto:
+	rm -f client/wholesale/v1/*_pb2*.py client/wholesale/v1/*_pb2*.pyi
+	PATH="$(BIN):$$PATH" $(PY) -m grpc_tools.protoc -Iprotos -I$(GOOGLEAPIS) \
+		--python_out=client --grpc_python_out=client \
+		--mypy_out=client --mypy_grpc_out=client \
+		$(PROTO_FILES)
+
+# Fails if the committed generated code differs from what `make proto` produces.
+proto-check: proto
+	git diff --exit-code --stat -- client/wholesale/v1
+	test -z "$$(git status --porcelain -- client/wholesale/v1)"
+
+lint:
+	rm -rf protos/third_party && mkdir -p protos/third_party/google/type
+	cp $(GOOGLEAPIS)/google/type/money.proto $(GOOGLEAPIS)/google/type/date.proto protos/third_party/google/type/
+	cd protos && ../$(BIN)/buf lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test:
+	$(BIN)/pytest
+
+serve:
+	$(BIN)/wholesale-server serve
+
+bench:
+	$(PY) bench/bench_accounts.py
+
+clean:
+	rm -rf protos/third_party .pytest_cache build *.egg-info
