@@ -1,0 +1,112 @@
+"""Proto <-> domain conversion for accounts and money."""
+
+from __future__ import annotations
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from google.type import money_pb2
+
+from wholesale.server.domain.account import Account, AccountFields, Address, Contact
+from wholesale.server.domain.money import (
+    Money,
+    decimal_from_units_nanos,
+    units_nanos_from_decimal,
+)
+from wholesale.v1 import account_pb2
+
+
+def money_from_proto(money: money_pb2.Money, default_currency: str) -> Money:
+    """An unset currency in a Money means the account's currency."""
+    amount = decimal_from_units_nanos(money.units, money.nanos)
+    return Money(amount, money.currency_code or default_currency)
+
+
+def money_to_proto(money: Money) -> money_pb2.Money:
+    units, nanos = units_nanos_from_decimal(money.amount)
+    return money_pb2.Money(currency_code=money.currency, units=units, nanos=nanos)
+
+
+def timestamp(micros: int | None) -> Timestamp | None:
+    if micros is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromMicroseconds(micros)
+    return stamp
+
+
+def _address_from_proto(address: account_pb2.Address) -> Address:
+    return Address(
+        lines=tuple(address.lines),
+        locality=address.locality,
+        administrative_area=address.administrative_area,
+        postal_code=address.postal_code,
+        country_code=address.country_code,
+    )
+
+
+def _address_to_proto(address: Address) -> account_pb2.Address:
+    return account_pb2.Address(
+        lines=list(address.lines),
+        locality=address.locality,
+        administrative_area=address.administrative_area,
+        postal_code=address.postal_code,
+        country_code=address.country_code,
+    )
+
+
+def fields_from_proto(account: account_pb2.Account) -> AccountFields:
+    return AccountFields(
+        external_id=account.external_id,
+        legal_name=account.legal_name,
+        display_name=account.display_name,
+        status=account.status,
+        price_tier=account.price_tier,
+        tags=tuple(account.tags),
+        region=account.region,
+        currency_code=account.currency_code,
+        payment_terms_days=account.payment_terms_days,
+        credit_limit=(
+            money_from_proto(account.credit_limit, account.currency_code)
+            if account.HasField("credit_limit")
+            else None
+        ),
+        manager=account.manager,
+        contacts=tuple(
+            Contact(c.name, c.role, c.email, c.phone, c.primary) for c in account.contacts
+        ),
+        billing_address=_address_from_proto(account.billing_address),
+        shipping_address=_address_from_proto(account.shipping_address),
+    )
+
+
+def account_to_proto(account: Account) -> account_pb2.Account:
+    fields = account.fields
+    message = account_pb2.Account(
+        id=str(account.id),
+        external_id=fields.external_id,
+        legal_name=fields.legal_name,
+        display_name=fields.display_name,
+        status=fields.status,
+        price_tier=fields.price_tier,
+        tags=list(fields.tags),
+        region=fields.region,
+        currency_code=fields.currency_code,
+        payment_terms_days=fields.payment_terms_days,
+        manager=fields.manager,
+        contacts=[
+            account_pb2.Contact(
+                name=c.name, role=c.role, email=c.email, phone=c.phone, primary=c.primary
+            )
+            for c in fields.contacts
+        ],
+        create_time=timestamp(account.create_time_us),
+        update_time=timestamp(account.update_time_us),
+        delete_time=timestamp(account.delete_time_us),
+        etag=account.etag,
+    )
+    if fields.credit_limit is not None:
+        message.credit_limit.CopyFrom(money_to_proto(fields.credit_limit))
+    for name in ("billing_address", "shipping_address"):
+        address = getattr(fields, name)
+        if not address.is_empty():
+            getattr(message, name).CopyFrom(_address_to_proto(address))
+    return message

@@ -1,0 +1,131 @@
+"""Assembling the gRPC server: services, health, reflection, interceptors, TLS."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from wholesale.server.api.account_servicer import AccountServicer
+from wholesale.server.api.audit_servicer import AuditServicer
+from wholesale.server.api.interceptor import CallInterceptor
+from wholesale.server.config import ServerConfig
+from wholesale.server.store import database, migrations, tokens
+from wholesale.v1 import (
+    account_service_pb2,
+    account_service_pb2_grpc,
+    audit_service_pb2,
+    audit_service_pb2_grpc,
+)
+
+log = logging.getLogger("wholesale.server")
+
+SERVICE_NAMES = (
+    account_service_pb2.DESCRIPTOR.services_by_name["AccountService"].full_name,
+    audit_service_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
+)
+
+
+class Server:
+    """A grpc.Server that reports NOT_SERVING before it stops, so load balancers drain it."""
+
+    def __init__(self, grpc_server: grpc.Server, health_servicer: health.HealthServicer) -> None:
+        self._server = grpc_server
+        self._health = health_servicer
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self, grace: float | None) -> threading.Event:
+        """Refuses new calls, lets in-flight ones finish within ``grace`` seconds."""
+        self._health.enter_graceful_shutdown()
+        return self._server.stop(grace)
+
+    def wait_for_termination(self, timeout: float | None = None) -> bool:
+        return self._server.wait_for_termination(timeout)
+
+
+def _server_credentials(config: ServerConfig) -> grpc.ServerCredentials:
+    key, cert = Path(config.tls_key).read_bytes(), Path(config.tls_cert).read_bytes()
+    client_ca = Path(config.tls_client_ca).read_bytes() if config.tls_client_ca else None
+    return grpc.ssl_server_credentials(
+        [(key, cert)],
+        root_certificates=client_ca,
+        require_client_auth=client_ca is not None,
+    )
+
+
+def _health_servicer() -> health.HealthServicer:
+    servicer = health.HealthServicer()
+    for name in ("", *SERVICE_NAMES):
+        servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return servicer
+
+
+def create_server(config: ServerConfig) -> tuple[Server, int]:
+    """Opens (and if empty, migrates) the database and binds the port; not yet started."""
+    db = database.open_database(config.database_url, max_connections=config.max_workers + 4)
+    migrations.ensure_schema(db)
+    limits = [
+        ("grpc.max_receive_message_length", config.max_message_bytes),
+        ("grpc.max_send_message_length", config.max_message_bytes),
+    ]
+    grpc_server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
+        interceptors=[CallInterceptor(tokens.principal_for)],
+        options=limits,
+    )
+    account_service_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(), grpc_server)
+    audit_service_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(), grpc_server)
+    health_servicer = _health_servicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, grpc_server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), grpc_server
+    )
+    if config.tls_cert:
+        port = grpc_server.add_secure_port(config.listen, _server_credentials(config))
+    else:
+        port = grpc_server.add_insecure_port(config.listen)
+    return Server(grpc_server, health_servicer), port
+
+
+def serve(config: ServerConfig) -> None:
+    """Runs until SIGTERM or SIGINT, then drains in-flight calls and exits."""
+    server, port = create_server(config)
+    stopping = threading.Event()
+
+    def request_stop(signum: int, _frame) -> None:
+        log.info(
+            "received %s: draining for up to %.0fs",
+            signal.Signals(signum).name,
+            config.grace_seconds,
+        )
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    server.start()
+    host = config.listen.rsplit(":", 1)[0]
+    scheme = "TLS" if config.tls_cert else "plaintext"
+    log.info(
+        "serving on %s:%d (%s), database %s", host, port, scheme, _redacted(config.database_url)
+    )
+    stopping.wait()
+    server.stop(config.grace_seconds).wait()
+    database.close_database()
+    log.info("stopped")
+
+
+def _redacted(url: str) -> str:
+    """The URL without a password, for logs."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"

@@ -1,0 +1,139 @@
+"""``wholesale-server``: the operator's command (serve, migrate, create-token, seed-demo)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from wholesale.server.config import ConfigError, ServerConfig, load_config
+from wholesale.server.store import database, migrations, tokens
+from wholesale.server.store.database import DatabaseUrlError
+
+
+def _config(ctx: click.Context, **flags) -> ServerConfig:
+    try:
+        return load_config(flags, config_file=ctx.obj.get("config_file"))
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _open(config: ServerConfig):
+    try:
+        return database.open_database(config.database_url)
+    except DatabaseUrlError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+database_option = click.option(
+    "--database",
+    "database_url",
+    help="sqlite:///PATH or postgresql://USER@HOST/DB "
+    "[env WHOLESALE_DATABASE_URL; default sqlite:///wholesale.db]",
+)
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="TOML file with settings [env WHOLESALE_CONFIG]",
+)
+@click.pass_context
+def main(ctx: click.Context, config_file: str | None) -> None:
+    """Operate the wholesale account service."""
+    ctx.obj = {"config_file": config_file}
+
+
+@main.command()
+@click.option("--listen", help="HOST:PORT [env WHOLESALE_LISTEN; default 127.0.0.1:50051]")
+@database_option
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="PEM certificate")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="PEM private key")
+@click.option(
+    "--tls-client-ca",
+    type=click.Path(exists=True, dir_okay=False),
+    help="PEM CA bundle: require client certificates signed by it (mutual TLS)",
+)
+@click.option("--grace-seconds", type=float, help="drain time on SIGTERM/SIGINT [default 10]")
+@click.option("--log-level", help="DEBUG, INFO, WARNING or ERROR [default INFO]")
+@click.pass_context
+def serve(ctx: click.Context, **flags) -> None:
+    """Serve the gRPC API until SIGTERM or SIGINT."""
+    from wholesale.server.app import serve as run
+
+    config = _config(ctx, **flags)
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    try:
+        run(config)
+    except (migrations.SchemaError, DatabaseUrlError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+@main.command()
+@database_option
+@click.pass_context
+def migrate(ctx: click.Context, **flags) -> None:
+    """Bring the database schema up to date."""
+    db = _open(_config(ctx, **flags))
+    applied = migrations.migrate(db)
+    for migration in applied:
+        click.echo(f"applied {migration.version:04d} {migration.name}", err=True)
+    click.echo(f"schema at version {migrations.LATEST_VERSION}", err=True)
+
+
+@main.command("create-token")
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "integration", "manager", "viewer"])
+)
+@click.option("--subject", required=True, help="who the token is for, e.g. a manager's login")
+@database_option
+@click.pass_context
+def create_token(ctx: click.Context, role: str, subject: str, **flags) -> None:
+    """Create an API token and print it (only the token, once) on stdout."""
+    db = _open(_config(ctx, **flags))
+    migrations.ensure_schema(db)
+    try:
+        with db.connection_context():
+            click.echo(tokens.issue_token(role=role, subject=subject))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@main.command("revoke-tokens")
+@click.option("--subject", required=True)
+@database_option
+@click.pass_context
+def revoke_tokens(ctx: click.Context, subject: str, **flags) -> None:
+    """Revoke every token of a subject."""
+    db = _open(_config(ctx, **flags))
+    with db.connection_context():
+        click.echo(f"revoked {tokens.revoke_tokens(subject)} token(s)", err=True)
+
+
+@main.command("seed-demo")
+@database_option
+@click.option(
+    "--accounts", "account_count", type=click.IntRange(1, 100_000), default=300, show_default=True
+)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.pass_context
+def seed_demo(ctx: click.Context, account_count: int, seed: int, **flags) -> None:
+    """Fill the database with a realistic generated data set."""
+    from wholesale.server.demo import seed_demo as seed_data
+
+    db = _open(_config(ctx, **flags))
+    migrations.ensure_schema(db)
+    with db.connection_context():
+        summary = seed_data(account_count, seed)
+    click.echo(summary, err=True)
+
+
+if __name__ == "__main__":
+    main()

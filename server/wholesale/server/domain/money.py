@@ -1,0 +1,61 @@
+"""Money as exact decimals: conversions between wire, database and Python.
+
+The one rounding rule of the product lives here: amounts are rounded to the currency's
+minor unit, half-up, per line. Unit prices may carry more precision, so the database keeps
+every amount as an integer number of micros (millionths of the currency unit), which holds
+any minor unit exactly and sorts and sums in SQL without floats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from wholesale.server.domain.currency import minor_units
+
+MICROS_PER_UNIT = 1_000_000
+NANOS_PER_UNIT = 1_000_000_000
+_MICRO = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            raise TypeError("Money.amount must be a Decimal")
+
+    def to_micros(self) -> int:
+        """The amount in micros; only exact amounts are accepted (no silent rounding)."""
+        micros = self.amount * MICROS_PER_UNIT
+        if micros != micros.to_integral_value():
+            raise ValueError(f"{self.amount} has more than 6 decimals")
+        return int(micros)
+
+    @classmethod
+    def from_micros(cls, micros: int, currency: str) -> Money:
+        return cls((Decimal(micros) * _MICRO).normalize() + Decimal(0), currency)
+
+    def has_minor_unit_precision(self) -> bool:
+        """True when the amount needs no more decimals than the currency has."""
+        return self.amount == round_to_minor_unit(self.amount, self.currency)
+
+
+def round_to_minor_unit(amount: Decimal, currency: str) -> Decimal:
+    """Half-up to the currency's minor unit: 2.345 EUR -> 2.35, 2.5 JPY -> 3."""
+    exponent = Decimal(1).scaleb(-minor_units(currency))
+    return amount.quantize(exponent, rounding=ROUND_HALF_UP)
+
+
+def decimal_from_units_nanos(units: int, nanos: int) -> Decimal:
+    """google.type.Money's (units, nanos) pair as one exact Decimal."""
+    return Decimal(units) + Decimal(nanos).scaleb(-9)
+
+
+def units_nanos_from_decimal(amount: Decimal) -> tuple[int, int]:
+    """The inverse of :func:`decimal_from_units_nanos`; both parts share the sign."""
+    units = int(amount)  # truncates toward zero, as google.type.Money requires
+    nanos = int((amount - units) * NANOS_PER_UNIT)
+    return units, nanos

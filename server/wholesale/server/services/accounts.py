@@ -1,0 +1,342 @@
+"""Account use cases: who may do what to which account, validated, audited, atomic.
+
+Callers run the mutating functions inside a write transaction (see idempotency.run_once),
+so a change, its audit event and its stored response commit together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from wholesale.server.domain.account import (
+    Account,
+    AccountFields,
+    AccountStatus,
+    validate_account,
+)
+from wholesale.server.domain.filters import Condition, parse_filter
+from wholesale.server.domain.page_token import decode_page_token, encode_page_token
+from wholesale.server.domain.principal import Permission
+from wholesale.server.errors import (
+    Aborted,
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Validator,
+)
+from wholesale.server.services.context import CallContext
+from wholesale.server.services.paging import page_size_or_default
+from wholesale.server.store import account_store, audit_store
+from wholesale.server.store.database import now_us
+from wholesale.server.store.secrets import PAGE_TOKEN_KEY, shared_secret
+
+MAX_BATCH = 1000
+# Fields a batch upsert overwrites on existing accounts when it names none: the ERP owns
+# the commercial record, while the manager and lifecycle belong to the account team.
+BATCH_DEFAULT_FIELDS = frozenset(
+    {
+        "external_id",
+        "legal_name",
+        "display_name",
+        "price_tier",
+        "tags",
+        "region",
+        "currency_code",
+        "payment_terms_days",
+        "credit_limit",
+        "contacts",
+        "billing_address",
+        "shipping_address",
+    }
+)
+
+
+def resource_name(account_id: int) -> str:
+    return f"accounts/{account_id}"
+
+
+def _audit(ctx: CallContext, account_id: int, changed: Sequence[str], when_us: int) -> None:
+    audit_store.record_event(
+        time_us=when_us,
+        actor=ctx.principal.subject,
+        role=ctx.principal.role.value,
+        method=ctx.method,
+        resource=resource_name(account_id),
+        request_id=ctx.request_id,
+        changed_fields=changed,
+    )
+
+
+def _parse_id(account_id: str) -> int:
+    if not account_id:
+        raise InvalidArgument("id is required", violations=[FieldViolation("id", "required")])
+    if not account_id.isdigit() or len(account_id) > 18:
+        raise NotFound(f"account {account_id!r} not found", reason="ACCOUNT_NOT_FOUND")
+    return int(account_id)
+
+
+def _visible_account(ctx: CallContext, account_id: str, *, lock: bool = False) -> Account:
+    """The account if it exists and the caller may see it; NOT_FOUND otherwise, so a
+    manager cannot even learn that someone else's account exists."""
+    account = account_store.get_account(_parse_id(account_id), lock=lock)
+    hidden = account is None or (
+        ctx.principal.sees_only_own_accounts and account.fields.manager != ctx.principal.subject
+    )
+    if hidden:
+        raise NotFound(f"account {account_id!r} not found", reason="ACCOUNT_NOT_FOUND")
+    return account
+
+
+def _check_etag(account: Account, etag: str) -> None:
+    if etag and etag != account.etag:
+        raise Aborted(
+            f"account {account.id} was changed by someone else (etag is now {account.etag}); "
+            "read it again and retry",
+            reason="ETAG_MISMATCH",
+        )
+
+
+def _check_external_id_free(v_path: str, external_id: str, own_id: int | None) -> None:
+    if not external_id:
+        return
+    owner = account_store.external_id_owner(external_id)
+    if owner is not None and owner != own_id:
+        raise AlreadyExists(
+            f"external_id {external_id!r} already belongs to account {owner}",
+            reason="EXTERNAL_ID_TAKEN",
+            metadata={"field": v_path, "account_id": str(owner)},
+        )
+
+
+def _validated(fields: AccountFields, prefix: str, *, closed: bool = False) -> AccountFields:
+    v = Validator(prefix)
+    validate_account(v, fields, closed=closed)
+    v.raise_if_any()
+    return fields
+
+
+def _assign_for_manager(ctx: CallContext, fields: AccountFields) -> AccountFields:
+    """Managers create accounts for themselves only."""
+    if not ctx.principal.sees_only_own_accounts:
+        return fields
+    if fields.manager and fields.manager != ctx.principal.subject:
+        raise PermissionDenied(
+            "a manager can only create accounts assigned to themselves",
+            reason="MANAGER_CHANGE_NOT_ALLOWED",
+        )
+    return replace(fields, manager=ctx.principal.subject)
+
+
+def create_account(ctx: CallContext, fields: AccountFields) -> Account:
+    ctx.require(Permission.WRITE_ACCOUNTS)
+    fields = _validated(_assign_for_manager(ctx, fields).with_defaults(), "account")
+    _check_external_id_free("account.external_id", fields.external_id, None)
+    return _insert(ctx, fields)
+
+
+def _insert(ctx: CallContext, fields: AccountFields) -> Account:
+    when = now_us()
+    account = account_store.insert_account(fields, when)
+    _audit(ctx, account.id, AccountFields().differing_fields(fields), when)
+    return account
+
+
+def get_account(ctx: CallContext, account_id: str) -> Account:
+    ctx.require(Permission.READ_ACCOUNTS)
+    return _visible_account(ctx, account_id)
+
+
+def update_account(
+    ctx: CallContext, account_id: str, changes: AccountFields, paths: set[str], etag: str
+) -> Account:
+    ctx.require(Permission.WRITE_ACCOUNTS)
+    if "manager" in paths:
+        ctx.require(Permission.ASSIGN_MANAGER)
+    current = _visible_account(ctx, account_id, lock=True)
+    _check_etag(current, etag)
+    if current.is_closed and "status" in paths:
+        raise FailedPrecondition(
+            f"account {current.id} is closed: reopen it with UndeleteAccount",
+            reason="ACCOUNT_ALREADY_CLOSED",
+        )
+    merged = current.fields.merged(changes, paths)
+    merged = replace(merged, tags=tuple(sorted(set(merged.tags))))
+    _validated(merged, "account", closed=current.is_closed)
+    _check_external_id_free("account.external_id", merged.external_id, current.id)
+    return _write_changes(ctx, current, merged)
+
+
+def _write_changes(ctx: CallContext, current: Account, merged: AccountFields) -> Account:
+    changed = current.fields.differing_fields(merged)
+    if not changed:
+        return current
+    when = now_us()
+    updated = account_store.update_account(current, merged, when)
+    _audit(ctx, current.id, changed, when)
+    return updated
+
+
+def delete_account(ctx: CallContext, account_id: str, etag: str) -> Account:
+    ctx.require(Permission.WRITE_ACCOUNTS)
+    current = _visible_account(ctx, account_id, lock=True)
+    _check_etag(current, etag)
+    if current.is_closed:
+        raise FailedPrecondition(
+            f"account {current.id} is already closed", reason="ACCOUNT_ALREADY_CLOSED"
+        )
+    when = now_us()
+    closed = replace(current.fields, status=AccountStatus.CLOSED)
+    account = account_store.update_account(
+        current, closed, when, delete_time_us=when, status_before_close=current.fields.status
+    )
+    _audit(ctx, current.id, ["status", "delete_time"], when)
+    return account
+
+
+def undelete_account(ctx: CallContext, account_id: str) -> Account:
+    ctx.require(Permission.WRITE_ACCOUNTS)
+    current = _visible_account(ctx, account_id, lock=True)
+    if not current.is_closed:
+        raise FailedPrecondition(f"account {current.id} is not closed", reason="ACCOUNT_NOT_CLOSED")
+    when = now_us()
+    reopened = replace(current.fields, status=account_store.status_before_close(current.id))
+    account = account_store.update_account(
+        current, reopened, when, delete_time_us=None, status_before_close=None
+    )
+    _audit(ctx, current.id, ["status", "delete_time"], when)
+    return account
+
+
+# ---- listing -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountQuery:
+    filter: str = ""
+    order_by: str = ""
+    show_deleted: bool = False
+    page_size: int = 0
+    page_token: str = ""
+
+
+def _parse_order_by(order_by: str) -> tuple[str, bool]:
+    words = order_by.split()
+    field = words[0] if words else "create_time"
+    direction = words[1].lower() if len(words) > 1 else "asc"
+    if (
+        field not in account_store.ORDER_COLUMNS
+        or len(words) > 2
+        or direction
+        not in (
+            "asc",
+            "desc",
+        )
+    ):
+        raise InvalidArgument(
+            f"cannot order by {order_by!r}",
+            violations=[
+                FieldViolation(
+                    "order_by", 'use "display_name" or "create_time", optionally with " desc"'
+                )
+            ],
+        )
+    return field, direction == "desc"
+
+
+def _status_condition(condition: Condition) -> Condition:
+    name = condition.value.upper().removeprefix("ACCOUNT_STATUS_")
+    if name not in AccountStatus.__members__ or name == "UNSPECIFIED":
+        allowed = ", ".join(s.name for s in AccountStatus if s.value)
+        raise InvalidArgument(
+            f"unknown status {condition.value!r}",
+            violations=[FieldViolation("filter", f"status must be one of {allowed}")],
+        )
+    return replace(condition, value=str(AccountStatus[name].value))
+
+
+def _conditions(ctx: CallContext, query: AccountQuery) -> list:
+    parsed = parse_filter(query.filter, account_store.ACCOUNT_FILTER_FIELDS)
+    parsed = [_status_condition(c) if c.field == "status" else c for c in parsed]
+    where = [account_store.condition_expression(c) for c in parsed]
+    if ctx.principal.sees_only_own_accounts:
+        where.append(
+            account_store.condition_expression(Condition("manager", "=", ctx.principal.subject))
+        )
+    if not query.show_deleted:
+        where.append(account_store.AccountRow.delete_time_us.is_null())
+    return where
+
+
+def list_accounts(ctx: CallContext, query: AccountQuery) -> tuple[list[Account], str]:
+    """One page of the accounts the caller may see, and the token of the next page."""
+    ctx.require(Permission.READ_ACCOUNTS)
+    size = page_size_or_default(query.page_size)
+    order_field, descending = _parse_order_by(query.order_by)
+    where = _conditions(ctx, query)
+    token_query = {
+        "filter": query.filter,
+        "order_by": query.order_by,
+        "show_deleted": query.show_deleted,
+        "subject": ctx.principal.subject,
+    }
+    key = shared_secret(PAGE_TOKEN_KEY)
+    after = decode_page_token(query.page_token, token_query, key) if query.page_token else None
+    rows = account_store.list_accounts(where, order_field, descending, after, size + 1)
+    page, more = rows[:size], len(rows) > size
+    if not more:
+        return page, ""
+    last = page[-1]
+    position = [account_store.order_key(last, order_field), last.id]
+    return page, encode_page_token(position, token_query, key)
+
+
+# ---- batch upsert --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    accounts: list[Account]
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _validate_batch(records: Sequence[AccountFields]) -> None:
+    v = Validator()
+    if not v.check(0 < len(records) <= MAX_BATCH, "accounts", f"1 to {MAX_BATCH} accounts"):
+        v.raise_if_any("a batch holds 1 to 1000 accounts")
+    seen: dict[str, int] = {}
+    for index, record in enumerate(records):
+        item = v.nested(f"accounts[{index}]")
+        if item.check(bool(record.external_id), "external_id", "required for an upsert"):
+            first = seen.setdefault(record.external_id, index)
+            item.check(first == index, "external_id", f"repeats accounts[{first}]")
+        validate_account(item, record.with_defaults())
+    v.raise_if_any("invalid accounts, nothing written")
+
+
+def batch_upsert_accounts(
+    ctx: CallContext, records: Sequence[AccountFields], paths: set[str] | None
+) -> BatchResult:
+    """Creates or updates every record by external_id, or raises and writes nothing."""
+    ctx.require(Permission.BULK_WRITE_ACCOUNTS)
+    _validate_batch(records)
+    paths = (paths or BATCH_DEFAULT_FIELDS) - {"external_id"}
+    existing = account_store.accounts_by_external_id([r.external_id for r in records], lock=True)
+    results, created, unchanged = [], 0, 0
+    for index, record in enumerate(records):
+        current = existing.get(record.external_id)
+        if current is None:
+            results.append(_insert(ctx, record.with_defaults()))
+            created += 1
+            continue
+        merged = current.fields.merged(record.with_defaults(), paths)
+        _validated(merged, f"accounts[{index}]", closed=current.is_closed)
+        account = _write_changes(ctx, current, merged)
+        unchanged += account is current
+        results.append(account)
+    return BatchResult(results, created, len(records) - created - unchanged, unchanged)

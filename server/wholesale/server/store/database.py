@@ -1,0 +1,107 @@
+"""Opening the one database a server process uses, from a URL.
+
+``sqlite:///path`` gives an embedded file (WAL so readers never wait for the writer,
+foreign keys on, a busy timeout so concurrent writers queue instead of failing);
+``postgresql://...`` gives the shared backend for several server processes. Both are
+pooled, so each RPC borrows a connection and gives it back.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qsl, unquote, urlparse
+
+import peewee
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
+
+# Every model binds to this proxy; open_database() points it at the real database.
+db_proxy = peewee.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10_000,
+    "synchronous": "normal",
+}
+
+
+class DatabaseUrlError(ValueError):
+    """The URL names no backend we support, or lacks a part it needs."""
+
+
+def _sqlite(path: str, max_connections: int) -> peewee.Database:
+    if not path:
+        raise DatabaseUrlError("sqlite URL needs a file path: sqlite:///wholesale.db")
+    return PooledSqliteDatabase(
+        path,
+        pragmas=SQLITE_PRAGMAS,
+        max_connections=max_connections,
+        stale_timeout=300,
+        check_same_thread=False,
+    )
+
+
+def _postgres(url: str, max_connections: int) -> peewee.Database:
+    parts = urlparse(url)
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        raise DatabaseUrlError("postgresql URL needs a database name: postgresql://host/db")
+    options = dict(parse_qsl(parts.query))
+    return PooledPostgresqlDatabase(
+        name,
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        host=parts.hostname,
+        port=parts.port,
+        max_connections=max_connections,
+        stale_timeout=300,
+        **options,
+    )
+
+
+def make_database(url: str, max_connections: int = 32) -> peewee.Database:
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "sqlite":
+        path = url.removeprefix("sqlite://")
+        return _sqlite(path[1:] if path.startswith("/") else path, max_connections)
+    if scheme in ("postgres", "postgresql"):
+        return _postgres(url, max_connections)
+    raise DatabaseUrlError(
+        f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://USER@HOST/DB"
+    )
+
+
+def open_database(url: str, max_connections: int = 32) -> peewee.Database:
+    """Points every model at the database behind ``url`` and returns it."""
+    close_database()
+    database = make_database(url, max_connections)
+    db_proxy.initialize(database)
+    return database
+
+
+def close_database() -> None:
+    """Closes every pooled connection, so the file or schema can be dropped or reopened."""
+    database = db_proxy.obj
+    if database is not None:
+        database.close_all()
+
+
+def is_postgres() -> bool:
+    return isinstance(db_proxy.obj, peewee.PostgresqlDatabase)
+
+
+def write_transaction() -> peewee._atomic:
+    """A transaction for read-then-write work.
+
+    On SQLite it takes the write lock up front (BEGIN IMMEDIATE): a deferred transaction that
+    reads and then writes can fail with "database is locked" instead of waiting its turn.
+    """
+    database = db_proxy.obj
+    if isinstance(database, peewee.SqliteDatabase):
+        return database.atomic("IMMEDIATE")
+    return database.atomic()
+
+
+def now_us() -> int:
+    """The current instant in integer microseconds since the epoch, UTC."""
+    return time.time_ns() // 1000

@@ -1,0 +1,174 @@
+"""Numbered schema migrations, recorded in the ``schema_migration`` table.
+
+Each migration is frozen DDL: later model changes never alter what an old migration does,
+so a database built step by step equals one built from scratch. A few tokens in the SQL
+stand for what the two backends spell differently.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import peewee
+
+from wholesale.server.store.database import is_postgres
+from wholesale.server.store.models import SchemaMigration
+
+_DIALECTS = {
+    "sqlite": {"{pk}": "INTEGER PRIMARY KEY AUTOINCREMENT", "{blob}": "BLOB", "{bytewise}": ""},
+    "postgres": {"{pk}": "BIGSERIAL PRIMARY KEY", "{blob}": "BYTEA", "{bytewise}": 'COLLATE "C"'},
+}
+
+_INITIAL_SCHEMA = """
+CREATE TABLE account (
+    id {pk},
+    external_id VARCHAR(100) UNIQUE,
+    legal_name TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    sort_name TEXT {bytewise} NOT NULL,
+    status SMALLINT NOT NULL,
+    status_before_close SMALLINT,
+    price_tier VARCHAR(40) NOT NULL DEFAULT '',
+    region VARCHAR(100) NOT NULL DEFAULT '',
+    currency_code VARCHAR(3) NOT NULL,
+    payment_terms_days INTEGER NOT NULL DEFAULT 0,
+    credit_limit_micros BIGINT NOT NULL DEFAULT 0,
+    manager VARCHAR(100) NOT NULL DEFAULT '',
+    contacts_json TEXT NOT NULL DEFAULT '[]',
+    billing_address_json TEXT NOT NULL DEFAULT '{}',
+    shipping_address_json TEXT NOT NULL DEFAULT '{}',
+    create_time_us BIGINT NOT NULL,
+    update_time_us BIGINT NOT NULL,
+    delete_time_us BIGINT,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX account_sort_name ON account (sort_name, id);
+CREATE INDEX account_create_time ON account (create_time_us, id);
+CREATE INDEX account_manager ON account (manager);
+CREATE INDEX account_status ON account (status);
+CREATE TABLE account_tag (
+    account_id BIGINT NOT NULL REFERENCES account (id) ON DELETE CASCADE,
+    tag VARCHAR(40) NOT NULL,
+    PRIMARY KEY (account_id, tag)
+);
+CREATE INDEX account_tag_tag ON account_tag (tag, account_id);
+CREATE TABLE api_token (
+    id {pk},
+    token_hash VARCHAR(64) NOT NULL UNIQUE,
+    subject VARCHAR(100) NOT NULL,
+    role VARCHAR(20) NOT NULL,
+    create_time_us BIGINT NOT NULL,
+    revoke_time_us BIGINT
+);
+CREATE TABLE audit_event (
+    id {pk},
+    event_time_us BIGINT NOT NULL,
+    actor VARCHAR(100) NOT NULL,
+    role VARCHAR(20) NOT NULL,
+    method VARCHAR(200) NOT NULL,
+    resource VARCHAR(200) NOT NULL,
+    request_id VARCHAR(128) NOT NULL DEFAULT '',
+    changed_fields_json TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX audit_event_resource ON audit_event (resource);
+CREATE INDEX audit_event_actor ON audit_event (actor);
+CREATE TABLE idempotency_record (
+    id {pk},
+    actor VARCHAR(100) NOT NULL,
+    method VARCHAR(200) NOT NULL,
+    request_id VARCHAR(128) NOT NULL,
+    request_hash VARCHAR(64) NOT NULL,
+    response {blob} NOT NULL,
+    create_time_us BIGINT NOT NULL,
+    UNIQUE (actor, method, request_id)
+);
+CREATE TABLE server_secret (
+    name VARCHAR(100) PRIMARY KEY,
+    value {blob} NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[peewee.Database], None]
+
+
+def _run_script(script: str) -> Callable[[peewee.Database], None]:
+    def apply(database: peewee.Database) -> None:
+        dialect = _DIALECTS["postgres" if is_postgres() else "sqlite"]
+        for statement in filter(str.strip, script.split(";")):
+            for token, spelling in dialect.items():
+                statement = statement.replace(token, spelling)
+            database.execute_sql(statement)
+
+    return apply
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "accounts, tokens, audit log, idempotency", _run_script(_INITIAL_SCHEMA)),
+)
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+class SchemaError(RuntimeError):
+    """The database schema does not match this code; the message says what to do."""
+
+
+def current_version(database: peewee.Database) -> int:
+    """The highest applied migration, 0 for an empty database."""
+    if not database.table_exists(SchemaMigration._meta.table_name):
+        return 0
+    return SchemaMigration.select(peewee.fn.MAX(SchemaMigration.version)).scalar() or 0
+
+
+def _lock_for_migration(database: peewee.Database) -> None:
+    """Serialises concurrent migrators: several servers may start on one PostgreSQL."""
+    if is_postgres():
+        database.execute_sql("SELECT pg_advisory_xact_lock(7460332)")
+
+
+def migrate(database: peewee.Database) -> list[Migration]:
+    """Applies every pending migration, each in its own transaction; returns those applied."""
+    applied = []
+    with database.connection_context():
+        with database.atomic():
+            _lock_for_migration(database)
+            database.create_tables([SchemaMigration], safe=True)
+        for migration in MIGRATIONS:
+            with database.atomic():
+                _lock_for_migration(database)
+                if current_version(database) >= migration.version:
+                    continue
+                migration.apply(database)
+                SchemaMigration.create(
+                    version=migration.version,
+                    name=migration.name,
+                    applied_time_us=time.time_ns() // 1000,
+                )
+                applied.append(migration)
+    return applied
+
+
+def ensure_schema(database: peewee.Database) -> None:
+    """Migrates an empty database; refuses one that is behind or ahead of this code."""
+    with database.connection_context():
+        version = current_version(database)
+        has_tables = bool(database.get_tables())
+    if version == 0 and not has_tables:
+        migrate(database)
+        return
+    if version < LATEST_VERSION:
+        raise SchemaError(
+            f"the database schema is at version {version}, this server needs "
+            f"{LATEST_VERSION}: run `wholesale-server migrate` first"
+        )
+    if version > LATEST_VERSION:
+        raise SchemaError(
+            f"the database schema is at version {version}, newer than this server "
+            f"understands ({LATEST_VERSION}): upgrade the server"
+        )
