@@ -154,9 +154,12 @@ def update_account(
     ctx: CallContext, account_id: str, changes: AccountFields, paths: set[str], etag: str
 ) -> Account:
     ctx.require(Permission.WRITE_ACCOUNTS)
-    if "manager" in paths:
-        ctx.require(Permission.ASSIGN_MANAGER)
     current = _visible_account(ctx, account_id, lock=True)
+    if "manager" in paths and not ctx.principal.can(Permission.ASSIGN_MANAGER):
+        raise PermissionDenied(
+            "only admins and integrations assign accounts to managers",
+            reason="MANAGER_CHANGE_NOT_ALLOWED",
+        )
     _check_etag(current, etag)
     if current.is_closed and "status" in paths:
         raise FailedPrecondition(

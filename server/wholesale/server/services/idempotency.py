@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import peewee
 
-from wholesale.server.errors import FieldViolation, InvalidArgument
+from wholesale.server.errors import Aborted, FieldViolation, InvalidArgument
 from wholesale.server.services.context import CallContext
 from wholesale.server.store import idempotency_store
 from wholesale.server.store.database import now_us, write_transaction
@@ -44,12 +44,22 @@ def _replay(ctx: CallContext, request_hash: str) -> bytes | None:
     return response
 
 
+def _conflict() -> Aborted:
+    return Aborted(
+        "a concurrent change to the same data won; read it again and retry",
+        reason="CONCURRENT_CHANGE",
+    )
+
+
 def run_once(ctx: CallContext, request: bytes, work: Callable[[], bytes]) -> bytes:
     """Runs ``work`` (which returns the serialized response) at most once per request_id."""
     check_request_id(ctx.request_id)
     if not ctx.request_id:
-        with write_transaction():
-            return work()
+        try:
+            with write_transaction():
+                return work()
+        except peewee.IntegrityError as exc:
+            raise _conflict() from exc
     request_hash = hashlib.sha256(request).hexdigest()
     try:
         with write_transaction():
@@ -61,9 +71,9 @@ def run_once(ctx: CallContext, request: bytes, work: Callable[[], bytes]) -> byt
                 ctx.principal.subject, ctx.method, ctx.request_id, request_hash, response, now_us()
             )
             return response
-    except peewee.IntegrityError:
+    except peewee.IntegrityError as exc:
         # A concurrent twin committed first (PostgreSQL); its response is the answer.
         replayed = _replay(ctx, request_hash)
         if replayed is None:
-            raise
+            raise _conflict() from exc
         return replayed
