@@ -609,6 +609,9 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted; the server process was stopped", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

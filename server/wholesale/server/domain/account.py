@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 
 from wholesale.server.domain.currency import is_currency, minor_units
-from wholesale.server.domain.money import Money
+from wholesale.server.domain.money import MAX_AMOUNT, Money
+from wholesale.server.domain.text import is_printable
 from wholesale.server.errors import Validator
 
 
@@ -131,12 +132,15 @@ class Account:
         return self.delete_time_us is not None
 
 
-def _check_length(v: Validator, path: str, value: str, limit: int) -> None:
-    v.check(len(value) <= limit, path, f"at most {limit} characters (got {len(value)})")
+def _check_text(v: Validator, path: str, value: str, limit: int) -> None:
+    """Length and printable characters: a NUL or other control character in a name is
+    always a bug upstream, and PostgreSQL cannot store NUL at all."""
+    if v.check(len(value) <= limit, path, f"at most {limit} characters (got {len(value)})"):
+        v.check(is_printable(value), path, "must not contain control characters")
 
 
 def _check_token(v: Validator, path: str, value: str, limit: int) -> None:
-    _check_length(v, path, value, limit)
+    _check_text(v, path, value, limit)
     v.check(not any(c.isspace() for c in value), path, "must not contain spaces")
 
 
@@ -150,7 +154,7 @@ def _validate_enum(v: Validator, path: str, value: int, kind: type[enum.IntEnum]
 
 def _validate_contact(v: Validator, contact: Contact) -> None:
     if v.check(bool(contact.name.strip()), "name", "required"):
-        _check_length(v, "name", contact.name, MAX_NAME)
+        _check_text(v, "name", contact.name, MAX_NAME)
     _validate_enum(v, "role", contact.role, ContactRole)
     if contact.email:
         v.check(
@@ -158,7 +162,7 @@ def _validate_contact(v: Validator, contact: Contact) -> None:
             "email",
             "must be an e-mail address such as buyer@example.com",
         )
-    _check_length(v, "phone", contact.phone, 40)
+    _check_text(v, "phone", contact.phone, 40)
 
 
 def _validate_contacts(v: Validator, contacts: tuple[Contact, ...]) -> None:
@@ -179,9 +183,9 @@ def _validate_contacts(v: Validator, contacts: tuple[Contact, ...]) -> None:
 def _validate_address(v: Validator, address: Address) -> None:
     v.check(len(address.lines) <= MAX_ADDRESS_LINES, "lines", f"at most {MAX_ADDRESS_LINES}")
     for index, line in enumerate(address.lines):
-        _check_length(v, f"lines[{index}]", line, MAX_NAME)
+        _check_text(v, f"lines[{index}]", line, MAX_NAME)
     for name in ("locality", "administrative_area", "postal_code"):
-        _check_length(v, name, getattr(address, name), MAX_REGION)
+        _check_text(v, name, getattr(address, name), MAX_REGION)
     if not address.is_empty():
         v.check(
             bool(COUNTRY.fullmatch(address.country_code)),
@@ -195,6 +199,8 @@ def _validate_credit_limit(v: Validator, limit: Money | None, currency: str) -> 
         return
     path = "credit_limit"
     if not v.check(limit.currency == currency, path, f"must be in the account currency {currency}"):
+        return
+    if not v.check(limit.amount <= MAX_AMOUNT, path, f"must not exceed {MAX_AMOUNT:,}"):
         return
     if v.check(limit.amount >= 0, path, "must not be negative") and is_currency(currency):
         v.check(
@@ -210,8 +216,8 @@ def validate_account(v: Validator, account: AccountFields, *, closed: bool = Fal
     ``closed`` says the account is already closed, so its CLOSED status is expected.
     """
     if v.check(bool(account.legal_name.strip()), "legal_name", "required"):
-        _check_length(v, "legal_name", account.legal_name, MAX_NAME)
-    _check_length(v, "display_name", account.display_name, MAX_NAME)
+        _check_text(v, "legal_name", account.legal_name, MAX_NAME)
+    _check_text(v, "display_name", account.display_name, MAX_NAME)
     _check_token(v, "external_id", account.external_id, MAX_EXTERNAL_ID)
     if _validate_enum(v, "status", account.status, AccountStatus):
         v.check(
@@ -224,7 +230,7 @@ def validate_account(v: Validator, account: AccountFields, *, closed: bool = Fal
     v.check(len(account.tags) <= MAX_TAGS, "tags", f"at most {MAX_TAGS} tags")
     for index, tag in enumerate(account.tags):
         v.check(bool(LABEL.fullmatch(tag)), f"tags[{index}]", LABEL_RULE)
-    _check_length(v, "region", account.region, MAX_REGION)
+    _check_text(v, "region", account.region, MAX_REGION)
     v.check(
         is_currency(account.currency_code),
         "currency_code",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from wholesale.server.domain.text import is_printable
 from wholesale.server.errors import FieldViolation, InvalidArgument
 
 _TOKEN = re.compile(
@@ -58,6 +59,8 @@ def parse_filter(text: str, allowed: dict[str, frozenset[str]]) -> list[Conditio
     """Parses ``text``; ``allowed`` maps each filterable field to its operators."""
     if len(text) > MAX_FILTER_LENGTH:
         raise _invalid(f"at most {MAX_FILTER_LENGTH} characters")
+    if not is_printable(text.replace("\t", " ").replace("\n", " ")):
+        raise _invalid("must not contain control characters")
     tokens = _tokens(text)
     if not tokens:
         return []

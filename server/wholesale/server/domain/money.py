@@ -14,6 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from wholesale.server.domain.currency import minor_units
 
 MICROS_PER_UNIT = 1_000_000
+# The largest amount accepted anywhere: its micros fit a signed 64-bit column with room
+# for sums of many such amounts.
+MAX_AMOUNT = Decimal(10**12)
 NANOS_PER_UNIT = 1_000_000_000
 _MICRO = Decimal("0.000001")
 

@@ -6,8 +6,11 @@ so a change, its audit event and its stored response commit together.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+
+import peewee
 
 from wholesale.server.domain.account import (
     Account,
@@ -31,7 +34,7 @@ from wholesale.server.errors import (
 from wholesale.server.services.context import CallContext
 from wholesale.server.services.paging import page_size_or_default
 from wholesale.server.store import account_store, audit_store
-from wholesale.server.store.database import now_us
+from wholesale.server.store.database import db_proxy, now_us
 from wholesale.server.store.secrets import PAGE_TOKEN_KEY, shared_secret
 
 MAX_BATCH = 1000
@@ -140,9 +143,24 @@ def create_account(ctx: CallContext, fields: AccountFields) -> Account:
 
 def _insert(ctx: CallContext, fields: AccountFields) -> Account:
     when = now_us()
-    account = account_store.insert_account(fields, when)
+    with _external_id_race(fields.external_id):
+        account = account_store.insert_account(fields, when)
     _audit(ctx, account.id, AccountFields().differing_fields(fields), when)
     return account
+
+
+@contextmanager
+def _external_id_race(external_id: str) -> Iterator[None]:
+    """Turns a unique-key clash into ALREADY_EXISTS: two writers checked the external_id
+    at once and the other one committed first (the savepoint keeps our transaction usable)."""
+    try:
+        with db_proxy.atomic():
+            yield
+    except peewee.IntegrityError as exc:
+        raise AlreadyExists(
+            f"external_id {external_id!r} was just taken by another account",
+            reason="EXTERNAL_ID_TAKEN",
+        ) from exc
 
 
 def get_account(ctx: CallContext, account_id: str) -> Account:
@@ -178,7 +196,8 @@ def _write_changes(ctx: CallContext, current: Account, merged: AccountFields) ->
     if not changed:
         return current
     when = now_us()
-    updated = account_store.update_account(current, merged, when)
+    with _external_id_race(merged.external_id):
+        updated = account_store.update_account(current, merged, when)
     _audit(ctx, current.id, changed, when)
     return updated
 

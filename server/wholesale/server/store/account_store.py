@@ -63,6 +63,7 @@ def _columns(fields: AccountFields) -> dict[str, object]:
         "legal_name": fields.legal_name,
         "display_name": fields.display_name,
         "sort_name": fields.display_name.casefold(),
+        "search_text": f"{fields.legal_name}\n{fields.display_name}".casefold(),
         "status": int(fields.status),
         "price_tier": fields.price_tier,
         "region": fields.region,
@@ -163,7 +164,8 @@ _EQUALITY_COLUMNS = {
     "price_tier": AccountRow.price_tier,
     "manager": AccountRow.manager,
     "region": AccountRow.region,
-    "external_id": AccountRow.external_id,
+    # An account without an ERP id stores NULL (unique keys allow many); filters see "".
+    "external_id": peewee.fn.COALESCE(AccountRow.external_id, ""),
 }
 ORDER_COLUMNS = {"display_name": AccountRow.sort_name, "create_time": AccountRow.create_time_us}
 
@@ -173,11 +175,9 @@ def _escape_like(text: str) -> str:
 
 
 def _contains(column: peewee.Field, text: str) -> peewee.Node:
-    """Case-insensitive substring match with LIKE wildcards in ``text`` taken literally."""
-    pattern = f"%{_escape_like(text.lower())}%"
-    return peewee.NodeList(
-        (peewee.fn.LOWER(column), peewee.SQL("LIKE"), pattern, peewee.SQL("ESCAPE '\\'"))
-    )
+    """Substring match of case-folded text, LIKE wildcards in ``text`` taken literally."""
+    pattern = f"%{_escape_like(text.casefold())}%"
+    return peewee.NodeList((column, peewee.SQL("LIKE"), pattern, peewee.SQL("ESCAPE '\\'")))
 
 
 def condition_expression(condition: Condition) -> peewee.Node:
@@ -186,9 +186,7 @@ def condition_expression(condition: Condition) -> peewee.Node:
         tagged = AccountTag.select(AccountTag.account_id).where(AccountTag.tag == condition.value)
         return AccountRow.id.in_(tagged)
     if condition.field == "name":
-        return _contains(AccountRow.legal_name, condition.value) | _contains(
-            AccountRow.display_name, condition.value
-        )
+        return _contains(AccountRow.search_text, condition.value)
     column = _EQUALITY_COLUMNS[condition.field]
     value = int(condition.value) if condition.field == "status" else condition.value
     return column == value if condition.op == "=" else column != value

@@ -28,6 +28,7 @@ CREATE TABLE account (
     legal_name TEXT NOT NULL,
     display_name TEXT NOT NULL,
     sort_name TEXT {bytewise} NOT NULL,
+    search_text TEXT NOT NULL DEFAULT '',
     status SMALLINT NOT NULL,
     status_before_close SMALLINT,
     price_tier VARCHAR(40) NOT NULL DEFAULT '',

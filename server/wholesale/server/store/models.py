@@ -24,6 +24,9 @@ class Account(BaseModel):
     display_name = peewee.TextField()
     # display_name case-folded: the key of name ordering and of keyset pagination.
     sort_name = peewee.TextField(index=True)
+    # Both names case-folded in Python, so "name :" matches alike on both backends
+    # (SQLite's LOWER() folds ASCII only).
+    search_text = peewee.TextField(default="")
     status = peewee.SmallIntegerField()
     status_before_close = peewee.SmallIntegerField(null=True)
     price_tier = peewee.CharField(default="")

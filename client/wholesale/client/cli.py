@@ -1,0 +1,440 @@
+"""``wholesale``: the account managers' command line, built on :class:`wholesale.client.Client`.
+
+Errors end the command with one ``error: ...`` line on stderr and an exit code that tells
+scripts what kind of failure it was (see ``EXIT_CODES`` and ``wholesale --help``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from itertools import islice
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from click.core import ParameterSource
+
+from wholesale.client import errors
+from wholesale.client.cli_config import (
+    DEFAULTS,
+    ENVIRONMENT,
+    KEYS,
+    OUTPUT_FORMATS,
+    Setting,
+    check_value,
+    config_path,
+    load_config,
+    mask_token,
+    resolve,
+    save_config,
+)
+from wholesale.client.cli_output import (
+    ACCOUNT_COLUMNS,
+    print_message,
+    print_messages,
+    print_rows,
+)
+from wholesale.client.client import Client
+from wholesale.client.pager import Pager
+from wholesale.v1.account_pb2 import Account
+from wholesale.v1.audit_service_pb2 import AuditEvent
+
+T = TypeVar("T")
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+EXIT_USAGE, EXIT_NOT_FOUND, EXIT_DENIED, EXIT_CONFLICT, EXIT_UNAVAILABLE = 2, 3, 4, 5, 6
+EXIT_CODES: dict[type[errors.WholesaleError], int] = {
+    errors.InvalidArgument: EXIT_USAGE,
+    errors.NotFound: EXIT_NOT_FOUND,
+    errors.PermissionDenied: EXIT_DENIED,
+    errors.Unauthenticated: EXIT_DENIED,
+    errors.AlreadyExists: EXIT_CONFLICT,
+    errors.Aborted: EXIT_CONFLICT,
+    errors.FailedPrecondition: EXIT_CONFLICT,
+    errors.Unavailable: EXIT_UNAVAILABLE,
+    errors.DeadlineExceeded: EXIT_UNAVAILABLE,
+}
+HINTS: dict[type[errors.WholesaleError], str] = {
+    errors.Unauthenticated: "check --token, WHOLESALE_TOKEN or `wholesale config set token`",
+    errors.Unavailable: "is the server running? check --server, WHOLESALE_SERVER or the config",
+}
+EPILOG = """\b
+Settings: a flag wins over its environment variable, which wins over the
+config file (see `wholesale config show`), which wins over the default.
+
+\b
+Exit codes:
+  0  success
+  1  any other error
+  2  invalid usage or invalid input (the message names each field)
+  3  account not found
+  4  missing or invalid token, or not allowed for your role
+  5  conflict: external id taken, changed by someone else, or wrong state
+  6  server unreachable or too slow
+"""
+# Statuses a person may set; CLOSED is reached only through `accounts close`.
+SETTABLE_STATUSES = ("prospect", "active", "on_hold")
+MAX_PAGE_SIZE = 500
+
+
+class MissingToken(click.ClickException):
+    exit_code = EXIT_DENIED
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no API token: pass --token, set WHOLESALE_TOKEN or run "
+            "`wholesale config set token TOKEN`"
+        )
+
+
+@dataclass(frozen=True)
+class Session:
+    """The resolved settings, shared by every command through the click context."""
+
+    settings: dict[str, Setting]
+    config_file: Path
+
+    def value(self, key: str) -> str | None:
+        return self.settings[key].value
+
+    @property
+    def output(self) -> str:
+        return self.value("output") or "table"
+
+    def connect(self) -> Client:
+        """A client for the configured server; fails before any network call without a token."""
+        token = self.value("token")
+        if not token:
+            raise MissingToken()
+        return Client(self.value("server") or "", token, ca_file=self.value("ca_file"))
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--server",
+    envvar=ENVIRONMENT["server"],
+    show_envvar=True,
+    metavar="HOST:PORT",
+    help=f"Server address; default {DEFAULTS['server']}.",
+)
+@click.option("--token", envvar=ENVIRONMENT["token"], show_envvar=True, help="API token.")
+@click.option(
+    "--ca-file",
+    envvar=ENVIRONMENT["ca_file"],
+    show_envvar=True,
+    type=click.Path(dir_okay=False),
+    help="PEM certificate of the CA that signed the server's; turns on TLS.",
+)
+@click.option("--output", "-o", type=click.Choice(OUTPUT_FORMATS), help="Default: table.")
+@click.pass_context
+def cli(ctx: click.Context, **flags: str | None) -> None:
+    """Manage wholesale retailer accounts."""
+    given = {key: (value, _source(ctx, key)) for key, value in flags.items()}
+    path = config_path()
+    ctx.obj = Session(resolve(given, load_config(path)), path)
+
+
+def _source(ctx: click.Context, key: str) -> str:
+    return "env" if ctx.get_parameter_source(key) is ParameterSource.ENVIRONMENT else "flag"
+
+
+pass_session = click.make_pass_decorator(Session)
+
+
+def _apply(options: Iterable[Decorator]) -> Decorator:
+    """Applies click options in the order listed (so --help lists them in that order)."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(list(options)):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+def _decimal(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation as exc:
+        raise click.BadParameter(f"{value!r} is not a decimal amount such as 2500.00") from exc
+
+
+def _upper(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    return value.upper()
+
+
+def _limited(pager: Pager[T], limit: int | None) -> list[T]:
+    return list(islice(pager, limit))
+
+
+def _page_size(limit: int | None) -> int:
+    """Fetches no more than needed for a small --limit; the server default otherwise."""
+    return min(limit, MAX_PAGE_SIZE) if limit else 0
+
+
+def _filter(*conditions: tuple[str, str, str | None], raw: str | None = None) -> str:
+    """The API filter for the given conditions (None values are left out), ANDed with ``raw``."""
+    parts = [f"{name} {operator} {value}" for name, operator, value in conditions if value]
+    return " AND ".join([*parts, raw] if raw else parts)
+
+
+def _quoted(value: str | None) -> str | None:
+    """A filter string literal: in double quotes, with backslash escaping."""
+    if not value:
+        return None
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _given(fields: dict[str, Any]) -> dict[str, Any]:
+    """The options the user actually gave (click passes None or () for the others)."""
+    return {name: value for name, value in fields.items() if value not in (None, ())}
+
+
+LIMIT_OPTION = click.option("--limit", type=click.IntRange(min=1), help="Show at most N.")
+ACCOUNT_FIELD_OPTIONS = (
+    click.option("--display-name", help="Name shown to people; defaults to the legal name."),
+    click.option("--external-id", help="The ERP's identifier; unique."),
+    click.option("--tier", "price_tier", help="Price tier such as gold."),
+    click.option("--tag", "tags", multiple=True, help="Segment tag; repeat for several."),
+    click.option("--region", help="Sales region."),
+    click.option("--terms-days", "payment_terms_days", type=int, help="Payment terms, 0-365."),
+    click.option(
+        "--credit-limit", callback=_decimal, help="In the account's currency, e.g. 2500.00."
+    ),
+    click.option("--status", type=click.Choice(SETTABLE_STATUSES, case_sensitive=False)),
+)
+
+
+@cli.group()
+def accounts() -> None:
+    """Retailer accounts."""
+
+
+@accounts.command("list")
+@click.option("--status", type=click.Choice((*SETTABLE_STATUSES, "closed"), case_sensitive=False))
+@click.option("--tier", help="Price tier.")
+@click.option("--tag", "tags", multiple=True, help="Has this tag; repeat to require several.")
+@click.option("--manager", help="Assigned account manager.")
+@click.option("--region")
+@click.option("--search", help="Text in the legal or display name (any case).")
+@click.option("--filter", "raw_filter", help='Extra condition in API syntax: region != "North".')
+@click.option("--order-by", default="", help='display_name or create_time, optionally "desc".')
+@LIMIT_OPTION
+@click.option("--show-closed", is_flag=True, help="Include closed accounts.")
+@pass_session
+def list_accounts(
+    session: Session,
+    status: str | None,
+    tier: str | None,
+    tags: tuple[str, ...],
+    manager: str | None,
+    region: str | None,
+    search: str | None,
+    raw_filter: str | None,
+    order_by: str,
+    limit: int | None,
+    show_closed: bool,
+) -> None:
+    """List accounts (yours only, if you are an account manager)."""
+    query = _filter(
+        ("status", "=", status and status.upper()),
+        ("price_tier", "=", _quoted(tier)),
+        *(("tags", ":", _quoted(tag)) for tag in tags),
+        ("manager", "=", _quoted(manager)),
+        ("region", "=", _quoted(region)),
+        ("name", ":", _quoted(search)),
+        raw=raw_filter,
+    )
+    with session.connect() as client:
+        pager = client.list_accounts(
+            filter=query,
+            order_by=order_by,
+            page_size=_page_size(limit),
+            show_deleted=show_closed or status == "closed",
+        )
+        found = _limited(pager, limit)
+    print_messages(found, Account, session.output, f"Accounts ({len(found)})", ACCOUNT_COLUMNS)
+
+
+@accounts.command("show")
+@click.argument("account_id")
+@pass_session
+def show_account(session: Session, account_id: str) -> None:
+    """Show every field of one account."""
+    with session.connect() as client:
+        account = client.get_account(account_id)
+    print_message(account, session.output, f"Account {account.id}")
+
+
+@accounts.command("create")
+@_apply(
+    (
+        click.option("--legal-name", required=True, help="Registered legal name."),
+        click.option(
+            "--currency",
+            "currency_code",
+            required=True,
+            callback=_upper,
+            help="ISO 4217 code such as EUR.",
+        ),
+        *ACCOUNT_FIELD_OPTIONS,
+        click.option("--manager", help="Account manager (default: you, if you are one)."),
+    )
+)
+@pass_session
+def create_account(session: Session, **fields: Any) -> None:
+    """Create an account."""
+    with session.connect() as client:
+        account = client.create_account(**_given(fields))
+    print_message(account, session.output, f"Created account {account.id}")
+
+
+@accounts.command("update")
+@click.argument("account_id")
+@_apply((click.option("--legal-name", help="Registered legal name."), *ACCOUNT_FIELD_OPTIONS))
+@pass_session
+def update_account(session: Session, account_id: str, **fields: Any) -> None:
+    """Change the given fields of an account; --tag replaces all tags."""
+    changes = _given(fields)
+    if not changes:
+        raise click.UsageError("nothing to change: give at least one option such as --tier")
+    with session.connect() as client:
+        account = client.update_account(account_id, **changes)
+    print_message(account, session.output, f"Updated account {account.id}")
+
+
+@accounts.command("assign")
+@click.argument("account_id")
+@click.argument("manager")
+@pass_session
+def assign_account(session: Session, account_id: str, manager: str) -> None:
+    """Hand an account to another account manager (admins and integrations)."""
+    with session.connect() as client:
+        account = client.assign_account(account_id, manager)
+    print_message(account, session.output, f"Account {account.id} assigned to {manager}")
+
+
+@accounts.command("close")
+@click.argument("account_id")
+@pass_session
+def close_account(session: Session, account_id: str) -> None:
+    """Close an account; it stays visible with --show-closed and can be reopened."""
+    with session.connect() as client:
+        account = client.delete_account(account_id)
+    print_message(account, session.output, f"Closed account {account.id}")
+
+
+@accounts.command("reopen")
+@click.argument("account_id")
+@pass_session
+def reopen_account(session: Session, account_id: str) -> None:
+    """Reopen a closed account with the status it had before."""
+    with session.connect() as client:
+        account = client.undelete_account(account_id)
+    print_message(account, session.output, f"Reopened account {account.id}")
+
+
+@cli.group()
+def audit() -> None:
+    """The record of every change (admins only)."""
+
+
+@audit.command("list")
+@click.option("--actor", help="Subject that made the change, such as alice.")
+@click.option("--resource", help="Account id or resource name: 42 or accounts/42.")
+@LIMIT_OPTION
+@pass_session
+def list_audit_events(
+    session: Session, actor: str | None, resource: str | None, limit: int | None
+) -> None:
+    """List changes, newest first."""
+    if resource and resource.isdigit():
+        resource = f"accounts/{resource}"
+    query = _filter(("actor", "=", _quoted(actor)), ("resource", "=", _quoted(resource)))
+    with session.connect() as client:
+        events = _limited(
+            client.list_audit_events(filter=query, page_size=_page_size(limit)), limit
+        )
+    print_messages(events, AuditEvent, session.output, f"Audit events ({len(events)})")
+
+
+@cli.group()
+def config() -> None:
+    """The settings saved in the config file.
+
+    The file is $WHOLESALE_CLI_CONFIG if set, else $XDG_CONFIG_HOME/wholesale/config.toml
+    (~/.config/wholesale/config.toml without XDG_CONFIG_HOME).
+    """
+
+
+@config.command("set")
+@click.argument("key", type=click.Choice(KEYS))
+@click.argument("value")
+@pass_session
+def config_set(session: Session, key: str, value: str) -> None:
+    """Save a setting; an empty VALUE removes it."""
+    saved = load_config(session.config_file)
+    if value:
+        check_value(key, value, "the command line")
+        saved[key] = value
+    else:
+        saved.pop(key, None)
+    save_config(session.config_file, saved)
+    click.echo(f"{key} saved in {session.config_file}")
+
+
+@config.command("show")
+@pass_session
+def config_show(session: Session) -> None:
+    """Show the settings in effect and where each comes from (the token masked)."""
+    rows = [
+        {"key": key, "value": _shown(key, setting.value), "source": setting.source}
+        for key, setting in session.settings.items()
+    ]
+    print_rows(rows, session.output, ["key", "value", "source"], str(session.config_file))
+
+
+def _shown(key: str, value: str | None) -> str:
+    if value and key == "token":
+        return mask_token(value)
+    return value or ""
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Runs the CLI and returns the exit code, printing any error as a single line."""
+    try:
+        result = cli.main(args=argv, prog_name="wholesale", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()
+        return exc.exit_code
+    except click.UsageError as exc:
+        see = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        return _fail(exc.format_message() + see, exc.exit_code)
+    except click.ClickException as exc:
+        return _fail(exc.format_message(), exc.exit_code)
+    except click.Abort:
+        return _fail("interrupted", 130)
+    except errors.WholesaleError as exc:
+        hint = HINTS.get(type(exc))
+        return _fail(f"{exc} ({hint})" if hint else str(exc), EXIT_CODES.get(type(exc), 1))
+    except OSError as exc:
+        return _fail(str(exc), 1)
+    return result if isinstance(result, int) else 0
+
+
+def _fail(message: str, exit_code: int) -> int:
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    return exit_code
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

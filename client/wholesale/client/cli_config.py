@@ -1,0 +1,108 @@
+"""The CLI's settings: flag > environment > config file > default, and the config file itself.
+
+The file is TOML with string values (``server = "host:50051"``) so people can also edit it
+by hand; it may hold a token, so it is written readable by its owner only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+OUTPUT_FORMATS = ("table", "json", "csv")
+DEFAULTS: dict[str, str | None] = {
+    "server": "127.0.0.1:50051",
+    "token": None,
+    "ca_file": None,
+    "output": "table",
+}
+KEYS = tuple(DEFAULTS)
+ENVIRONMENT = {
+    "server": "WHOLESALE_SERVER",
+    "token": "WHOLESALE_TOKEN",
+    "ca_file": "WHOLESALE_CA_FILE",
+}
+
+
+class ConfigError(click.ClickException):
+    """The config file cannot be read or holds something the CLI does not understand; exits
+    like any other invalid input."""
+
+    exit_code = 2
+
+
+def config_path(environ: Mapping[str, str] = os.environ) -> Path:
+    """``WHOLESALE_CLI_CONFIG``, else ``$XDG_CONFIG_HOME/wholesale/config.toml``
+    (``~/.config`` when unset), following the XDG base directory convention."""
+    if environ.get("WHOLESALE_CLI_CONFIG"):
+        return Path(environ["WHOLESALE_CLI_CONFIG"])
+    base = environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "wholesale" / "config.toml"
+
+
+def check_value(key: str, value: str, origin: str) -> None:
+    if key not in DEFAULTS:
+        raise ConfigError(f"unknown setting {key!r} in {origin}; known: {', '.join(KEYS)}")
+    if key == "output" and value not in OUTPUT_FORMATS:
+        raise ConfigError(f"output in {origin} must be one of {', '.join(OUTPUT_FORMATS)}")
+
+
+def load_config(path: Path) -> dict[str, str]:
+    """The saved settings; a missing file is simply empty."""
+    try:
+        values = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    for key, value in values.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"setting {key!r} in {path} must be a string")
+        check_value(key, value, str(path))
+    return values
+
+
+def save_config(path: Path, values: Mapping[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(f"{key} = {_toml_string(value)}\n" for key, value in sorted(values.items()))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's, except DEL must be escaped too."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+@dataclass(frozen=True)
+class Setting:
+    value: str | None
+    source: str  # "flag", "env", "config" or "default"
+
+
+def resolve(
+    given: Mapping[str, tuple[str | None, str]], saved: Mapping[str, str]
+) -> dict[str, Setting]:
+    """Merges the sources; ``given`` maps each key to (value, "flag"|"env") or (None, "")."""
+    settings = {}
+    for key, default in DEFAULTS.items():
+        value, source = given.get(key, (None, ""))
+        if value is not None:
+            settings[key] = Setting(value, source)
+        elif key in saved:
+            settings[key] = Setting(saved[key], "config")
+        else:
+            settings[key] = Setting(default, "default")
+    return settings
+
+
+def mask_token(token: str) -> str:
+    """Enough of the token to tell two apart, never enough to use it."""
+    return f"****{token[-4:]}" if len(token) >= 12 else "****"

@@ -1,0 +1,173 @@
+"""Graceful shutdown of the real ``wholesale-server serve`` process (SQLite only).
+
+The test holds SQLite's write lock so that a CreateAccount is provably still running inside
+the server when the signal arrives. The server must then report NOT_SERVING (or refuse new
+calls), let the in-flight call finish once the lock is released, and exit with status 0.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from support.rpc import bearer, make_account
+
+from wholesale.v1 import account_service_pb2, account_service_pb2_grpc
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+IN_FLIGHT_NAME = "In Flight GmbH"
+
+
+def server_command() -> list[str]:
+    script = Path(sys.executable).with_name("wholesale-server")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "wholesale.server.cli"]
+
+
+def clean_environment() -> dict[str, str]:
+    ours = ("WHOLESALE_", "DATABASE_URL")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def cli(*args: str, cwd: Path) -> str:
+    done = subprocess.run(
+        [*server_command(), *args],
+        capture_output=True,
+        text=True,
+        env=clean_environment(),
+        cwd=cwd,
+        check=False,
+    )
+    assert done.returncode == 0, f"wholesale-server {' '.join(args)} failed:\n{done.stderr}"
+    return done.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_serving(process: subprocess.Popen, health, log: Path) -> None:
+    while process.poll() is None:
+        try:
+            if health.Check(health_pb2.HealthCheckRequest()).status == SERVING:
+                return
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNAVAILABLE:
+                raise
+        time.sleep(0.05)
+    pytest.fail(f"server exited with {process.returncode} before serving:\n{log.read_text()}")
+
+
+def wait_until_not_serving(process: subprocess.Popen, health) -> str:
+    """Polls health until it says NOT_SERVING or the server refuses new calls."""
+    while process.poll() is None:
+        try:
+            status = health.Check(health_pb2.HealthCheckRequest()).status
+        except grpc.RpcError as error:
+            # A stopping gRPC server refuses new calls: UNAVAILABLE once the connection is
+            # gone, CANCELLED for a call that raced with the start of the shutdown.
+            if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+                return "refused"
+            raise
+        if status == NOT_SERVING:
+            return "NOT_SERVING"
+        time.sleep(0.02)
+    return f"exited with {process.returncode}"
+
+
+def stored_accounts_named(db: Path, name: str) -> int:
+    """Counts rows with this legal name in whichever table holds accounts."""
+    conn = sqlite3.connect(db)
+    try:
+        total = 0
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
+            if "legal_name" in columns:
+                query = f'SELECT COUNT(*) FROM "{table}" WHERE legal_name = ?'
+                total += conn.execute(query, (name,)).fetchone()[0]
+        return total
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_drains_in_flight_calls_and_exits_cleanly(tmp_path: Path, signum: int):
+    db = tmp_path / "wholesale.db"
+    url = f"sqlite:///{db}"
+    cli("migrate", "--database", url, cwd=tmp_path)
+    token = cli(
+        "create-token", "--role", "admin", "--subject", "t", "--database", url, cwd=tmp_path
+    ).strip()
+    assert token and len(token.split()) == 1, f"create-token printed more than a token: {token!r}"
+
+    port = free_port()
+    log = tmp_path / "server.log"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [*server_command(), "serve", "--listen", f"127.0.0.1:{port}", "--database", url],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=clean_environment(),
+            cwd=tmp_path,
+        )
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            accounts = account_service_pb2_grpc.AccountServiceStub(channel)
+            md = bearer(token)
+            wait_until_serving(process, health, log)
+            accounts.CreateAccount(
+                account_service_pb2.CreateAccountRequest(account=make_account()), metadata=md
+            )
+
+            lock = sqlite3.connect(db, isolation_level=None)
+            try:
+                lock.execute("BEGIN IMMEDIATE")
+                in_flight = accounts.CreateAccount.future(
+                    account_service_pb2.CreateAccountRequest(
+                        account=make_account(legal_name=IN_FLIGHT_NAME)
+                    ),
+                    metadata=md,
+                )
+                # Calls on one connection are taken up in order: once a later health check
+                # has been answered, the server has picked up the CreateAccount, which now
+                # waits for the lock we hold.
+                for _ in range(3):
+                    health.Check(health_pb2.HealthCheckRequest())
+                    time.sleep(0.1)
+                assert not in_flight.done(), in_flight.exception()
+
+                process.send_signal(signum)
+                seen = wait_until_not_serving(process, health)
+                assert seen in ("NOT_SERVING", "refused"), seen
+                assert not in_flight.done(), "the in-flight call ended while the lock was held"
+            finally:
+                lock.execute("ROLLBACK")
+                lock.close()
+
+            response = in_flight.result()
+            assert response.account.legal_name == IN_FLIGHT_NAME
+            assert response.account.id
+        assert process.wait() == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert stored_accounts_named(db, IN_FLIGHT_NAME) == 1
