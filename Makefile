@@ -1,5 +1,6 @@
 # One way to run things. `make install` creates .venv; every other target uses it.
 VENV ?= .venv
+PYTHON ?= python3
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PROTO_FILES := $(wildcard protos/wholesale/v1/*.proto)
@@ -8,7 +9,7 @@ GOOGLEAPIS = $(shell $(PY) -c 'import google.type, os; print(os.path.dirname(os.
 .PHONY: install proto proto-check lint test serve bench clean
 
 install:
-	test -x $(PY) || python3 -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 
@@ -33,13 +34,13 @@ lint:
 	$(BIN)/ruff format --check .
 
 test:
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 serve:
 	$(BIN)/wholesale-server serve
 
 bench:
-	$(PY) bench/bench_accounts.py
+	$(PY) bench/bench_accounts.py $(BENCH_ARGS)
 
 clean:
 	rm -rf protos/third_party .pytest_cache build *.egg-info

@@ -1,8 +1,8 @@
 """Graceful shutdown of the real ``wholesale-server serve`` process (SQLite only).
 
 The test holds SQLite's write lock so that a CreateAccount is provably still running inside
-the server when the signal arrives. The server must then report NOT_SERVING (or refuse new
-calls), let the in-flight call finish once the lock is released, and exit with status 0.
+the server when the signal arrives. The server must then report NOT_SERVING, let the
+in-flight call finish once the lock is released, and exit with status 0.
 """
 
 from __future__ import annotations
@@ -91,17 +91,11 @@ def wait_until_not_serving(process: subprocess.Popen, health) -> str:
 
 
 def stored_accounts_named(db: Path, name: str) -> int:
-    """Counts rows with this legal name in whichever table holds accounts."""
     conn = sqlite3.connect(db)
     try:
-        total = 0
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
-            if "legal_name" in columns:
-                query = f'SELECT COUNT(*) FROM "{table}" WHERE legal_name = ?'
-                total += conn.execute(query, (name,)).fetchone()[0]
-        return total
+        return conn.execute(
+            "SELECT COUNT(*) FROM account WHERE legal_name = ?", (name,)
+        ).fetchone()[0]
     finally:
         conn.close()
 
@@ -155,7 +149,9 @@ def test_signal_drains_in_flight_calls_and_exits_cleanly(tmp_path: Path, signum:
 
                 process.send_signal(signum)
                 seen = wait_until_not_serving(process, health)
-                assert seen in ("NOT_SERVING", "refused"), seen
+                # The server keeps answering for its drain period (1 s by default) while
+                # health says NOT_SERVING, so load balancers see it before it closes.
+                assert seen == "NOT_SERVING", seen
                 assert not in_flight.done(), "the in-flight call ended while the lock was held"
             finally:
                 lock.execute("ROLLBACK")

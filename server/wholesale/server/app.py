@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from concurrent import futures
 from pathlib import Path
 
@@ -42,9 +43,12 @@ class Server:
     def start(self) -> None:
         self._server.start()
 
-    def stop(self, grace: float | None) -> threading.Event:
-        """Refuses new calls, lets in-flight ones finish within ``grace`` seconds."""
+    def stop(self, grace: float | None, drain: float = 0.0) -> threading.Event:
+        """Reports NOT_SERVING, keeps serving for ``drain`` seconds so load balancers move
+        away, then refuses new calls and lets in-flight ones finish within ``grace``."""
         self._health.enter_graceful_shutdown()
+        if drain > 0:
+            time.sleep(drain)
         return self._server.stop(grace)
 
     def wait_for_termination(self, timeout: float | None = None) -> bool:
@@ -117,7 +121,7 @@ def serve(config: ServerConfig) -> None:
         "serving on %s:%d (%s), database %s", host, port, scheme, _redacted(config.database_url)
     )
     stopping.wait()
-    server.stop(config.grace_seconds).wait()
+    server.stop(config.grace_seconds, drain=config.drain_seconds).wait()
     database.close_database()
     log.info("stopped")
 

@@ -57,7 +57,14 @@ def main(ctx: click.Context, config_file: str | None) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="PEM CA bundle: require client certificates signed by it (mutual TLS)",
 )
-@click.option("--grace-seconds", type=float, help="drain time on SIGTERM/SIGINT [default 10]")
+@click.option(
+    "--drain-seconds",
+    type=float,
+    help="on SIGTERM/SIGINT, serve this long while reporting NOT_SERVING [default 1]",
+)
+@click.option(
+    "--grace-seconds", type=float, help="then give in-flight calls this long to finish [default 10]"
+)
 @click.option("--log-level", help="DEBUG, INFO, WARNING or ERROR [default INFO]")
 @click.pass_context
 def serve(ctx: click.Context, **flags) -> None:

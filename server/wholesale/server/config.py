@@ -26,7 +26,9 @@ class ServerConfig:
     tls_cert: str | None = None
     tls_key: str | None = None
     tls_client_ca: str | None = None
-    # Seconds that in-flight RPCs get to finish after SIGTERM/SIGINT.
+    # After SIGTERM/SIGINT: seconds the server keeps serving while health says NOT_SERVING
+    # (so load balancers stop sending), then seconds in-flight RPCs get to finish.
+    drain_seconds: float = 1.0
     grace_seconds: float = 10.0
     max_workers: int = 16
     log_level: str = "INFO"

@@ -33,7 +33,7 @@ def _once(request: Message, response_type: type[T], work: Callable[[], T]) -> T:
 
 class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):
     def CreateAccount(self, request: pb.CreateAccountRequest, context) -> pb.CreateAccountResponse:
-        fields = fields_from_proto(request.account)
+        fields = fields_from_proto(request.account, "account")
         return _once(
             request,
             pb.CreateAccountResponse,
@@ -61,7 +61,7 @@ class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):
 
     def UpdateAccount(self, request: pb.UpdateAccountRequest, context) -> pb.UpdateAccountResponse:
         paths = masked_fields(request.update_mask.paths, WRITABLE_FIELDS, OUTPUT_ONLY_FIELDS)
-        changes = fields_from_proto(request.account)
+        changes = fields_from_proto(request.account, "account")
         return _once(
             request,
             pb.UpdateAccountResponse,
@@ -102,7 +102,7 @@ class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):
         paths = masked_fields(
             request.update_mask.paths, WRITABLE_FIELDS, OUTPUT_ONLY_FIELDS, required=False
         )
-        records = [fields_from_proto(a) for a in request.accounts]
+        records = [fields_from_proto(a, f"accounts[{i}]") for i, a in enumerate(request.accounts)]
 
         def work() -> pb.BatchUpsertAccountsResponse:
             result = accounts.batch_upsert_accounts(current_call(), records, paths)

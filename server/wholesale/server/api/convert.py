@@ -7,15 +7,29 @@ from google.type import money_pb2
 
 from wholesale.server.domain.account import Account, AccountFields, Address, Contact
 from wholesale.server.domain.money import (
+    NANOS_PER_UNIT,
     Money,
     decimal_from_units_nanos,
     units_nanos_from_decimal,
 )
+from wholesale.server.errors import FieldViolation, InvalidArgument
 from wholesale.v1 import account_pb2
 
 
-def money_from_proto(money: money_pb2.Money, default_currency: str) -> Money:
-    """An unset currency in a Money means the account's currency."""
+def money_from_proto(money: money_pb2.Money, path: str, default_currency: str = "") -> Money:
+    """The exact amount; an unset currency means ``default_currency``. Breaking
+    google.type.Money's own rules is INVALID_ARGUMENT at ``path``."""
+    valid_nanos = -NANOS_PER_UNIT < money.nanos < NANOS_PER_UNIT
+    same_sign = money.units == 0 or money.nanos == 0 or (money.units > 0) == (money.nanos > 0)
+    if not (valid_nanos and same_sign):
+        raise InvalidArgument(
+            f"invalid {path}",
+            violations=[
+                FieldViolation(
+                    path, "nanos must be within +-999,999,999 and have the sign of units"
+                )
+            ],
+        )
     amount = decimal_from_units_nanos(money.units, money.nanos)
     return Money(amount, money.currency_code or default_currency)
 
@@ -53,7 +67,8 @@ def _address_to_proto(address: Address) -> account_pb2.Address:
     )
 
 
-def fields_from_proto(account: account_pb2.Account) -> AccountFields:
+def fields_from_proto(account: account_pb2.Account, path: str) -> AccountFields:
+    """The writable fields of ``account``, which sits at ``path`` in the request."""
     return AccountFields(
         external_id=account.external_id,
         legal_name=account.legal_name,
@@ -64,8 +79,9 @@ def fields_from_proto(account: account_pb2.Account) -> AccountFields:
         region=account.region,
         currency_code=account.currency_code,
         payment_terms_days=account.payment_terms_days,
+        # An unset currency means "the account's", resolved once the currency is known.
         credit_limit=(
-            money_from_proto(account.credit_limit, account.currency_code)
+            money_from_proto(account.credit_limit, f"{path}.credit_limit")
             if account.HasField("credit_limit")
             else None
         ),

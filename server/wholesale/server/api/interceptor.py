@@ -47,6 +47,10 @@ def _bearer_token(context: grpc.ServicerContext) -> str:
     )
 
 
+def _unsupported_streaming(request, context: grpc.ServicerContext):
+    context.abort(grpc.StatusCode.UNIMPLEMENTED, "streaming RPCs are not served")
+
+
 class CallInterceptor(grpc.ServerInterceptor):
     def __init__(self, authenticate: Callable[[str], Principal | None]) -> None:
         self._authenticate = authenticate
@@ -54,8 +58,11 @@ class CallInterceptor(grpc.ServerInterceptor):
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
         method = handler_call_details.method
-        if handler is None or handler.unary_unary is None or method.startswith(PUBLIC_PREFIXES):
+        if handler is None or method.startswith(PUBLIC_PREFIXES):
             return handler
+        if handler.unary_unary is None:
+            # Fail closed: a streaming RPC added without wrapping must not skip auth.
+            return grpc.unary_unary_rpc_method_handler(_unsupported_streaming)
         return grpc.unary_unary_rpc_method_handler(
             self._wrap(method, handler.unary_unary),
             request_deserializer=handler.request_deserializer,

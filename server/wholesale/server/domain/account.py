@@ -98,12 +98,22 @@ class AccountFields:
             display_name=self.display_name or self.legal_name,
             status=self.status or AccountStatus.PROSPECT,
             tags=tuple(sorted(set(self.tags))),
-            credit_limit=self.credit_limit or Money(Decimal(0), self.currency_code),
+            credit_limit=self._credit_limit_in_own_currency(),
         )
 
     def merged(self, changes: AccountFields, paths: set[str]) -> AccountFields:
         """These fields with the ones named in ``paths`` taken from ``changes``."""
-        return replace(self, **{name: getattr(changes, name) for name in paths})
+        merged = replace(self, **{name: getattr(changes, name) for name in paths})
+        return replace(
+            merged,
+            tags=tuple(sorted(set(merged.tags))),
+            credit_limit=merged._credit_limit_in_own_currency(),
+        )
+
+    def _credit_limit_in_own_currency(self) -> Money:
+        """The credit limit, zero when unset, in the account currency when it names none."""
+        limit = self.credit_limit or Money(Decimal(0), self.currency_code)
+        return limit if limit.currency else replace(limit, currency=self.currency_code)
 
     def differing_fields(self, other: AccountFields) -> list[str]:
         return [f.name for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)]
@@ -234,7 +244,7 @@ def validate_account(v: Validator, account: AccountFields, *, closed: bool = Fal
     v.check(
         is_currency(account.currency_code),
         "currency_code",
-        "required: an ISO 4217 code in capitals such as EUR",
+        "must be an ISO 4217 code in capitals such as EUR",
     )
     v.check(
         0 <= account.payment_terms_days <= MAX_TERMS_DAYS,

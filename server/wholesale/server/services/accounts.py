@@ -185,7 +185,6 @@ def update_account(
             reason="ACCOUNT_ALREADY_CLOSED",
         )
     merged = current.fields.merged(changes, paths)
-    merged = replace(merged, tags=tuple(sorted(set(merged.tags))))
     _validated(merged, "account", closed=current.is_closed)
     _check_external_id_free("account.external_id", merged.external_id, current.id)
     return _write_changes(ctx, current, merged)
