@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from decimal import Decimal
 
@@ -77,21 +77,22 @@ def _columns(fields: AccountFields) -> dict[str, object]:
     }
 
 
-def _tags_by_account(ids: Iterable[int]) -> dict[int, list[str]]:
-    tags: dict[int, list[str]] = {}
-    ids = list(ids)
-    if ids:
-        query = AccountTag.select(AccountTag.account_id, AccountTag.tag).where(
-            AccountTag.account_id.in_(ids)
-        )
-        for account_id, tag in query.tuples():
-            tags.setdefault(account_id, []).append(tag)
-    return tags
+def _tag_list() -> peewee.Node:
+    """A subquery giving each account's tags joined by commas (tags never hold one)."""
+    tags = AccountTag.alias()
+    joined = (
+        peewee.fn.string_agg(tags.tag, ",") if is_postgres() else peewee.fn.group_concat(tags.tag)
+    )
+    return tags.select(joined).where(tags.account == AccountRow.id).alias("tag_list")
+
+
+def _select_accounts() -> peewee.ModelSelect:
+    """Accounts with their tags, in one query."""
+    return AccountRow.select(AccountRow, _tag_list())
 
 
 def _with_tags(rows: Sequence[AccountRow]) -> list[Account]:
-    tags = _tags_by_account(row.id for row in rows)
-    return [_to_domain(row, tags.get(row.id, ())) for row in rows]
+    return [_to_domain(row, row.tag_list.split(",") if row.tag_list else ()) for row in rows]
 
 
 def _replace_tags(account_id: int, tags: Sequence[str]) -> None:
@@ -122,7 +123,7 @@ def update_account(
 
 def get_account(account_id: int, *, lock: bool = False) -> Account | None:
     """The account, or None; ``lock`` holds its row until the transaction ends (PostgreSQL)."""
-    query = AccountRow.select().where(AccountRow.id == account_id)
+    query = _select_accounts().where(AccountRow.id == account_id)
     if lock and is_postgres():
         query = query.for_update()
     rows = list(query)
@@ -137,7 +138,7 @@ def status_before_close(account_id: int) -> int:
 def accounts_by_external_id(
     external_ids: Sequence[str], *, lock: bool = False
 ) -> dict[str, Account]:
-    query = AccountRow.select().where(AccountRow.external_id.in_(list(external_ids)))
+    query = _select_accounts().where(AccountRow.external_id.in_(list(external_ids)))
     if lock and is_postgres():
         query = query.for_update()
     return {a.fields.external_id: a for a in _with_tags(list(query))}
@@ -201,7 +202,7 @@ def list_accounts(
 ) -> list[Account]:
     """One page in (order key, id) order, starting after the keyset position ``after``."""
     key = ORDER_COLUMNS[order_field]
-    query = AccountRow.select()
+    query = _select_accounts()
     for expression in where:
         query = query.where(expression)
     if after is not None:
