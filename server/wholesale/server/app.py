@@ -16,6 +16,7 @@ from grpc_reflection.v1alpha import reflection
 from wholesale.server.api.account_servicer import AccountServicer
 from wholesale.server.api.audit_servicer import AuditServicer
 from wholesale.server.api.interceptor import CallInterceptor
+from wholesale.server.api.order_servicer import OrderServicer
 from wholesale.server.config import ServerConfig
 from wholesale.server.store import database, migrations, tokens
 from wholesale.v1 import (
@@ -23,6 +24,8 @@ from wholesale.v1 import (
     account_service_pb2_grpc,
     audit_service_pb2,
     audit_service_pb2_grpc,
+    order_service_pb2,
+    order_service_pb2_grpc,
 )
 
 log = logging.getLogger("wholesale.server")
@@ -30,6 +33,7 @@ log = logging.getLogger("wholesale.server")
 SERVICE_NAMES = (
     account_service_pb2.DESCRIPTOR.services_by_name["AccountService"].full_name,
     audit_service_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
+    order_service_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name,
 )
 
 
@@ -87,6 +91,7 @@ def create_server(config: ServerConfig) -> tuple[Server, int]:
     )
     account_service_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(), grpc_server)
     audit_service_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(), grpc_server)
+    order_service_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(), grpc_server)
     health_servicer = _health_servicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, grpc_server)
     reflection.enable_server_reflection(

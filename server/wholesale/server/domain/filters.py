@@ -17,7 +17,7 @@ from wholesale.server.errors import FieldViolation, InvalidArgument
 _TOKEN = re.compile(
     r"""\s*(?:
         (?P<string>"(?:[^"\\]|\\.)*")
-      | (?P<op>!=|=|:)
+      | (?P<op>!=|>=|<=|=|:|>|<)
       | (?P<word>[A-Za-z0-9_.\-@]+)
     )""",
     re.VERBOSE,

@@ -24,6 +24,10 @@ class Permission(enum.Enum):
     BULK_WRITE_ACCOUNTS = "bulk write accounts"
     ASSIGN_MANAGER = "assign account managers"
     READ_AUDIT = "read the audit log"
+    READ_CATALOG = "read the catalog"
+    WRITE_CATALOG = "change the catalog"
+    READ_ORDERS = "read orders, invoices and summaries"
+    WRITE_ORDERS = "record orders, invoices and payments"
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
@@ -34,10 +38,23 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.WRITE_ACCOUNTS,
             Permission.BULK_WRITE_ACCOUNTS,
             Permission.ASSIGN_MANAGER,
+            Permission.READ_CATALOG,
+            Permission.WRITE_CATALOG,
+            Permission.READ_ORDERS,
+            Permission.WRITE_ORDERS,
         }
     ),
-    Role.MANAGER: frozenset({Permission.READ_ACCOUNTS, Permission.WRITE_ACCOUNTS}),
-    Role.VIEWER: frozenset({Permission.READ_ACCOUNTS}),
+    Role.MANAGER: frozenset(
+        {
+            Permission.READ_ACCOUNTS,
+            Permission.WRITE_ACCOUNTS,
+            Permission.READ_CATALOG,
+            Permission.READ_ORDERS,
+        }
+    ),
+    Role.VIEWER: frozenset(
+        {Permission.READ_ACCOUNTS, Permission.READ_CATALOG, Permission.READ_ORDERS}
+    ),
 }
 
 

@@ -92,6 +92,78 @@ CREATE TABLE server_secret (
 """
 
 
+_ERP_HISTORY = """
+CREATE TABLE product (
+    id {pk},
+    sku VARCHAR(64) NOT NULL UNIQUE,
+    external_id VARCHAR(100) UNIQUE,
+    name TEXT NOT NULL,
+    search_text TEXT NOT NULL DEFAULT '',
+    category VARCHAR(200) NOT NULL DEFAULT '',
+    selling_unit VARCHAR(40) NOT NULL,
+    pack_size INTEGER NOT NULL DEFAULT 1,
+    list_price_micros BIGINT NOT NULL,
+    currency_code VARCHAR(3) NOT NULL,
+    active BOOLEAN NOT NULL,
+    create_time_us BIGINT NOT NULL,
+    update_time_us BIGINT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX product_category ON product (category);
+CREATE TABLE sales_order (
+    id {pk},
+    external_id VARCHAR(100) NOT NULL UNIQUE,
+    account_id BIGINT NOT NULL REFERENCES account (id),
+    order_day INTEGER NOT NULL,
+    status SMALLINT NOT NULL,
+    channel SMALLINT NOT NULL,
+    currency_code VARCHAR(3) NOT NULL,
+    total_micros BIGINT NOT NULL,
+    line_count INTEGER NOT NULL,
+    content_hash VARCHAR(32) NOT NULL,
+    create_time_us BIGINT NOT NULL,
+    update_time_us BIGINT NOT NULL
+);
+CREATE INDEX sales_order_account_day ON sales_order (account_id, order_day);
+CREATE INDEX sales_order_day ON sales_order (order_day, id);
+CREATE TABLE order_line (
+    order_id BIGINT NOT NULL REFERENCES sales_order (id) ON DELETE CASCADE,
+    line_no INTEGER NOT NULL,
+    account_id BIGINT NOT NULL,
+    order_day INTEGER NOT NULL,
+    product_id BIGINT NOT NULL REFERENCES product (id),
+    quantity BIGINT NOT NULL,
+    unit_price_micros BIGINT NOT NULL,
+    line_total_micros BIGINT NOT NULL,
+    PRIMARY KEY (order_id, line_no)
+);
+CREATE INDEX order_line_account_day ON order_line (account_id, order_day);
+CREATE TABLE invoice (
+    id {pk},
+    external_id VARCHAR(100) NOT NULL UNIQUE,
+    account_id BIGINT NOT NULL REFERENCES account (id),
+    order_id BIGINT REFERENCES sales_order (id),
+    amount_micros BIGINT NOT NULL,
+    currency_code VARCHAR(3) NOT NULL,
+    issue_day INTEGER NOT NULL,
+    due_day INTEGER NOT NULL,
+    create_time_us BIGINT NOT NULL,
+    update_time_us BIGINT NOT NULL
+);
+CREATE INDEX invoice_account_due ON invoice (account_id, due_day);
+CREATE TABLE payment (
+    id {pk},
+    external_id VARCHAR(100) NOT NULL UNIQUE,
+    invoice_id BIGINT NOT NULL REFERENCES invoice (id),
+    amount_micros BIGINT NOT NULL,
+    paid_day INTEGER NOT NULL,
+    create_time_us BIGINT NOT NULL,
+    update_time_us BIGINT NOT NULL
+);
+CREATE INDEX payment_invoice ON payment (invoice_id, paid_day);
+"""
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -112,6 +184,7 @@ def _run_script(script: str) -> Callable[[peewee.Database], None]:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, tokens, audit log, idempotency", _run_script(_INITIAL_SCHEMA)),
+    Migration(2, "catalog, orders, invoices, payments", _run_script(_ERP_HISTORY)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

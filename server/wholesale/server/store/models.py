@@ -96,3 +96,79 @@ class SchemaMigration(BaseModel):
     version = peewee.IntegerField(primary_key=True)
     name = peewee.CharField()
     applied_time_us = peewee.BigIntegerField()
+
+
+class Product(BaseModel):
+    id = peewee.AutoField()
+    sku = peewee.CharField(unique=True)
+    external_id = peewee.CharField(null=True, unique=True)
+    name = peewee.TextField()
+    # The name case-folded, for "name :" filters (see Account.search_text).
+    search_text = peewee.TextField(default="")
+    category = peewee.CharField(default="")
+    selling_unit = peewee.CharField()
+    pack_size = peewee.IntegerField(default=1)
+    list_price_micros = peewee.BigIntegerField()
+    currency_code = peewee.CharField(max_length=3)
+    active = peewee.BooleanField()
+    create_time_us = peewee.BigIntegerField()
+    update_time_us = peewee.BigIntegerField()
+    version = peewee.IntegerField(default=1)
+
+
+class SalesOrder(BaseModel):
+    """An order from the ERP. Days are counted from 1970-01-01 so SQL can subtract them."""
+
+    id = peewee.AutoField()
+    external_id = peewee.CharField(unique=True)
+    account = peewee.ForeignKeyField(Account, backref="orders")
+    order_day = peewee.IntegerField()
+    status = peewee.SmallIntegerField()
+    channel = peewee.SmallIntegerField()
+    currency_code = peewee.CharField(max_length=3)
+    total_micros = peewee.BigIntegerField()
+    line_count = peewee.IntegerField()
+    # Digest of everything the ERP sent: an identical resend is detected without
+    # reading the lines back.
+    content_hash = peewee.CharField()
+    create_time_us = peewee.BigIntegerField()
+    update_time_us = peewee.BigIntegerField()
+
+
+class OrderLine(BaseModel):
+    """account_id and order_day repeat the order's so per-account windows need no join."""
+
+    order = peewee.ForeignKeyField(SalesOrder, backref="lines", on_delete="CASCADE")
+    line_no = peewee.IntegerField()
+    account_id = peewee.BigIntegerField()
+    order_day = peewee.IntegerField()
+    product = peewee.ForeignKeyField(Product)
+    quantity = peewee.BigIntegerField()
+    unit_price_micros = peewee.BigIntegerField()
+    line_total_micros = peewee.BigIntegerField()
+
+    class Meta:
+        primary_key = peewee.CompositeKey("order", "line_no")
+
+
+class Invoice(BaseModel):
+    id = peewee.AutoField()
+    external_id = peewee.CharField(unique=True)
+    account = peewee.ForeignKeyField(Account, backref="invoices")
+    order = peewee.ForeignKeyField(SalesOrder, null=True)
+    amount_micros = peewee.BigIntegerField()
+    currency_code = peewee.CharField(max_length=3)
+    issue_day = peewee.IntegerField()
+    due_day = peewee.IntegerField()
+    create_time_us = peewee.BigIntegerField()
+    update_time_us = peewee.BigIntegerField()
+
+
+class Payment(BaseModel):
+    id = peewee.AutoField()
+    external_id = peewee.CharField(unique=True)
+    invoice = peewee.ForeignKeyField(Invoice, backref="payments")
+    amount_micros = peewee.BigIntegerField()
+    paid_day = peewee.IntegerField()
+    create_time_us = peewee.BigIntegerField()
+    update_time_us = peewee.BigIntegerField()

@@ -1,0 +1,102 @@
+"""Proto <-> domain conversion for orders, dates and per-order import results."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from google.type import date_pb2, money_pb2
+
+from wholesale.server.api.convert import money_from_proto, money_to_proto, timestamp
+from wholesale.server.domain.calendar import date_of, day_number
+from wholesale.server.domain.money import NANOS_PER_UNIT, Money, micros_from_units_nanos
+from wholesale.server.domain.order import OrderInput, OrderLineInput
+from wholesale.server.store.order_store import StoredOrder
+from wholesale.v1 import order_pb2
+
+
+def day_from_proto(date: date_pb2.Date) -> int | None:
+    """The day number of a complete, real calendar date; None for anything else."""
+    try:
+        return day_number(dt.date(date.year, date.month, date.day))
+    except ValueError:
+        return None
+
+
+def date_to_proto(day: int | None) -> date_pb2.Date | None:
+    if day is None:
+        return None
+    value = date_of(day)
+    return date_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+def _micros(money: money_pb2.Money, path: str) -> int | None:
+    """Micros of a well-formed Money (None beyond 6 decimals, which validation reports)."""
+    if money.nanos and not _well_formed(money):
+        money_from_proto(money, path)  # raises INVALID_ARGUMENT naming the path
+    return micros_from_units_nanos(money.units, money.nanos)
+
+
+def _well_formed(money: money_pb2.Money) -> bool:
+    return -NANOS_PER_UNIT < money.nanos < NANOS_PER_UNIT and (
+        money.units == 0 or (money.units > 0) == (money.nanos > 0)
+    )
+
+
+def _line_from_proto(line: order_pb2.OrderLine, path: str) -> OrderLineInput:
+    stated = _micros(line.line_total, f"{path}.line_total") if line.HasField("line_total") else None
+    return OrderLineInput(
+        line.sku,
+        line.quantity,
+        _micros(line.unit_price, f"{path}.unit_price"),
+        stated,
+        line.unit_price.currency_code,
+    )
+
+
+def order_from_proto(order: order_pb2.Order, path: str) -> OrderInput:
+    """The order at ``path`` of the request ("order" or "" for an import item); malformed
+    money raises INVALID_ARGUMENT under that path."""
+    prefix = f"{path}." if path else ""
+    return OrderInput(
+        external_id=order.external_id,
+        account_id=order.account_id,
+        account_external_id=order.account_external_id,
+        order_day=day_from_proto(order.order_date),
+        status=order.status,
+        channel=order.channel,
+        currency_code=order.currency_code,
+        lines=tuple(
+            _line_from_proto(line, f"{prefix}lines[{index}]")
+            for index, line in enumerate(order.lines)
+        ),
+    )
+
+
+def _money(micros: int, currency: str):
+    return money_to_proto(Money.from_micros(micros, currency))
+
+
+def order_to_proto(order: StoredOrder) -> order_pb2.Order:
+    currency = order.currency_code
+    return order_pb2.Order(
+        id=str(order.id),
+        external_id=order.external_id,
+        account_id=str(order.account_id),
+        account_external_id=order.account_external_id,
+        order_date=date_to_proto(order.order_day),
+        status=order.status,
+        channel=order.channel,
+        currency_code=currency,
+        lines=[
+            order_pb2.OrderLine(
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=_money(line.unit_price_micros, currency),
+                line_total=_money(line.line_total_micros, currency),
+            )
+            for line in order.lines
+        ],
+        total=_money(order.total_micros, currency),
+        create_time=timestamp(order.create_time_us),
+        update_time=timestamp(order.update_time_us),
+    )

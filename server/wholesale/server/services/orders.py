@@ -1,0 +1,314 @@
+"""Recording the ERP's orders: one at a time or in import batches, always as upserts.
+
+Both paths run the same batch code: everything a batch needs from the database (accounts,
+products, existing orders) is loaded with a few IN queries, each order is checked on its
+own, and the accepted ones are written with bulk inserts. A rejected order never stops the
+others, and re-sending any order that was stored finds it UNCHANGED, so an import can be
+re-run from the start after any crash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from wholesale.server.domain.calendar import day_number
+from wholesale.server.domain.filters import Condition, parse_filter
+from wholesale.server.domain.order import (
+    OrderInput,
+    OrderStatus,
+    content_hash,
+    line_total_micros,
+    validate_order,
+)
+from wholesale.server.domain.page_token import decode_page_token, encode_page_token
+from wholesale.server.domain.principal import Permission
+from wholesale.server.errors import FieldViolation, InvalidArgument, NotFound, Validator
+from wholesale.server.services.context import CallContext
+from wholesale.server.services.paging import page_size_or_default
+from wholesale.server.store import audit_store, order_store
+from wholesale.server.store.database import now_us
+from wholesale.server.store.order_store import AccountRef, OrderRow, StoredOrder
+from wholesale.server.store.secrets import PAGE_TOKEN_KEY, shared_secret
+
+MAX_IMPORT_BATCH = 2000
+
+
+class Outcome(enum.IntEnum):
+    """Numbered as wholesale.v1.RecordOutcome."""
+
+    CREATED = 1
+    UPDATED = 2
+    UNCHANGED = 3
+    REJECTED = 4
+
+
+@dataclass
+class OrderOutcome:
+    external_id: str
+    outcome: Outcome
+    order_id: int | None = None
+    line_count: int = 0
+    violations: list[FieldViolation] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        return "; ".join(f"{v.field}: {v.description}" for v in self.violations)
+
+
+@dataclass
+class _BatchContext:
+    """What the orders of one batch refer to, loaded once for the whole batch."""
+
+    accounts_by_id: dict[int, AccountRef]
+    accounts_by_external_id: dict[str, AccountRef]
+    products: dict[str, int]
+    existing: dict[str, order_store.StoredOrderKey]
+
+    @classmethod
+    def load(cls, orders: Sequence[OrderInput]) -> _BatchContext:
+        ids = [int(o.account_id) for o in orders if o.account_id.isdigit()]
+        return cls(
+            accounts_by_id=order_store.accounts_by_id(ids),
+            accounts_by_external_id=order_store.accounts_by_external_id(
+                o.account_external_id for o in orders if o.account_external_id
+            ),
+            products=order_store.product_ids(line.sku for o in orders for line in o.lines),
+            existing=order_store.orders_by_external_id(o.external_id for o in orders),
+        )
+
+    def account(self, v: Validator, order: OrderInput) -> AccountRef | None:
+        if order.account_external_id:
+            ref = self.accounts_by_external_id.get(order.account_external_id)
+            v.check(
+                ref is not None,
+                "account_external_id",
+                f"no account has external_id {order.account_external_id!r}",
+            )
+        elif order.account_id:
+            digits = order.account_id.isdigit() and len(order.account_id) < 19
+            ref = self.accounts_by_id.get(int(order.account_id)) if digits else None
+            v.check(ref is not None, "account_id", f"no account has id {order.account_id!r}")
+        else:
+            return None
+        if ref is not None:
+            path = "account_external_id" if order.account_external_id else "account_id"
+            v.check(not ref.closed, path, f"account {ref.id} is closed")
+        return ref
+
+
+def _check_against_store(
+    v: Validator, order: OrderInput, ref: AccountRef, batch: _BatchContext
+) -> None:
+    v.check(
+        order.currency_code in ("", ref.currency_code),
+        "currency_code",
+        f"must be the account currency {ref.currency_code}",
+    )
+    for index, line in enumerate(order.lines):
+        if line.sku:
+            v.check(
+                line.sku in batch.products,
+                f"lines[{index}].sku",
+                f"unknown SKU {line.sku!r}: record it in the catalog first",
+            )
+    existing = batch.existing.get(order.external_id)
+    if existing is not None:
+        v.check(
+            existing.account_id == ref.id,
+            "account_id",
+            f"order {order.external_id!r} belongs to account {existing.account_id}; "
+            "an order cannot move to another account",
+        )
+
+
+def _order_row(order: OrderInput, ref: AccountRef, products: dict[str, int]) -> OrderRow:
+    currency = ref.currency_code
+    lines = tuple(
+        (
+            products[line.sku],
+            line.quantity,
+            line.unit_price_micros or 0,
+            line_total_micros(line.quantity, line.unit_price_micros or 0, currency),
+        )
+        for line in order.lines
+    )
+    return OrderRow(
+        external_id=order.external_id,
+        account_id=ref.id,
+        order_day=order.order_day or 0,
+        status=int(order.status),
+        channel=int(order.channel),
+        currency_code=currency,
+        lines=lines,
+        content_hash=content_hash(order, ref.id, currency),
+    )
+
+
+def _checked_row(
+    order: OrderInput, batch: _BatchContext, seen: dict[str, int], index: int
+) -> OrderRow | list[FieldViolation]:
+    v = Validator()
+    ref = batch.account(v, order)
+    currency = ref.currency_code if ref else order.currency_code
+    validate_order(v, order, currency)
+    if ref is not None:
+        _check_against_store(v, order, ref, batch)
+    first = seen.setdefault(order.external_id, index)
+    v.check(first == index, "external_id", f"repeats the order at index {first} of this batch")
+    if v.violations or ref is None:
+        return v.violations
+    return _order_row(order, ref, batch.products)
+
+
+def upsert_orders(orders: Sequence[OrderInput]) -> list[OrderOutcome]:
+    """Checks every order and writes the good ones; call inside a write transaction."""
+    orders = [o.with_defaults() for o in orders]
+    batch = _BatchContext.load(orders)
+    outcomes: list[OrderOutcome] = []
+    new_rows: list[OrderRow] = []
+    changed: list[tuple[int, OrderRow]] = []
+    seen: dict[str, int] = {}
+    for index, order in enumerate(orders):
+        row = _checked_row(order, batch, seen, index)
+        if isinstance(row, list):
+            outcomes.append(OrderOutcome(order.external_id, Outcome.REJECTED, violations=row))
+            continue
+        existing = batch.existing.get(order.external_id)
+        if existing is None:
+            new_rows.append(row)
+            outcomes.append(OrderOutcome(row.external_id, Outcome.CREATED, None, len(row.lines)))
+        elif existing.content_hash == row.content_hash:
+            outcomes.append(OrderOutcome(row.external_id, Outcome.UNCHANGED, existing.id))
+        else:
+            changed.append((existing.id, row))
+            outcomes.append(
+                OrderOutcome(row.external_id, Outcome.UPDATED, existing.id, len(row.lines))
+            )
+    when = now_us()
+    new_ids = order_store.insert_orders(new_rows, when) if new_rows else {}
+    if changed:
+        order_store.replace_orders(changed, when)
+    for outcome in outcomes:
+        if outcome.outcome is Outcome.CREATED:
+            outcome.order_id = new_ids[outcome.external_id]
+    return outcomes
+
+
+def _audit(ctx: CallContext, resource: str, changed: Sequence[str]) -> None:
+    audit_store.record_event(
+        time_us=now_us(),
+        actor=ctx.principal.subject,
+        role=ctx.principal.role.value,
+        method=ctx.method,
+        resource=resource,
+        request_id=ctx.request_id,
+        changed_fields=changed,
+    )
+
+
+def record_order(ctx: CallContext, order: OrderInput) -> tuple[StoredOrder, Outcome]:
+    """Upserts one order; a rejected one is INVALID_ARGUMENT with paths under ``order.``."""
+    ctx.require(Permission.WRITE_ORDERS)
+    (outcome,) = upsert_orders([order])
+    if outcome.outcome is Outcome.REJECTED:
+        violations = [FieldViolation(f"order.{v.field}", v.description) for v in outcome.violations]
+        listed = "; ".join(f"{v.field}: {v.description}" for v in violations[:5])
+        raise InvalidArgument(f"invalid order: {listed}", violations=violations)
+    if outcome.outcome is not Outcome.UNCHANGED:
+        _audit(ctx, f"orders/{outcome.order_id}", [outcome.outcome.name.lower()])
+    stored = order_store.get_order(outcome.order_id or 0)
+    assert stored is not None
+    return stored, outcome.outcome
+
+
+@dataclass(frozen=True)
+class ImportBatchResult:
+    outcomes: list[OrderOutcome]
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for o in self.outcomes if o.outcome is outcome)
+
+    @property
+    def lines_written(self) -> int:
+        return sum(o.line_count for o in self.outcomes)
+
+
+def import_orders(
+    ctx: CallContext, items: Sequence[OrderInput | OrderOutcome]
+) -> ImportBatchResult:
+    """One import batch. ``items`` may hold orders already rejected while being read
+    (malformed money); they keep their place in the results."""
+    ctx.require(Permission.WRITE_ORDERS)
+    if not 0 < len(items) <= MAX_IMPORT_BATCH:
+        raise InvalidArgument(
+            f"an import batch holds 1 to {MAX_IMPORT_BATCH} orders",
+            violations=[FieldViolation("orders", f"1 to {MAX_IMPORT_BATCH} orders")],
+        )
+    valid = [item for item in items if isinstance(item, OrderInput)]
+    written = iter(upsert_orders(valid) if valid else ())
+    result = ImportBatchResult(
+        [item if isinstance(item, OrderOutcome) else next(written) for item in items]
+    )
+    if result.count(Outcome.CREATED) + result.count(Outcome.UPDATED):
+        _audit(ctx, "orders", [])
+    return result
+
+
+def _visible(ctx: CallContext, order: StoredOrder | None, shown_id: str) -> StoredOrder:
+    hidden = order is None or (
+        ctx.principal.sees_only_own_accounts and order.account_manager != ctx.principal.subject
+    )
+    if hidden:
+        raise NotFound(f"order {shown_id!r} not found", reason="ORDER_NOT_FOUND")
+    return order
+
+
+def get_order(ctx: CallContext, order_id: str) -> StoredOrder:
+    ctx.require(Permission.READ_ORDERS)
+    if not order_id:
+        raise InvalidArgument("id is required", violations=[FieldViolation("id", "required")])
+    valid = order_id.isdigit() and len(order_id) < 19
+    return _visible(ctx, order_store.get_order(int(order_id)) if valid else None, order_id)
+
+
+def _filter_value(condition: Condition) -> int:
+    """Filter values as stored: account ids and statuses as numbers, dates as day numbers."""
+    value = condition.value
+    try:
+        if condition.field == "order_date":
+            return day_number(dt.date.fromisoformat(value))
+        if condition.field == "status":
+            return OrderStatus[value.upper().removeprefix("ORDER_STATUS_")].value
+        return int(value)
+    except (ValueError, KeyError) as exc:
+        hint = {
+            "order_date": "a date as YYYY-MM-DD",
+            "status": "PLACED, FULFILLED, CANCELLED or RETURNED",
+            "account_id": "an account id",
+        }[condition.field]
+        raise InvalidArgument(
+            f"invalid filter value {value!r}",
+            violations=[FieldViolation("filter", f"{condition.field} takes {hint}")],
+        ) from exc
+
+
+def list_orders(
+    ctx: CallContext, filter_text: str, page_size: int, page_token: str
+) -> tuple[list[StoredOrder], str]:
+    ctx.require(Permission.READ_ORDERS)
+    size = page_size_or_default(page_size)
+    conditions = parse_filter(filter_text, order_store.ORDER_FILTER_FIELDS)
+    where = [order_store.order_condition(c.field, c.op, _filter_value(c)) for c in conditions]
+    if ctx.principal.sees_only_own_accounts:
+        where.append(order_store.managed_by(ctx.principal.subject))
+    key = shared_secret(PAGE_TOKEN_KEY)
+    token_query = {"orders": filter_text, "subject": ctx.principal.subject}
+    after = decode_page_token(page_token, token_query, key) if page_token else None
+    rows = order_store.list_orders(where, after, size + 1)
+    page = rows[:size]
+    if len(rows) <= size:
+        return page, ""
+    return page, encode_page_token([page[-1].order_day, page[-1].id], token_query, key)
