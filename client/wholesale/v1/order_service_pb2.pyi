@@ -655,7 +655,7 @@ class CheckCreditResponse(_message.Message):
     """A sentence for a person: the figures and what decided."""
     overdue_invoice_count: _builtins.int
     oldest_overdue_days: _builtins.int
-    """Days past due of the oldest such invoice."""
+    """Days past due of the oldest unpaid invoice past its due date (within grace or not)."""
     grace_days: _builtins.int
     """Days after the due date an invoice may stay unpaid without blocking credit."""
     @_builtins.property

@@ -91,7 +91,9 @@ def create_server(config: ServerConfig) -> tuple[Server, int]:
     )
     account_service_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(), grpc_server)
     audit_service_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(), grpc_server)
-    order_service_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(), grpc_server)
+    order_service_pb2_grpc.add_OrderServiceServicer_to_server(
+        OrderServicer(config.credit_grace_days), grpc_server
+    )
     health_servicer = _health_servicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, grpc_server)
     reflection.enable_server_reflection(

@@ -32,6 +32,8 @@ class ServerConfig:
     grace_seconds: float = 10.0
     max_workers: int = 16
     log_level: str = "INFO"
+    # Days after its due date an invoice may stay unpaid before it blocks credit.
+    credit_grace_days: int = 7
     # Largest request the server accepts, in bytes.
     max_message_bytes: int = 8 * 1024 * 1024
 

@@ -7,11 +7,13 @@ import datetime as dt
 from google.type import date_pb2, money_pb2
 
 from wholesale.server.api.convert import money_from_proto, money_to_proto, timestamp
+from wholesale.server.domain.billing import InvoiceInput, PaymentInput
 from wholesale.server.domain.calendar import date_of, day_number
 from wholesale.server.domain.money import NANOS_PER_UNIT, Money, micros_from_units_nanos
 from wholesale.server.domain.order import OrderInput, OrderLineInput
+from wholesale.server.store.billing_store import StoredInvoice, StoredPayment
 from wholesale.server.store.order_store import StoredOrder
-from wholesale.v1 import order_pb2
+from wholesale.v1 import billing_pb2, order_pb2
 
 
 def day_from_proto(date: date_pb2.Date) -> int | None:
@@ -99,4 +101,52 @@ def order_to_proto(order: StoredOrder) -> order_pb2.Order:
         total=_money(order.total_micros, currency),
         create_time=timestamp(order.create_time_us),
         update_time=timestamp(order.update_time_us),
+    )
+
+
+def invoice_from_proto(invoice: billing_pb2.Invoice) -> InvoiceInput:
+    return InvoiceInput(
+        external_id=invoice.external_id,
+        account_id=invoice.account_id,
+        account_external_id=invoice.account_external_id,
+        order_external_id=invoice.order_external_id,
+        amount_micros=_micros(invoice.amount, "invoice.amount"),
+        amount_currency=invoice.amount.currency_code,
+        issue_day=day_from_proto(invoice.issue_date),
+        due_day=day_from_proto(invoice.due_date),
+    )
+
+
+def payment_from_proto(payment: billing_pb2.Payment) -> PaymentInput:
+    return PaymentInput(
+        external_id=payment.external_id,
+        invoice_external_id=payment.invoice_external_id,
+        amount_micros=_micros(payment.amount, "payment.amount"),
+        amount_currency=payment.amount.currency_code,
+        paid_day=day_from_proto(payment.paid_date),
+    )
+
+
+def invoice_to_proto(invoice: StoredInvoice) -> billing_pb2.Invoice:
+    currency = invoice.currency_code
+    return billing_pb2.Invoice(
+        id=str(invoice.id),
+        external_id=invoice.external_id,
+        account_id=str(invoice.account_id),
+        amount=_money(invoice.amount_micros, currency),
+        issue_date=date_to_proto(invoice.issue_day),
+        due_date=date_to_proto(invoice.due_day),
+        paid_amount=_money(invoice.paid_micros, currency),
+        outstanding_amount=_money(invoice.amount_micros - invoice.paid_micros, currency),
+        paid_date=date_to_proto(invoice.paid_day),
+    )
+
+
+def payment_to_proto(payment: StoredPayment, invoice: StoredInvoice) -> billing_pb2.Payment:
+    return billing_pb2.Payment(
+        id=str(payment.id),
+        external_id=payment.external_id,
+        invoice_external_id=invoice.external_id,
+        amount=_money(payment.amount_micros, invoice.currency_code),
+        paid_date=date_to_proto(payment.paid_day),
     )

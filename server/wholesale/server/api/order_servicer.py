@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from google.type import date_pb2, money_pb2
+
+from wholesale.server.api.convert import money_from_proto, money_to_proto
 from wholesale.server.api.interceptor import current_call
-from wholesale.server.api.order_convert import order_from_proto, order_to_proto
+from wholesale.server.api.order_convert import (
+    date_to_proto,
+    day_from_proto,
+    invoice_from_proto,
+    invoice_to_proto,
+    order_from_proto,
+    order_to_proto,
+    payment_from_proto,
+    payment_to_proto,
+)
+from wholesale.server.domain.calendar import today_number
+from wholesale.server.domain.money import Money
 from wholesale.server.domain.order import OrderInput
-from wholesale.server.errors import InvalidArgument
-from wholesale.server.services import orders
+from wholesale.server.errors import FieldViolation, InvalidArgument
+from wholesale.server.services import billing, orders, summary
 from wholesale.server.services.orders import OrderOutcome, Outcome
+from wholesale.server.services.summary import AccountSummary, CreditDecision
 from wholesale.server.store.database import write_transaction
+from wholesale.server.store.summary_store import Share
 from wholesale.v1 import order_pb2, order_service_pb2_grpc
 from wholesale.v1 import order_service_pb2 as pb
 
@@ -34,7 +50,77 @@ def _order_or_rejection(order: order_pb2.Order) -> OrderInput | OrderOutcome:
         return OrderOutcome(order.external_id, Outcome.REJECTED, violations=error.violations)
 
 
+def _as_of(date: date_pb2.Date, has_date: bool) -> int:
+    if not has_date:
+        return today_number()
+    day = day_from_proto(date)
+    if day is None:
+        raise InvalidArgument(
+            "invalid as_of_date",
+            violations=[FieldViolation("as_of_date", "a complete calendar date")],
+        )
+    return day
+
+
+def _money(micros: int, currency: str) -> money_pb2.Money:
+    return money_to_proto(Money.from_micros(micros, currency))
+
+
+def _shares(shares: list[Share], currency: str) -> list[pb.SpendShare]:
+    return [
+        pb.SpendShare(
+            key=s.key, name=s.name, spend=_money(s.spend_micros, currency), quantity=s.quantity
+        )
+        for s in shares
+    ]
+
+
+def _summary_to_proto(summary: AccountSummary) -> pb.AccountSummary:
+    currency, totals = summary.currency_code, summary.totals
+    return pb.AccountSummary(
+        account_id=str(summary.account_id),
+        as_of_date=date_to_proto(summary.as_of_day),
+        currency_code=currency,
+        windows=[
+            pb.SpendWindow(days=days, spend=_money(spend, currency), order_count=count)
+            for days, (spend, count) in totals.windows.items()
+        ],
+        lifetime_order_count=totals.count,
+        lifetime_spend=_money(totals.spend_micros, currency),
+        average_order_value=_money(summary.average_order_micros, currency),
+        first_order_date=date_to_proto(totals.first_day),
+        last_order_date=date_to_proto(totals.last_day),
+        median_days_between_orders=summary.median_days_between_orders,
+        top_skus=_shares(summary.top_skus, currency),
+        top_categories=_shares(summary.top_categories, currency),
+        outstanding_balance=_money(summary.position.outstanding_micros, currency),
+        overdue_amount=_money(summary.position.overdue_micros, currency),
+        average_days_paid_late=summary.average_days_paid_late,
+        paid_invoice_count=summary.paid_invoice_count,
+    )
+
+
+def _decision_to_proto(decision: CreditDecision) -> pb.CheckCreditResponse:
+    currency = decision.currency_code
+    return pb.CheckCreditResponse(
+        approved=decision.approved,
+        reason=decision.reason,
+        explanation=decision.explanation,
+        credit_limit=_money(decision.credit_limit_micros, currency),
+        outstanding_balance=_money(decision.outstanding_micros, currency),
+        requested_amount=_money(decision.requested_micros, currency),
+        available_credit=_money(decision.available_micros, currency),
+        overdue_amount=_money(decision.overdue_micros, currency),
+        overdue_invoice_count=decision.overdue_count,
+        oldest_overdue_days=decision.oldest_overdue_days,
+        grace_days=decision.grace_days,
+    )
+
+
 class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
+    def __init__(self, credit_grace_days: int) -> None:
+        self._grace_days = credit_grace_days
+
     def RecordOrder(self, request: pb.RecordOrderRequest, context) -> pb.RecordOrderResponse:
         order = order_from_proto(request.order, "order")
         with write_transaction():
@@ -69,3 +155,34 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
         return pb.ListOrdersResponse(
             orders=[order_to_proto(o) for o in page], next_page_token=token
         )
+
+    def RecordInvoice(self, request: pb.RecordInvoiceRequest, context) -> pb.RecordInvoiceResponse:
+        invoice = invoice_from_proto(request.invoice)
+        with write_transaction():
+            stored, outcome = billing.record_invoice(current_call(), invoice)
+        return pb.RecordInvoiceResponse(invoice=invoice_to_proto(stored), outcome=outcome)
+
+    def RecordPayment(self, request: pb.RecordPaymentRequest, context) -> pb.RecordPaymentResponse:
+        payment = payment_from_proto(request.payment)
+        with write_transaction():
+            stored, invoice, outcome = billing.record_payment(current_call(), payment)
+        return pb.RecordPaymentResponse(
+            payment=payment_to_proto(stored, invoice),
+            invoice=invoice_to_proto(invoice),
+            outcome=outcome,
+        )
+
+    def GetAccountSummary(
+        self, request: pb.GetAccountSummaryRequest, context
+    ) -> pb.GetAccountSummaryResponse:
+        as_of = _as_of(request.as_of_date, request.HasField("as_of_date"))
+        found = summary.account_summary(current_call(), request.account_id, as_of)
+        return pb.GetAccountSummaryResponse(summary=_summary_to_proto(found))
+
+    def CheckCredit(self, request: pb.CheckCreditRequest, context) -> pb.CheckCreditResponse:
+        as_of = _as_of(request.as_of_date, request.HasField("as_of_date"))
+        amount = money_from_proto(request.amount, "amount")
+        decision = summary.check_credit(
+            current_call(), request.account_id, amount, as_of, self._grace_days
+        )
+        return _decision_to_proto(decision)

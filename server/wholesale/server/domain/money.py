@@ -79,3 +79,11 @@ def round_micros_to_minor_unit(micros: int, currency: str) -> int:
     quotient, remainder = divmod(abs(micros), step)
     rounded = (quotient + (2 * remainder >= step)) * step
     return rounded if micros >= 0 else -rounded
+
+
+def format_micros(micros: int, currency: str) -> str:
+    """For messages to people: "1234.50 EUR" (micros beyond the minor unit are kept)."""
+    amount = Money.from_micros(micros, currency).amount
+    exponent = Decimal(1).scaleb(-minor_units(currency))
+    shown = amount if amount != amount.quantize(exponent) else amount.quantize(exponent)
+    return f"{shown} {currency}"

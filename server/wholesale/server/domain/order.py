@@ -14,7 +14,7 @@ from wholesale.server.domain.currency import is_currency
 from wholesale.server.domain.money import (
     MAX_AMOUNT,
     MICROS_PER_UNIT,
-    Money,
+    format_micros,
     round_micros_to_minor_unit,
 )
 from wholesale.server.domain.text import is_printable
@@ -144,8 +144,8 @@ def _validate_line(v: Validator, line: OrderLineInput, currency: str) -> None:
         v.check(
             line.stated_total_micros == expected,
             "line_total",
-            f"is {Money.from_micros(line.stated_total_micros, currency).amount} but "
-            f"quantity x unit_price rounds to {Money.from_micros(expected, currency).amount}",
+            f"is {format_micros(line.stated_total_micros, currency)} but "
+            f"quantity x unit_price rounds to {format_micros(expected, currency)}",
         )
 
 

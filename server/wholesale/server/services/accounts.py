@@ -82,7 +82,7 @@ def _parse_id(account_id: str) -> int:
     return int(account_id)
 
 
-def _visible_account(ctx: CallContext, account_id: str, *, lock: bool = False) -> Account:
+def visible_account(ctx: CallContext, account_id: str, *, lock: bool = False) -> Account:
     """The account if it exists and the caller may see it; NOT_FOUND otherwise, so a
     manager cannot even learn that someone else's account exists."""
     account = account_store.get_account(_parse_id(account_id), lock=lock)
@@ -165,14 +165,14 @@ def _external_id_race(external_id: str) -> Iterator[None]:
 
 def get_account(ctx: CallContext, account_id: str) -> Account:
     ctx.require(Permission.READ_ACCOUNTS)
-    return _visible_account(ctx, account_id)
+    return visible_account(ctx, account_id)
 
 
 def update_account(
     ctx: CallContext, account_id: str, changes: AccountFields, paths: set[str], etag: str
 ) -> Account:
     ctx.require(Permission.WRITE_ACCOUNTS)
-    current = _visible_account(ctx, account_id, lock=True)
+    current = visible_account(ctx, account_id, lock=True)
     if "manager" in paths and not ctx.principal.can(Permission.ASSIGN_MANAGER):
         raise PermissionDenied(
             "only admins and integrations assign accounts to managers",
@@ -203,7 +203,7 @@ def _write_changes(ctx: CallContext, current: Account, merged: AccountFields) ->
 
 def delete_account(ctx: CallContext, account_id: str, etag: str) -> Account:
     ctx.require(Permission.WRITE_ACCOUNTS)
-    current = _visible_account(ctx, account_id, lock=True)
+    current = visible_account(ctx, account_id, lock=True)
     _check_etag(current, etag)
     if current.is_closed:
         raise FailedPrecondition(
@@ -220,7 +220,7 @@ def delete_account(ctx: CallContext, account_id: str, etag: str) -> Account:
 
 def undelete_account(ctx: CallContext, account_id: str) -> Account:
     ctx.require(Permission.WRITE_ACCOUNTS)
-    current = _visible_account(ctx, account_id, lock=True)
+    current = visible_account(ctx, account_id, lock=True)
     if not current.is_closed:
         raise FailedPrecondition(f"account {current.id} is not closed", reason="ACCOUNT_NOT_CLOSED")
     when = now_us()

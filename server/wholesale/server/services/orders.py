@@ -69,7 +69,7 @@ class _BatchContext:
 
     @classmethod
     def load(cls, orders: Sequence[OrderInput]) -> _BatchContext:
-        ids = [int(o.account_id) for o in orders if o.account_id.isdigit()]
+        ids = [_numeric_id(o.account_id) for o in orders if _numeric_id(o.account_id)]
         return cls(
             accounts_by_id=order_store.accounts_by_id(ids),
             accounts_by_external_id=order_store.accounts_by_external_id(
@@ -80,23 +80,42 @@ class _BatchContext:
         )
 
     def account(self, v: Validator, order: OrderInput) -> AccountRef | None:
-        if order.account_external_id:
-            ref = self.accounts_by_external_id.get(order.account_external_id)
-            v.check(
-                ref is not None,
-                "account_external_id",
-                f"no account has external_id {order.account_external_id!r}",
-            )
-        elif order.account_id:
-            digits = order.account_id.isdigit() and len(order.account_id) < 19
-            ref = self.accounts_by_id.get(int(order.account_id)) if digits else None
-            v.check(ref is not None, "account_id", f"no account has id {order.account_id!r}")
-        else:
-            return None
-        if ref is not None:
-            path = "account_external_id" if order.account_external_id else "account_id"
-            v.check(not ref.closed, path, f"account {ref.id} is closed")
-        return ref
+        return _account_ref(
+            v,
+            order.account_id,
+            order.account_external_id,
+            self.accounts_by_id,
+            self.accounts_by_external_id,
+            allow_closed=False,
+        )
+
+
+def _numeric_id(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def _account_ref(
+    v: Validator,
+    account_id: str,
+    account_external_id: str,
+    by_id: dict[int, AccountRef],
+    by_external_id: dict[str, AccountRef],
+    *,
+    allow_closed: bool,
+) -> AccountRef | None:
+    """The account a document names by id or by external id; what is wrong goes to ``v``."""
+    if account_external_id:
+        path, ref = "account_external_id", by_external_id.get(account_external_id)
+        v.check(ref is not None, path, f"no account has external_id {account_external_id!r}")
+    elif account_id:
+        numeric = _numeric_id(account_id)
+        path, ref = "account_id", by_id.get(numeric) if numeric is not None else None
+        v.check(ref is not None, path, f"no account has id {account_id!r}")
+    else:
+        return None
+    if ref is not None and not allow_closed:
+        v.check(not ref.closed, path, f"account {ref.id} is closed")
+    return ref
 
 
 def _check_against_store(
@@ -209,6 +228,24 @@ def _audit(ctx: CallContext, resource: str, changed: Sequence[str]) -> None:
     )
 
 
+def audit_change(ctx: CallContext, resource: str, created: bool) -> None:
+    """Audits a recorded ERP document (order, invoice, payment)."""
+    _audit(ctx, resource, ["created" if created else "updated"])
+
+
+def resolve_account(v: Validator, account_id: str, account_external_id: str) -> AccountRef | None:
+    """The (possibly closed) account an invoice names; what is wrong goes to ``v``."""
+    numeric = _numeric_id(account_id)
+    return _account_ref(
+        v,
+        account_id,
+        account_external_id,
+        order_store.accounts_by_id([numeric] if numeric is not None else []),
+        order_store.accounts_by_external_id([account_external_id] if account_external_id else []),
+        allow_closed=True,
+    )
+
+
 def record_order(ctx: CallContext, order: OrderInput) -> tuple[StoredOrder, Outcome]:
     """Upserts one order; a rejected one is INVALID_ARGUMENT with paths under ``order.``."""
     ctx.require(Permission.WRITE_ORDERS)
@@ -218,7 +255,7 @@ def record_order(ctx: CallContext, order: OrderInput) -> tuple[StoredOrder, Outc
         listed = "; ".join(f"{v.field}: {v.description}" for v in violations[:5])
         raise InvalidArgument(f"invalid order: {listed}", violations=violations)
     if outcome.outcome is not Outcome.UNCHANGED:
-        _audit(ctx, f"orders/{outcome.order_id}", [outcome.outcome.name.lower()])
+        audit_change(ctx, f"orders/{outcome.order_id}", outcome.outcome is Outcome.CREATED)
     stored = order_store.get_order(outcome.order_id or 0)
     assert stored is not None
     return stored, outcome.outcome

@@ -1,4 +1,7 @@
-"""Inserting many rows in one round trip, the fastest way each backend offers.
+"""Plain-SQL access where peewee's query building costs too much: bulk inserts, long IN
+lists, and the hand-written aggregate queries of summaries.
+
+Inserting many rows in one round trip uses the fastest way each backend offers.
 
 peewee's insert_many builds one large SQL string in Python; for imports of millions of
 order lines the driver's own batching (sqlite3 executemany, psycopg2 execute_values) is
@@ -43,3 +46,9 @@ def select_where_in(select_sql: str, column: str, values: Iterable) -> list[tupl
         cursor = database.execute_sql(f"{select_sql} WHERE {column} IN ({marks})", chunk)
         rows += cursor.fetchall()
     return rows
+
+
+def fetch_rows(sql: str, *params: object) -> list[tuple]:
+    """Runs hand-written SQL whose parameters are written ``?`` on either backend."""
+    database = db_proxy.obj
+    return database.execute_sql(sql.replace("?", database.param), params).fetchall()

@@ -1,0 +1,71 @@
+"""Invoices and payments as the ERP sends them, and the rules that need no database."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from wholesale.server.domain.money import MAX_AMOUNT, MICROS_PER_UNIT
+from wholesale.server.domain.text import is_printable
+from wholesale.server.errors import Validator
+
+MAX_EXTERNAL_ID = 100
+
+
+class InvoiceInput(NamedTuple):
+    external_id: str
+    account_id: str
+    account_external_id: str
+    order_external_id: str
+    # None when the amount had more than 6 decimals.
+    amount_micros: int | None
+    amount_currency: str
+    issue_day: int | None
+    due_day: int | None
+
+
+class PaymentInput(NamedTuple):
+    external_id: str
+    invoice_external_id: str
+    amount_micros: int | None
+    amount_currency: str
+    paid_day: int | None
+
+
+def validate_external_id(v: Validator, path: str, value: str, what: str) -> None:
+    if v.check(bool(value), path, f"required: the ERP's {what}"):
+        v.check(
+            len(value) <= MAX_EXTERNAL_ID
+            and is_printable(value)
+            and not any(c.isspace() for c in value),
+            path,
+            f"at most {MAX_EXTERNAL_ID} characters, no spaces or control characters",
+        )
+
+
+def validate_amount(v: Validator, path: str, micros: int | None) -> bool:
+    return (
+        v.check(micros is not None, path, "at most 6 decimals")
+        and v.check(micros > 0, path, "must be positive")
+        and v.check(micros <= MAX_AMOUNT * MICROS_PER_UNIT, path, f"at most {MAX_AMOUNT:,}")
+    )
+
+
+def validate_invoice(v: Validator, invoice: InvoiceInput) -> None:
+    validate_external_id(v, "external_id", invoice.external_id, "invoice number")
+    v.check(
+        bool(invoice.account_id) != bool(invoice.account_external_id),
+        "account_id",
+        "give exactly one of account_id and account_external_id",
+    )
+    validate_amount(v, "amount", invoice.amount_micros)
+    issue_ok = v.check(invoice.issue_day is not None, "issue_date", "required: a valid date")
+    due_ok = v.check(invoice.due_day is not None, "due_date", "required: a valid date")
+    if issue_ok and due_ok:
+        v.check(invoice.due_day >= invoice.issue_day, "due_date", "must not be before issue_date")
+
+
+def validate_payment(v: Validator, payment: PaymentInput) -> None:
+    validate_external_id(v, "external_id", payment.external_id, "payment reference")
+    v.check(bool(payment.invoice_external_id), "invoice_external_id", "required")
+    validate_amount(v, "amount", payment.amount_micros)
+    v.check(payment.paid_day is not None, "paid_date", "required: a valid date")

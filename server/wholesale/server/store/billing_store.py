@@ -1,0 +1,173 @@
+"""Invoices and payments: upserts, and the balance queries summaries and credit checks use.
+
+Balances are aggregated in SQL over the indexed (account_id, due_day) and
+(invoice_id, paid_day) columns; nothing is loaded row by row into Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wholesale.server.store.bulk import fetch_rows
+from wholesale.server.store.models import Invoice, Payment
+
+
+@dataclass(frozen=True)
+class StoredInvoice:
+    id: int
+    external_id: str
+    account_id: int
+    order_id: int | None
+    amount_micros: int
+    currency_code: str
+    issue_day: int
+    due_day: int
+    paid_micros: int
+    paid_day: int | None
+
+
+@dataclass(frozen=True)
+class StoredPayment:
+    id: int
+    external_id: str
+    invoice_id: int
+    amount_micros: int
+    paid_day: int
+
+
+def _payments_of(invoice_id: int) -> list[tuple[int, int]]:
+    return list(
+        Payment.select(Payment.amount_micros, Payment.paid_day)
+        .where(Payment.invoice == invoice_id)
+        .order_by(Payment.paid_day, Payment.id)
+        .tuples()
+    )
+
+
+def _settled_day(amount: int, payments: list[tuple[int, int]]) -> int | None:
+    running = 0
+    for paid, day in payments:
+        running += paid
+        if running >= amount:
+            return day
+    return None
+
+
+def _invoice(row: Invoice) -> StoredInvoice:
+    payments = _payments_of(row.id)
+    return StoredInvoice(
+        id=row.id,
+        external_id=row.external_id,
+        account_id=row.account_id,
+        order_id=row.order_id,
+        amount_micros=row.amount_micros,
+        currency_code=row.currency_code,
+        issue_day=row.issue_day,
+        due_day=row.due_day,
+        paid_micros=sum(paid for paid, _ in payments),
+        paid_day=_settled_day(row.amount_micros, payments),
+    )
+
+
+def invoice_by_external_id(external_id: str) -> StoredInvoice | None:
+    row = Invoice.get_or_none(Invoice.external_id == external_id)
+    return _invoice(row) if row else None
+
+
+def invoice_by_id(invoice_id: int) -> StoredInvoice:
+    return _invoice(Invoice.get_by_id(invoice_id))
+
+
+def save_invoice(existing: StoredInvoice | None, values: dict, now_us: int) -> StoredInvoice:
+    """Inserts or overwrites the invoice; ``values`` are column values."""
+    if existing is None:
+        row = Invoice.create(**values, create_time_us=now_us, update_time_us=now_us)
+        return _invoice(row)
+    Invoice.update(**values, update_time_us=now_us).where(Invoice.id == existing.id).execute()
+    return invoice_by_id(existing.id)
+
+
+def payment_by_external_id(external_id: str) -> StoredPayment | None:
+    row = Payment.get_or_none(Payment.external_id == external_id)
+    if row is None:
+        return None
+    return StoredPayment(row.id, row.external_id, row.invoice_id, row.amount_micros, row.paid_day)
+
+
+def save_payment(existing: StoredPayment | None, values: dict, now_us: int) -> StoredPayment:
+    if existing is None:
+        row = Payment.create(**values, create_time_us=now_us, update_time_us=now_us)
+    else:
+        Payment.update(**values, update_time_us=now_us).where(Payment.id == existing.id).execute()
+        row = Payment.get_by_id(existing.id)
+    return StoredPayment(row.id, row.external_id, row.invoice_id, row.amount_micros, row.paid_day)
+
+
+@dataclass(frozen=True)
+class BalancePosition:
+    """An account's receivables on one day."""
+
+    outstanding_micros: int
+    overdue_micros: int
+    # Overdue by more than the grace days: what blocks credit.
+    blocking_micros: int
+    blocking_count: int
+    oldest_overdue_days: int
+
+
+_POSITION_SQL = """
+SELECT
+  COALESCE(SUM(amount_micros - paid), 0),
+  COALESCE(SUM(CASE WHEN due_day < ? THEN amount_micros - paid ELSE 0 END), 0),
+  COALESCE(SUM(CASE WHEN ? - due_day > ? THEN amount_micros - paid ELSE 0 END), 0),
+  COALESCE(SUM(CASE WHEN ? - due_day > ? THEN 1 ELSE 0 END), 0),
+  COALESCE(MAX(CASE WHEN due_day < ? THEN ? - due_day ELSE 0 END), 0)
+FROM (
+  SELECT i.amount_micros, i.due_day, COALESCE(SUM(p.amount_micros), 0) AS paid
+  FROM invoice i
+  LEFT JOIN payment p ON p.invoice_id = i.id AND p.paid_day <= ?
+  WHERE i.account_id = ? AND i.issue_day <= ?
+  GROUP BY i.id, i.amount_micros, i.due_day
+) balances
+WHERE amount_micros > paid
+"""
+
+
+def balance_position(account_id: int, as_of_day: int, grace_days: int) -> BalancePosition:
+    (row,) = fetch_rows(
+        _POSITION_SQL,
+        as_of_day,
+        as_of_day,
+        grace_days,
+        as_of_day,
+        grace_days,
+        as_of_day,
+        as_of_day,
+        as_of_day,
+        account_id,
+        as_of_day,
+    )
+    return BalancePosition(*(int(value) for value in row))
+
+
+_LATENESS_SQL = """
+SELECT COUNT(*), COALESCE(SUM(CASE WHEN settled_day > due_day THEN settled_day - due_day
+                                   ELSE 0 END), 0)
+FROM (
+  SELECT i.id, i.due_day, MIN(c.paid_day) AS settled_day
+  FROM invoice i
+  JOIN (
+    SELECT invoice_id, paid_day,
+           SUM(amount_micros) OVER (PARTITION BY invoice_id ORDER BY paid_day, id) AS paid
+    FROM payment WHERE paid_day <= ?
+  ) c ON c.invoice_id = i.id AND c.paid >= i.amount_micros
+  WHERE i.account_id = ?
+  GROUP BY i.id, i.due_day
+) settled
+"""
+
+
+def settled_lateness(account_id: int, as_of_day: int) -> tuple[int, int]:
+    """(invoices paid in full by ``as_of_day``, their total days paid after the due date)."""
+    (row,) = fetch_rows(_LATENESS_SQL, as_of_day, account_id)
+    return int(row[0]), int(row[1])
