@@ -10,13 +10,11 @@ import functools
 import os
 import random
 import string
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
 from google.protobuf import timestamp_pb2
-from support.rpc import Api, Failure, expect_failure, failure_of, make_account, make_contact, money
+from support.rpc import Api, Failure, expect_failure, make_account, make_contact, money, race
 
 from wholesale.v1 import account_pb2, account_service_pb2
 
@@ -1042,34 +1040,19 @@ def test_batch_replay_returns_first_response(api: Api):
 # --- concurrent callers ---------------------------------------------------------------------
 
 
-def _race(calls) -> list:
-    """Starts every call at once; returns each result or the Failure it raised."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait()
-        try:
-            return call()
-        except grpc.RpcError as error:
-            return failure_of(error)
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
 def test_concurrent_creates_with_one_external_id_make_one_account(api: Api):
     md = api.md("integration")
     winners, losers = [], []
-    for race in range(4):
+    for round_no in range(4):
         calls = [
             functools.partial(
                 api.accounts.CreateAccount,
-                create_request(external_id=f"ERP-RACE-{race}", legal_name=f"Racer {i}"),
+                create_request(external_id=f"ERP-RACE-{round_no}", legal_name=f"Racer {i}"),
                 metadata=md,
             )
             for i in range(8)
         ]
-        results = _race(calls)
+        results = race(calls)
         won = [r.account for r in results if not isinstance(r, Failure)]
         assert len(won) == 1, results
         winners.extend(won)
@@ -1083,7 +1066,7 @@ def test_concurrent_creates_with_one_external_id_make_one_account(api: Api):
 def test_concurrent_replays_of_one_request_id_make_one_account(api: Api):
     request = create_request(request_id="race-1")
     md = api.md("integration")
-    results = _race(
+    results = race(
         [functools.partial(api.accounts.CreateAccount, request, metadata=md) for _ in range(8)]
     )
     assert not [r for r in results if isinstance(r, Failure)], results
@@ -1106,7 +1089,7 @@ def test_concurrent_updates_with_one_etag_let_exactly_one_win(api: Api):
         )
         for i in range(8)
     ]
-    results = _race(calls)
+    results = race(calls)
     winners = [r for r in results if not isinstance(r, Failure)]
     losers = [r for r in results if isinstance(r, Failure)]
     assert len(winners) == 1, results

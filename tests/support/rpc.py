@@ -7,7 +7,9 @@ building a valid :class:`Account` and reading the ``google.rpc.Status`` details 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -171,6 +173,21 @@ def expect_failure(
             f"expected a field violation for {path!r}, got {failure}"
         )
     return failure
+
+
+def race(calls: Sequence[Callable[[], Any]]) -> list[Any]:
+    """Starts every call at once; returns each result or the :class:`Failure` it raised."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> Any:
+        barrier.wait()
+        try:
+            return call()
+        except grpc.RpcError as error:
+            return failure_of(error)
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
 
 
 class Api:

@@ -2,8 +2,10 @@
 
 Retries are left to gRPC core (a service config ``retryPolicy``) rather than a Python loop,
 so they share the call's deadline and happen only when the server never processed the
-attempt or answered UNAVAILABLE. Every method is safe to repeat: reads have no effect and
-the client sends a ``request_id`` with every mutation, which the server replays.
+attempt or answered UNAVAILABLE. Every method is safe to repeat: reads have no effect, the
+client sends a ``request_id`` with every account and product mutation, which the server
+replays, and orders, invoices and payments are upserts by the ERP's external_id. (Bulk
+import batches exceed gRPC's retry buffer; :mod:`wholesale.client.imports` resends those.)
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ from pathlib import Path
 
 import grpc
 
-RETRIED_SERVICES = ("wholesale.v1.AccountService", "wholesale.v1.AuditService")
+RETRIED_SERVICES = (
+    "wholesale.v1.AccountService",
+    "wholesale.v1.AuditService",
+    "wholesale.v1.CatalogService",
+    "wholesale.v1.OrderService",
+)
 Metadata = tuple[tuple[str, str], ...]
 
 

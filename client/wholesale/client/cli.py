@@ -2,28 +2,40 @@
 
 Errors end the command with one ``error: ...`` line on stderr and an exit code that tells
 scripts what kind of failure it was (see ``EXIT_CODES`` and ``wholesale --help``).
+This module holds the root group, accounts, audit and config; the ERP-history groups
+(products, orders, credit, ``accounts summary``) live in the ``cli_*`` modules it assembles.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from itertools import islice
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import click
 from click.core import ParameterSource
 
 from wholesale.client import errors
+from wholesale.client.cli_catalog import products
+from wholesale.client.cli_common import (
+    EXIT_CODES,
+    LIMIT_OPTION,
+    Session,
+    api_filter,
+    apply_options,
+    decimal_option,
+    given_options,
+    limited,
+    page_size_for,
+    pass_session,
+    quoted,
+    upper_option,
+)
 from wholesale.client.cli_config import (
     DEFAULTS,
     ENVIRONMENT,
     KEYS,
     OUTPUT_FORMATS,
-    Setting,
     check_value,
     config_path,
     load_config,
@@ -31,32 +43,18 @@ from wholesale.client.cli_config import (
     resolve,
     save_config,
 )
+from wholesale.client.cli_credit import credit
+from wholesale.client.cli_orders import orders
 from wholesale.client.cli_output import (
     ACCOUNT_COLUMNS,
     print_message,
     print_messages,
     print_rows,
 )
-from wholesale.client.client import Client
-from wholesale.client.pager import Pager
+from wholesale.client.cli_summary import account_summary
 from wholesale.v1.account_pb2 import Account
 from wholesale.v1.audit_service_pb2 import AuditEvent
 
-T = TypeVar("T")
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
-
-EXIT_USAGE, EXIT_NOT_FOUND, EXIT_DENIED, EXIT_CONFLICT, EXIT_UNAVAILABLE = 2, 3, 4, 5, 6
-EXIT_CODES: dict[type[errors.WholesaleError], int] = {
-    errors.InvalidArgument: EXIT_USAGE,
-    errors.NotFound: EXIT_NOT_FOUND,
-    errors.PermissionDenied: EXIT_DENIED,
-    errors.Unauthenticated: EXIT_DENIED,
-    errors.AlreadyExists: EXIT_CONFLICT,
-    errors.Aborted: EXIT_CONFLICT,
-    errors.FailedPrecondition: EXIT_CONFLICT,
-    errors.Unavailable: EXIT_UNAVAILABLE,
-    errors.DeadlineExceeded: EXIT_UNAVAILABLE,
-}
 HINTS: dict[type[errors.WholesaleError], str] = {
     errors.Unauthenticated: "check --token, WHOLESALE_TOKEN or `wholesale config set token`",
     errors.Unavailable: "is the server running? check --server, WHOLESALE_SERVER or the config",
@@ -70,46 +68,15 @@ Exit codes:
   0  success
   1  any other error
   2  invalid usage or invalid input (the message names each field)
-  3  account not found
+  3  not found: account, product or order
   4  missing or invalid token, or not allowed for your role
   5  conflict: external id taken, changed by someone else, or wrong state
   6  server unreachable or too slow
+  7  `orders import` finished but rejected some rows (see the rejects file)
+  8  `credit check` refused the credit (the output says why)
 """
 # Statuses a person may set; CLOSED is reached only through `accounts close`.
 SETTABLE_STATUSES = ("prospect", "active", "on_hold")
-MAX_PAGE_SIZE = 500
-
-
-class MissingToken(click.ClickException):
-    exit_code = EXIT_DENIED
-
-    def __init__(self) -> None:
-        super().__init__(
-            "no API token: pass --token, set WHOLESALE_TOKEN or run "
-            "`wholesale config set token TOKEN`"
-        )
-
-
-@dataclass(frozen=True)
-class Session:
-    """The resolved settings, shared by every command through the click context."""
-
-    settings: dict[str, Setting]
-    config_file: Path
-
-    def value(self, key: str) -> str | None:
-        return self.settings[key].value
-
-    @property
-    def output(self) -> str:
-        return self.value("output") or "table"
-
-    def connect(self) -> Client:
-        """A client for the configured server; fails before any network call without a token."""
-        token = self.value("token")
-        if not token:
-            raise MissingToken()
-        return Client(self.value("server") or "", token, ca_file=self.value("ca_file"))
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
@@ -131,7 +98,7 @@ class Session:
 @click.option("--output", "-o", type=click.Choice(OUTPUT_FORMATS), help="Default: table.")
 @click.pass_context
 def cli(ctx: click.Context, **flags: str | None) -> None:
-    """Manage wholesale retailer accounts."""
+    """Manage wholesale retailer accounts and read their ERP history."""
     given = {key: (value, _source(ctx, key)) for key, value in flags.items()}
     path = config_path()
     ctx.obj = Session(resolve(given, load_config(path)), path)
@@ -141,61 +108,6 @@ def _source(ctx: click.Context, key: str) -> str:
     return "env" if ctx.get_parameter_source(key) is ParameterSource.ENVIRONMENT else "flag"
 
 
-pass_session = click.make_pass_decorator(Session)
-
-
-def _apply(options: Iterable[Decorator]) -> Decorator:
-    """Applies click options in the order listed (so --help lists them in that order)."""
-
-    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
-        for option in reversed(list(options)):
-            function = option(function)
-        return function
-
-    return decorate
-
-
-def _decimal(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        return Decimal(value)
-    except InvalidOperation as exc:
-        raise click.BadParameter(f"{value!r} is not a decimal amount such as 2500.00") from exc
-
-
-def _upper(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    return value.upper()
-
-
-def _limited(pager: Pager[T], limit: int | None) -> list[T]:
-    return list(islice(pager, limit))
-
-
-def _page_size(limit: int | None) -> int:
-    """Fetches no more than needed for a small --limit; the server default otherwise."""
-    return min(limit, MAX_PAGE_SIZE) if limit else 0
-
-
-def _filter(*conditions: tuple[str, str, str | None], raw: str | None = None) -> str:
-    """The API filter for the given conditions (None values are left out), ANDed with ``raw``."""
-    parts = [f"{name} {operator} {value}" for name, operator, value in conditions if value]
-    return " AND ".join([*parts, raw] if raw else parts)
-
-
-def _quoted(value: str | None) -> str | None:
-    """A filter string literal: in double quotes, with backslash escaping."""
-    if not value:
-        return None
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _given(fields: dict[str, Any]) -> dict[str, Any]:
-    """The options the user actually gave (click passes None or () for the others)."""
-    return {name: value for name, value in fields.items() if value not in (None, ())}
-
-
-LIMIT_OPTION = click.option("--limit", type=click.IntRange(min=1), help="Show at most N.")
 ACCOUNT_FIELD_OPTIONS = (
     click.option("--display-name", help="Name shown to people; defaults to the legal name."),
     click.option("--external-id", help="The ERP's identifier; unique."),
@@ -204,7 +116,7 @@ ACCOUNT_FIELD_OPTIONS = (
     click.option("--region", help="Sales region."),
     click.option("--terms-days", "payment_terms_days", type=int, help="Payment terms, 0-365."),
     click.option(
-        "--credit-limit", callback=_decimal, help="In the account's currency, e.g. 2500.00."
+        "--credit-limit", callback=decimal_option, help="In the account's currency, e.g. 2500.00."
     ),
     click.option("--status", type=click.Choice(SETTABLE_STATUSES, case_sensitive=False)),
 )
@@ -241,23 +153,23 @@ def list_accounts(
     show_closed: bool,
 ) -> None:
     """List accounts (yours only, if you are an account manager)."""
-    query = _filter(
+    query = api_filter(
         ("status", "=", status and status.upper()),
-        ("price_tier", "=", _quoted(tier)),
-        *(("tags", ":", _quoted(tag)) for tag in tags),
-        ("manager", "=", _quoted(manager)),
-        ("region", "=", _quoted(region)),
-        ("name", ":", _quoted(search)),
+        ("price_tier", "=", quoted(tier)),
+        *(("tags", ":", quoted(tag)) for tag in tags),
+        ("manager", "=", quoted(manager)),
+        ("region", "=", quoted(region)),
+        ("name", ":", quoted(search)),
         raw=raw_filter,
     )
     with session.connect() as client:
         pager = client.list_accounts(
             filter=query,
             order_by=order_by,
-            page_size=_page_size(limit),
+            page_size=page_size_for(limit),
             show_deleted=show_closed or status == "closed",
         )
-        found = _limited(pager, limit)
+        found = limited(pager, limit)
     print_messages(found, Account, session.output, f"Accounts ({len(found)})", ACCOUNT_COLUMNS)
 
 
@@ -272,14 +184,14 @@ def show_account(session: Session, account_id: str) -> None:
 
 
 @accounts.command("create")
-@_apply(
+@apply_options(
     (
         click.option("--legal-name", required=True, help="Registered legal name."),
         click.option(
             "--currency",
             "currency_code",
             required=True,
-            callback=_upper,
+            callback=upper_option,
             help="ISO 4217 code such as EUR.",
         ),
         *ACCOUNT_FIELD_OPTIONS,
@@ -290,17 +202,19 @@ def show_account(session: Session, account_id: str) -> None:
 def create_account(session: Session, **fields: Any) -> None:
     """Create an account."""
     with session.connect() as client:
-        account = client.create_account(**_given(fields))
+        account = client.create_account(**given_options(fields))
     print_message(account, session.output, f"Created account {account.id}")
 
 
 @accounts.command("update")
 @click.argument("account_id")
-@_apply((click.option("--legal-name", help="Registered legal name."), *ACCOUNT_FIELD_OPTIONS))
+@apply_options(
+    (click.option("--legal-name", help="Registered legal name."), *ACCOUNT_FIELD_OPTIONS)
+)
 @pass_session
 def update_account(session: Session, account_id: str, **fields: Any) -> None:
     """Change the given fields of an account; --tag replaces all tags."""
-    changes = _given(fields)
+    changes = given_options(fields)
     if not changes:
         raise click.UsageError("nothing to change: give at least one option such as --tier")
     with session.connect() as client:
@@ -355,10 +269,10 @@ def list_audit_events(
     """List changes, newest first."""
     if resource and resource.isdigit():
         resource = f"accounts/{resource}"
-    query = _filter(("actor", "=", _quoted(actor)), ("resource", "=", _quoted(resource)))
+    query = api_filter(("actor", "=", quoted(actor)), ("resource", "=", quoted(resource)))
     with session.connect() as client:
-        events = _limited(
-            client.list_audit_events(filter=query, page_size=_page_size(limit)), limit
+        events = limited(
+            client.list_audit_events(filter=query, page_size=page_size_for(limit)), limit
         )
     print_messages(events, AuditEvent, session.output, f"Audit events ({len(events)})")
 
@@ -403,6 +317,11 @@ def _shown(key: str, value: str | None) -> str:
     if value and key == "token":
         return mask_token(value)
     return value or ""
+
+
+accounts.add_command(account_summary, "summary")
+for group in (products, orders, credit):
+    cli.add_command(group)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

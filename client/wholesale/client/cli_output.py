@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -18,11 +18,13 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
+from google.type.date_pb2 import Date
 from google.type.money_pb2 import Money
 from rich.console import Console
 from rich.table import Table
 
 from wholesale.client.money import from_money
+from wholesale.client.values import from_date
 
 Row = Mapping[str, str]
 CENT = Decimal("0.01")
@@ -38,12 +40,39 @@ ACCOUNT_COLUMNS = (
     "credit_limit",
     "payment_terms_days",
 )
+PRODUCT_COLUMNS = (
+    "sku",
+    "name",
+    "category",
+    "selling_unit",
+    "pack_size",
+    "list_price",
+    "active",
+)
+# line_count is derived (cli_orders adds it): a table has no room for every line.
+ORDER_COLUMNS = (
+    "id",
+    "external_id",
+    "account_id",
+    "order_date",
+    "status",
+    "channel",
+    "line_count",
+    "total",
+)
 # Short headers where the derived ones ("Payment terms days") would squeeze a narrow terminal.
 TITLES = {
     "id": "ID",
     "display_name": "Name",
     "price_tier": "Tier",
     "payment_terms_days": "Terms (days)",
+    "sku": "SKU",
+    "external_id": "External ID",
+    "account_id": "Account",
+    "order_date": "Date",
+    "line_count": "Lines",
+    "selling_unit": "Unit",
+    "pack_size": "Pack",
 }
 
 
@@ -53,34 +82,51 @@ def print_messages(
     fmt: str,
     title: str,
     table_columns: Sequence[str] = (),
+    extras: Callable[[Message], Mapping[str, str]] | None = None,
 ) -> None:
     """A list: a JSON array, or one row per message (CSV with every field, the table with
-    ``table_columns`` if given, since every field would not fit on a screen)."""
+    ``table_columns`` if given, since every field would not fit on a screen). ``extras``
+    adds derived values that table columns may name (such as an order's line count)."""
     if fmt == "json":
-        _print_json([message_json(message) for message in messages])
+        print_json([message_json(message) for message in messages])
         return
     columns = [field.name for field in message_type.DESCRIPTOR.fields]
     if fmt == "table" and table_columns:
         columns = list(table_columns)
-    print_rows([flatten(message) for message in messages], fmt, columns, title)
+    rows = [{**flatten(message), **(extras(message) if extras else {})} for message in messages]
+    print_rows(rows, fmt, columns, title)
 
 
-def print_message(message: Message, fmt: str, title: str) -> None:
-    """One message: a JSON object, a CSV header and one row, or a field/value table."""
-    row = flatten(message)
+def print_message(message: Message, fmt: str, title: str, omit: Sequence[str] = ()) -> None:
+    """One message: a JSON object, a CSV header and one row, or a field/value table;
+    ``omit`` leaves fields out of the table and CSV (a caller that prints them apart)."""
+    values = {key: value for key, value in flatten(message).items() if key not in omit}
+    print_record(values, fmt, title, message_json(message))
+
+
+def print_record(
+    values: Mapping[str, str], fmt: str, title: str, json_data: Mapping[str, Any] | None = None
+) -> None:
+    """One record: JSON (``json_data``, else the values), a CSV header and one row, or a
+    field/value table."""
     if fmt == "json":
-        _print_json(message_json(message))
+        print_json(values if json_data is None else json_data)
     elif fmt == "csv":
-        print_rows([row], fmt, list(row), title)
+        print_rows([values], fmt, list(values), title)
     else:
-        rows = [{"field": _title(key), "value": value} for key, value in row.items()]
-        print_rows(rows, fmt, ["field", "value"], title)
+        print_fields(values, title)
+
+
+def print_fields(values: Mapping[str, str], title: str) -> None:
+    """Named values as a two-column field/value table, for one record on a screen."""
+    rows = [{"field": _title(key), "value": value} for key, value in values.items()]
+    print_rows(rows, "table", ["field", "value"], title)
 
 
 def print_rows(rows: Sequence[Row], fmt: str, columns: Sequence[str], title: str) -> None:
     """Flat records in the given columns (the title is for tables only)."""
     if fmt == "json":
-        _print_json([{column: row.get(column, "") for column in columns} for row in rows])
+        print_json([{column: row.get(column, "") for column in columns} for row in rows])
     elif fmt == "csv":
         writer = csv.writer(click.get_text_stream("stdout"), lineterminator="\n")
         writer.writerow(columns)
@@ -93,14 +139,31 @@ def print_rows(rows: Sequence[Row], fmt: str, columns: Sequence[str], title: str
 
 
 def message_json(message: Message) -> dict[str, Any]:
-    """MessageToDict with every field present (stable keys for scripts) and Money as an
-    exact decimal string rather than units and nanos."""
+    """MessageToDict with every field present (stable keys for scripts), Money as an exact
+    decimal string rather than units and nanos and dates as "YYYY-MM-DD", at any depth."""
     data = MessageToDict(
         message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
     )
-    for field, value in message.ListFields():
-        if isinstance(value, Money):
-            data[field.name] = str(from_money(value))
+    return _friendly_json(message, data)
+
+
+def _friendly_json(value: Any, data: Any) -> Any:
+    """``data`` (the JSON of ``value``) with its Money and Date values made readable."""
+    if isinstance(value, Money):
+        return str(from_money(value))
+    if isinstance(value, Date):
+        return date_text(value)
+    if not (isinstance(value, Message) and isinstance(data, dict)):
+        return data  # well-known types MessageToDict already renders as strings
+    for field, item in value.ListFields():
+        if field.message_type is None or field.message_type.GetOptions().map_entry:
+            continue
+        if field.is_repeated:
+            data[field.name] = [
+                _friendly_json(v, d) for v, d in zip(item, data[field.name], strict=True)
+            ]
+        else:
+            data[field.name] = _friendly_json(item, data[field.name])
     return data
 
 
@@ -123,7 +186,9 @@ def _field_text(field: FieldDescriptor, value: Any, message: Message) -> str:
 
 def _value_text(field: FieldDescriptor, value: Any) -> str:
     if isinstance(value, Money):
-        return _money_text(value)
+        return money_text(value)
+    if isinstance(value, Date):
+        return date_text(value)
     if isinstance(value, Timestamp):
         return value.ToJsonString()
     if isinstance(value, Message):
@@ -140,7 +205,13 @@ def _compact(message: Message) -> str:
     return ", ".join(_field_text(field, value, message) for field, value in message.ListFields())
 
 
-def _money_text(money: Money) -> str:
+def date_text(value: Date) -> str:
+    """ISO "YYYY-MM-DD", or empty for an unset date."""
+    day = from_date(value)
+    return day.isoformat() if day else ""
+
+
+def money_text(money: Money) -> str:
     """Cents are shown as cents (12.50, not 12.5); whole amounts and finer ones unchanged."""
     amount = from_money(money)
     return str(amount.quantize(CENT) if amount.as_tuple().exponent == -1 else amount)
@@ -156,5 +227,5 @@ def _title(key: str) -> str:
     return TITLES.get(key) or key.replace("_", " ").capitalize()
 
 
-def _print_json(data: Iterable[Any] | Mapping[str, Any]) -> None:
+def print_json(data: Iterable[Any] | Mapping[str, Any]) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -15,6 +15,7 @@ from grpc_reflection.v1alpha import reflection
 
 from wholesale.server.api.account_servicer import AccountServicer
 from wholesale.server.api.audit_servicer import AuditServicer
+from wholesale.server.api.catalog_servicer import CatalogServicer
 from wholesale.server.api.interceptor import CallInterceptor
 from wholesale.server.api.order_servicer import OrderServicer
 from wholesale.server.config import ServerConfig
@@ -24,6 +25,8 @@ from wholesale.v1 import (
     account_service_pb2_grpc,
     audit_service_pb2,
     audit_service_pb2_grpc,
+    catalog_service_pb2,
+    catalog_service_pb2_grpc,
     order_service_pb2,
     order_service_pb2_grpc,
 )
@@ -33,6 +36,7 @@ log = logging.getLogger("wholesale.server")
 SERVICE_NAMES = (
     account_service_pb2.DESCRIPTOR.services_by_name["AccountService"].full_name,
     audit_service_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
+    catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
     order_service_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name,
 )
 
@@ -91,6 +95,7 @@ def create_server(config: ServerConfig) -> tuple[Server, int]:
     )
     account_service_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(), grpc_server)
     audit_service_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(), grpc_server)
+    catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(), grpc_server)
     order_service_pb2_grpc.add_OrderServiceServicer_to_server(
         OrderServicer(config.credit_grace_days), grpc_server
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import sys
 
@@ -130,15 +131,42 @@ def revoke_tokens(ctx: click.Context, subject: str, **flags) -> None:
     "--accounts", "account_count", type=click.IntRange(1, 100_000), default=300, show_default=True
 )
 @click.option("--seed", type=int, default=7, show_default=True)
+@click.option(
+    "--end-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="last day of the order history, YYYY-MM-DD [default: today, UTC]",
+)
+@click.option(
+    "--years",
+    type=click.IntRange(0, 10),
+    default=2,
+    show_default=True,
+    help="years of order history (0: catalog and accounts only)",
+)
 @click.pass_context
-def seed_demo(ctx: click.Context, account_count: int, seed: int, **flags) -> None:
-    """Fill the database with a realistic generated data set."""
+def seed_demo(
+    ctx: click.Context,
+    account_count: int,
+    seed: int,
+    end_date: datetime.datetime | None,
+    years: int,
+    **flags,
+) -> None:
+    """Fill the database with a realistic generated data set: a catalog, retailers and
+    their orders, invoices and payments. The same seed and end date give the same data,
+    and seeding again updates it in place."""
+    from wholesale.server.demo import SeedError
     from wholesale.server.demo import seed_demo as seed_data
 
     db = _open(_config(ctx, **flags))
     migrations.ensure_schema(db)
-    with db.connection_context():
-        summary = seed_data(account_count, seed)
+    try:
+        with db.connection_context():
+            summary = seed_data(
+                account_count, seed, end_date=end_date.date() if end_date else None, years=years
+            )
+    except SeedError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(summary, err=True)
 
 

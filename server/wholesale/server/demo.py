@@ -1,141 +1,331 @@
 """``seed-demo``: a realistic, deterministic data set to try the service with.
 
-Accounts go through the same use case as an ERP's batch upsert (validated, audited, keyed
-by external_id), so seeding twice updates the same accounts instead of doubling them.
+The catalog (:mod:`.demo_catalog`), the retailers (:mod:`.demo_accounts`) and two years of
+their orders, invoices and payments (:mod:`.demo_history`) are generated here and written
+as upserts keyed by external ids (SKUs for products), so seeding again with the same seed
+and end date finds everything unchanged instead of doubling it.
+
+Products and accounts go through their batch upserts and orders through the import use
+case, as an ERP's would. Invoices and payments are written with bulk statements instead of the
+one-at-a-time billing use case: that path costs about 3 ms per document, which is a minute
+and a half for the 28,000 documents of the default 300 accounts, against a second in bulk.
+They are checked with the same domain rules first.
 """
 
 from __future__ import annotations
 
-import random
-from decimal import Decimal
+import datetime as dt
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
 
-from wholesale.server.domain.account import (
-    AccountFields,
-    AccountStatus,
-    Address,
-    Contact,
-    ContactRole,
+from wholesale.server.demo_accounts import MANAGERS, account_profile, demo_accounts
+from wholesale.server.demo_catalog import DemoProduct, demo_catalog
+from wholesale.server.demo_history import (
+    CURRENCY,
+    Plan,
+    account_orders,
+    invoice_for,
+    make_plan,
+    payments_for,
 )
+from wholesale.server.domain.account import AccountFields
+from wholesale.server.domain.billing import (
+    InvoiceInput,
+    PaymentInput,
+    validate_invoice,
+    validate_payment,
+)
+from wholesale.server.domain.calendar import day_number
 from wholesale.server.domain.money import Money
+from wholesale.server.domain.order import OrderInput
 from wholesale.server.domain.principal import Principal, Role
-from wholesale.server.services import accounts
+from wholesale.server.domain.product import ProductFields
+from wholesale.server.errors import Validator
+from wholesale.server.services import accounts, orders, products
 from wholesale.server.services.context import CallContext
-from wholesale.server.store.database import write_transaction
+from wholesale.server.services.orders import Outcome
+from wholesale.server.store import audit_store, order_store
+from wholesale.server.store.bulk import IN_CHUNK, insert_rows, select_where_in
+from wholesale.server.store.database import db_proxy, now_us, write_transaction
+from wholesale.server.store.models import Payment
 
-MANAGERS = ("alice", "bob", "carol", "dave", "erin")
-TIERS = ("bronze", "silver", "silver", "gold", "platinum")
-REGIONS = {
-    "North": ("Hamburg", "Bremen", "Kiel"),
-    "South": ("Munich", "Stuttgart", "Nuremberg"),
-    "East": ("Berlin", "Dresden", "Leipzig"),
-    "West": ("Cologne", "Dusseldorf", "Dortmund"),
-}
-TAGS = ("organic", "chain", "independent", "online", "deli", "cafe", "premium", "convenience")
-SHOP_KINDS = ("Market", "Grocers", "Deli", "Corner Shop", "Food Hall", "Pantry", "Cafe")
-SURNAMES = (
-    "Becker",
-    "Schmidt",
-    "Novak",
-    "Rossi",
-    "Meyer",
-    "Okafor",
-    "Larsen",
-    "Silva",
-    "Weber",
-    "Kaya",
-    "Dubois",
-    "Jansen",
-    "Fischer",
-    "Moreau",
-    "Yilmaz",
-    "Costa",
-)
-FIRST_NAMES = (
-    "Anna",
-    "Ben",
-    "Clara",
-    "David",
-    "Elif",
-    "Felix",
-    "Greta",
-    "Hugo",
-    "Ines",
-    "Jonas",
-    "Katja",
-    "Luca",
-    "Mia",
-    "Noah",
-    "Olga",
-    "Paul",
-)
-BATCH = 500
+T = TypeVar("T", InvoiceInput, PaymentInput)
+ACCOUNT_BATCH = 500
+ACCOUNTS_PER_TRANSACTION = 50
+ORDER_BATCH = orders.MAX_IMPORT_BATCH
 
 
-def _contact(rng: random.Random, role: ContactRole, shop: str, primary: bool) -> Contact:
-    first, last = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
-    domain = shop.lower().replace(" ", "-").replace("'", "") + ".example"
-    return Contact(
-        f"{first} {last}",
-        role,
-        f"{first.lower()}@{domain}",
-        f"+49 {rng.randint(30, 89)} {rng.randint(100000, 999999)}",
-        primary,
+class SeedError(RuntimeError):
+    """The database holds something the demo data cannot be written over (for example a
+    demo account that was closed since); the message says what."""
+
+
+def _product_fields(product: DemoProduct) -> tuple[str, ProductFields]:
+    return product.sku, ProductFields(
+        name=product.name,
+        category=product.category,
+        selling_unit=product.selling_unit,
+        pack_size=product.pack_size,
+        list_price=Money.from_micros(product.list_price_micros, CURRENCY),
+        active=product.active,
     )
 
 
-def demo_account(rng: random.Random, number: int) -> AccountFields:
-    """One plausible retailer; the same ``rng`` state always gives the same account."""
-    region = rng.choice(sorted(REGIONS))
-    city = rng.choice(REGIONS[region])
-    shop = f"{rng.choice(SURNAMES)}'s {rng.choice(SHOP_KINDS)} {city}"
-    tier = rng.choice(TIERS)
-    limit = {"bronze": 2_000, "silver": 10_000, "gold": 40_000, "platinum": 150_000}[tier]
-    status = rng.choices(
-        [AccountStatus.ACTIVE, AccountStatus.PROSPECT, AccountStatus.ON_HOLD], [85, 10, 5]
-    )[0]
-    address = Address(
-        (f"{rng.choice(SURNAMES)}strasse {rng.randint(1, 180)}",),
-        city,
-        "",
-        f"{rng.randint(10000, 99999)}",
-        "DE",
-    )
-    return AccountFields(
-        external_id=f"ERP-{number:06d}",
-        legal_name=f"{shop} GmbH",
-        display_name=shop,
-        status=status,
-        price_tier=tier,
-        tags=tuple(sorted(set(rng.sample(TAGS, rng.randint(1, 3))))),
-        region=region,
-        currency_code="EUR",
-        payment_terms_days=rng.choice((14, 30, 30, 45, 60)),
-        credit_limit=Money(Decimal(limit), "EUR"),
-        manager=MANAGERS[number % len(MANAGERS)],
-        contacts=(
-            _contact(rng, ContactRole.BUYER, shop, True),
-            _contact(rng, ContactRole.ACCOUNTS_PAYABLE, shop, True),
-        ),
-        billing_address=address,
-        shipping_address=address,
-    )
+def _seed_products(ctx: CallContext, catalog: Sequence[DemoProduct]) -> int:
+    """Creates or refreshes the catalog through the ERP batch upsert; returns how many
+    products are new."""
+    created = 0
+    for batch in _batches(catalog, products.MAX_BATCH):
+        with write_transaction():
+            created += products.batch_upsert_products(
+                ctx, list(map(_product_fields, batch))
+            ).created
+    return created
 
 
-def seed_demo(account_count: int, seed: int) -> str:
-    """Creates or refreshes ``account_count`` accounts; returns a one-line summary."""
-    rng = random.Random(seed)
-    ctx = CallContext(Principal("seed-demo", Role.ADMIN), "seed-demo")
-    records = [demo_account(rng, number) for number in range(1, account_count + 1)]
+def _seed_accounts(ctx: CallContext, records: list[AccountFields]) -> tuple[int, int]:
+    """Creates or refreshes the accounts through the ERP batch upsert; (created, updated)."""
     created = updated = 0
-    every_field = accounts.BATCH_DEFAULT_FIELDS | {"manager", "status"}
-    for start in range(0, len(records), BATCH):
+    every_field = set(accounts.BATCH_DEFAULT_FIELDS | {"manager", "status"})
+    for start in range(0, len(records), ACCOUNT_BATCH):
         with write_transaction():
             result = accounts.batch_upsert_accounts(
-                ctx, records[start : start + BATCH], set(every_field)
+                ctx, records[start : start + ACCOUNT_BATCH], every_field
             )
         created += result.created
         updated += result.updated
+    return created, updated
+
+
+@dataclass
+class Tally:
+    """What seeding the history did, by kind of record and outcome."""
+
+    orders: Counter[Outcome] = field(default_factory=Counter)
+    lines: int = 0
+    invoices: Counter[Outcome] = field(default_factory=Counter)
+    payments: Counter[Outcome] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        def part(name: str, counts: Counter[Outcome]) -> str:
+            return (
+                f"{counts.total():,} {name} ({counts[Outcome.CREATED]:,} new, "
+                f"{counts[Outcome.UPDATED]:,} updated)"
+            )
+
+        return (
+            f"{part('orders', self.orders)} with {self.lines:,} lines, "
+            f"{part('invoices', self.invoices)}, {part('payments', self.payments)}"
+        )
+
+
+def _batches(items: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _write_orders(
+    ctx: CallContext, demo_orders: Sequence[OrderInput], tally: Tally
+) -> dict[str, int]:
+    """Through the import use case, the ERP's fast path (one audit event per batch);
+    returns the order ids by external id."""
+    ids: dict[str, int] = {}
+    for batch in _batches(demo_orders, ORDER_BATCH):
+        for outcome in orders.import_orders(ctx, batch).outcomes:
+            if outcome.outcome is Outcome.REJECTED:
+                raise SeedError(f"demo order {outcome.external_id} rejected: {outcome.message}")
+            tally.orders[outcome.outcome] += 1
+            ids[outcome.external_id] = outcome.order_id
+    tally.lines += sum(len(order.lines) for order in demo_orders)
+    return ids
+
+
+def _check(validate: Callable[[Validator, T], None], records: Sequence[T], what: str) -> None:
+    """The domain's rules still hold for generated records: a violation is a bug here."""
+    for record in records:
+        v = Validator(what)
+        validate(v, record)
+        v.raise_if_any(f"generated {what} {record.external_id} is invalid")
+
+
+@dataclass
+class UpsertResult:
+    """What a bulk upsert did; the ids of overwritten rows let dependents be redone."""
+
+    outcomes: Counter[Outcome] = field(default_factory=Counter)
+    updated_ids: list[int] = field(default_factory=list)
+
+    @property
+    def written(self) -> bool:
+        return bool(self.outcomes[Outcome.CREATED] or self.outcomes[Outcome.UPDATED])
+
+
+def _upsert_rows(table: str, columns: Sequence[str], rows: Sequence[tuple]) -> UpsertResult:
+    """Upserts ``rows`` (external_id first, then the other ``columns``) with a few bulk
+    statements: inserts the new, overwrites the changed and leaves the identical alone."""
+    select = f"SELECT external_id, id, {', '.join(columns[1:])} FROM {table}"
+    stored = {
+        row[0]: row[1:] for row in select_where_in(select, "external_id", [r[0] for r in rows])
+    }
+    when = now_us()
+    result = UpsertResult()
+    new = []
+    for row in rows:
+        old = stored.get(row[0])
+        if old is None:
+            new.append((*row, when, when))
+            result.outcomes[Outcome.CREATED] += 1
+        elif tuple(old[1:]) != row[1:]:
+            result.updated_ids.append(old[0])
+            _update_row(table, columns[1:], old[0], row[1:], when)
+            result.outcomes[Outcome.UPDATED] += 1
+        else:
+            result.outcomes[Outcome.UNCHANGED] += 1
+    insert_rows(table, (*columns, "create_time_us", "update_time_us"), new)
+    return result
+
+
+def _update_row(table: str, columns: Sequence[str], row_id: int, values: tuple, when: int) -> None:
+    database = db_proxy.obj
+    assignments = ", ".join(
+        f"{column} = {database.param}" for column in (*columns, "update_time_us")
+    )
+    database.execute_sql(
+        f"UPDATE {table} SET {assignments} WHERE id = {database.param}", (*values, when, row_id)
+    )
+
+
+def _audit(ctx: CallContext, resource: str) -> None:
+    """One event per batch of documents, as an ERP import records."""
+    audit_store.record_event(
+        time_us=now_us(),
+        actor=ctx.principal.subject,
+        role=ctx.principal.role.value,
+        method=ctx.method,
+        resource=resource,
+        request_id=ctx.request_id,
+        changed_fields=[],
+    )
+
+
+INVOICE_COLUMNS = (
+    "external_id",
+    "account_id",
+    "order_id",
+    "amount_micros",
+    "currency_code",
+    "issue_day",
+    "due_day",
+)
+PAYMENT_COLUMNS = ("external_id", "invoice_id", "amount_micros", "paid_day")
+
+
+def _write_invoices(
+    ctx: CallContext, invoices: Sequence[InvoiceInput], order_ids: dict[str, int], tally: Tally
+) -> list[int]:
+    """Bulk upsert by external id; returns the ids of invoices that changed."""
+    _check(validate_invoice, invoices, "invoice")
+    refs = order_store.accounts_by_external_id(i.account_external_id for i in invoices)
+    rows = [
+        (
+            i.external_id,
+            refs[i.account_external_id].id,
+            order_ids[i.order_external_id],
+            i.amount_micros,
+            CURRENCY,
+            i.issue_day,
+            i.due_day,
+        )
+        for i in invoices
+    ]
+    result = _upsert_rows("invoice", INVOICE_COLUMNS, rows)
+    tally.invoices.update(result.outcomes)
+    if result.written:
+        _audit(ctx, "invoices")
+    return result.updated_ids
+
+
+def _write_payments(
+    ctx: CallContext, payments: Sequence[PaymentInput], replaced_invoices: list[int], tally: Tally
+) -> None:
+    """Bulk upsert by external id. A changed invoice gets exactly the payments planned for
+    it now, so its payments never add up to more than its amount."""
+    _check(validate_payment, payments, "payment")
+    for chunk in _batches(replaced_invoices, IN_CHUNK):
+        Payment.delete().where(Payment.invoice.in_(list(chunk))).execute()
+    invoice_ids = dict(
+        select_where_in(
+            "SELECT external_id, id FROM invoice",
+            "external_id",
+            sorted({p.invoice_external_id for p in payments}),
+        )
+    )
+    rows = [
+        (p.external_id, invoice_ids[p.invoice_external_id], p.amount_micros, p.paid_day)
+        for p in payments
+    ]
+    result = _upsert_rows("payment", PAYMENT_COLUMNS, rows)
+    tally.payments.update(result.outcomes)
+    if result.written:
+        _audit(ctx, "payments")
+
+
+def _write_accounts_history(ctx: CallContext, plans: Sequence[Plan], tally: Tally) -> None:
+    placed = [(plan, order) for plan in plans for order in account_orders(plan)]
+    order_ids = _write_orders(ctx, [order.order for _, order in placed], tally)
+    invoiced = [(plan, inv) for plan, order in placed if (inv := invoice_for(plan, order))]
+    changed = _write_invoices(ctx, [invoice for _, invoice in invoiced], order_ids, tally)
+    payments = [payment for plan, invoice in invoiced for payment in payments_for(plan, invoice)]
+    _write_payments(ctx, payments, changed, tally)
+
+
+def seed_history(
+    ctx: CallContext,
+    records: Sequence[AccountFields],
+    seed: int,
+    catalog: Sequence[DemoProduct],
+    end: dt.date,
+    years: int,
+) -> str:
+    """Orders, invoices and payments of ``records`` (account number = position + 1) for
+    ``years`` up to ``end``; a few dozen accounts per transaction keep memory flat."""
+    end_day = day_number(end)
+    numbered = [
+        (number, account)
+        for number, account in enumerate(records, start=1)
+        if not account_profile(number).prospect
+    ]
+    tally = Tally()
+    for chunk in _batches(numbered, ACCOUNTS_PER_TRANSACTION):
+        plans = [make_plan(n, account, seed, catalog, end_day, years) for n, account in chunk]
+        with write_transaction():
+            _write_accounts_history(ctx, plans, tally)
+    return tally.summary()
+
+
+def seed_demo(
+    account_count: int, seed: int, *, end_date: dt.date | None = None, years: int = 2
+) -> str:
+    """Creates or refreshes the catalog, ``account_count`` accounts and ``years`` of their
+    history ending on ``end_date`` (default today, UTC; ``years`` 0 seeds no history);
+    returns a one-line summary."""
+    started = time.perf_counter()
+    end = end_date or dt.datetime.now(dt.UTC).date()
+    ctx = CallContext(Principal("seed-demo", Role.ADMIN), "seed-demo")
+    catalog = demo_catalog(seed)
+    products_created = _seed_products(ctx, catalog)
+    records = demo_accounts(account_count, seed)
+    accounts_created, _ = _seed_accounts(ctx, records)
+    history = (
+        f"{seed_history(ctx, records, seed, catalog, end, years)} up to {end.isoformat()}"
+        if years
+        else "no history"
+    )
     return (
-        f"seeded {account_count} accounts ({created} created, {updated} updated) "
-        f"for managers {', '.join(MANAGERS)}"
+        f"seeded {len(catalog)} products ({products_created} new), {account_count} accounts "
+        f"({accounts_created} new) for managers {', '.join(MANAGERS)}, {history} "
+        f"in {time.perf_counter() - started:.1f} s"
     )

@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
-from google.protobuf.message import Message
-
 from wholesale.server.api.convert import account_to_proto, fields_from_proto
 from wholesale.server.api.field_mask import masked_fields
+from wholesale.server.api.idempotent import once
 from wholesale.server.api.interceptor import current_call
 from wholesale.server.domain.account import WRITABLE_FIELDS
 from wholesale.server.services import accounts
-from wholesale.server.services.idempotency import run_once
 from wholesale.v1 import account_service_pb2 as pb
 from wholesale.v1 import account_service_pb2_grpc
 
-T = TypeVar("T", bound=Message)
-
 OUTPUT_ONLY_FIELDS = frozenset({"id", "create_time", "update_time", "delete_time", "etag"})
-
-
-def _once(request: Message, response_type: type[T], work: Callable[[], T]) -> T:
-    """Runs a mutation exactly once per request_id and answers repeats with the first reply."""
-    raw = run_once(
-        current_call(),
-        request.SerializeToString(deterministic=True),
-        lambda: work().SerializeToString(),
-    )
-    return response_type.FromString(raw)
 
 
 class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):
     def CreateAccount(self, request: pb.CreateAccountRequest, context) -> pb.CreateAccountResponse:
         fields = fields_from_proto(request.account, "account")
-        return _once(
+        return once(
             request,
             pb.CreateAccountResponse,
             lambda: pb.CreateAccountResponse(
@@ -62,7 +45,7 @@ class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):
     def UpdateAccount(self, request: pb.UpdateAccountRequest, context) -> pb.UpdateAccountResponse:
         paths = masked_fields(request.update_mask.paths, WRITABLE_FIELDS, OUTPUT_ONLY_FIELDS)
         changes = fields_from_proto(request.account, "account")
-        return _once(
+        return once(
             request,
             pb.UpdateAccountResponse,
             lambda: pb.UpdateAccountResponse(
@@ -75,7 +58,7 @@ class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):
         )
 
     def DeleteAccount(self, request: pb.DeleteAccountRequest, context) -> pb.DeleteAccountResponse:
-        return _once(
+        return once(
             request,
             pb.DeleteAccountResponse,
             lambda: pb.DeleteAccountResponse(
@@ -88,7 +71,7 @@ class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):
     def UndeleteAccount(
         self, request: pb.UndeleteAccountRequest, context
     ) -> pb.UndeleteAccountResponse:
-        return _once(
+        return once(
             request,
             pb.UndeleteAccountResponse,
             lambda: pb.UndeleteAccountResponse(
@@ -113,4 +96,4 @@ class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):
                 unchanged_count=result.unchanged,
             )
 
-        return _once(request, pb.BatchUpsertAccountsResponse, work)
+        return once(request, pb.BatchUpsertAccountsResponse, work)

@@ -133,6 +133,8 @@ def invoice_to_proto(invoice: StoredInvoice) -> billing_pb2.Invoice:
         id=str(invoice.id),
         external_id=invoice.external_id,
         account_id=str(invoice.account_id),
+        account_external_id=invoice.account_external_id,
+        order_external_id=invoice.order_external_id,
         amount=_money(invoice.amount_micros, currency),
         issue_date=date_to_proto(invoice.issue_day),
         due_date=date_to_proto(invoice.due_day),

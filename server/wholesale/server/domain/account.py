@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from wholesale.server.domain.currency import is_currency, minor_units
 from wholesale.server.domain.money import MAX_AMOUNT, Money
-from wholesale.server.domain.text import is_printable
+from wholesale.server.domain.text import check_text, check_token
 from wholesale.server.errors import Validator
 
 
@@ -142,18 +142,6 @@ class Account:
         return self.delete_time_us is not None
 
 
-def _check_text(v: Validator, path: str, value: str, limit: int) -> None:
-    """Length and printable characters: a NUL or other control character in a name is
-    always a bug upstream, and PostgreSQL cannot store NUL at all."""
-    if v.check(len(value) <= limit, path, f"at most {limit} characters (got {len(value)})"):
-        v.check(is_printable(value), path, "must not contain control characters")
-
-
-def _check_token(v: Validator, path: str, value: str, limit: int) -> None:
-    _check_text(v, path, value, limit)
-    v.check(not any(c.isspace() for c in value), path, "must not contain spaces")
-
-
 def _validate_enum(v: Validator, path: str, value: int, kind: type[enum.IntEnum]) -> bool:
     return v.check(
         value in kind._value2member_map_ and value != 0,
@@ -164,7 +152,7 @@ def _validate_enum(v: Validator, path: str, value: int, kind: type[enum.IntEnum]
 
 def _validate_contact(v: Validator, contact: Contact) -> None:
     if v.check(bool(contact.name.strip()), "name", "required"):
-        _check_text(v, "name", contact.name, MAX_NAME)
+        check_text(v, "name", contact.name, MAX_NAME)
     _validate_enum(v, "role", contact.role, ContactRole)
     if contact.email:
         v.check(
@@ -172,7 +160,7 @@ def _validate_contact(v: Validator, contact: Contact) -> None:
             "email",
             "must be an e-mail address such as buyer@example.com",
         )
-    _check_text(v, "phone", contact.phone, 40)
+    check_text(v, "phone", contact.phone, 40)
 
 
 def _validate_contacts(v: Validator, contacts: tuple[Contact, ...]) -> None:
@@ -193,9 +181,9 @@ def _validate_contacts(v: Validator, contacts: tuple[Contact, ...]) -> None:
 def _validate_address(v: Validator, address: Address) -> None:
     v.check(len(address.lines) <= MAX_ADDRESS_LINES, "lines", f"at most {MAX_ADDRESS_LINES}")
     for index, line in enumerate(address.lines):
-        _check_text(v, f"lines[{index}]", line, MAX_NAME)
+        check_text(v, f"lines[{index}]", line, MAX_NAME)
     for name in ("locality", "administrative_area", "postal_code"):
-        _check_text(v, name, getattr(address, name), MAX_REGION)
+        check_text(v, name, getattr(address, name), MAX_REGION)
     if not address.is_empty():
         v.check(
             bool(COUNTRY.fullmatch(address.country_code)),
@@ -226,9 +214,9 @@ def validate_account(v: Validator, account: AccountFields, *, closed: bool = Fal
     ``closed`` says the account is already closed, so its CLOSED status is expected.
     """
     if v.check(bool(account.legal_name.strip()), "legal_name", "required"):
-        _check_text(v, "legal_name", account.legal_name, MAX_NAME)
-    _check_text(v, "display_name", account.display_name, MAX_NAME)
-    _check_token(v, "external_id", account.external_id, MAX_EXTERNAL_ID)
+        check_text(v, "legal_name", account.legal_name, MAX_NAME)
+    check_text(v, "display_name", account.display_name, MAX_NAME)
+    check_token(v, "external_id", account.external_id, MAX_EXTERNAL_ID)
     if _validate_enum(v, "status", account.status, AccountStatus):
         v.check(
             closed or account.status != AccountStatus.CLOSED,
@@ -240,7 +228,7 @@ def validate_account(v: Validator, account: AccountFields, *, closed: bool = Fal
     v.check(len(account.tags) <= MAX_TAGS, "tags", f"at most {MAX_TAGS} tags")
     for index, tag in enumerate(account.tags):
         v.check(bool(LABEL.fullmatch(tag)), f"tags[{index}]", LABEL_RULE)
-    _check_text(v, "region", account.region, MAX_REGION)
+    check_text(v, "region", account.region, MAX_REGION)
     v.check(
         is_currency(account.currency_code),
         "currency_code",
@@ -252,7 +240,7 @@ def validate_account(v: Validator, account: AccountFields, *, closed: bool = Fal
         f"must be between 0 and {MAX_TERMS_DAYS}",
     )
     _validate_credit_limit(v, account.credit_limit, account.currency_code)
-    _check_token(v, "manager", account.manager, MAX_SUBJECT)
+    check_token(v, "manager", account.manager, MAX_SUBJECT)
     _validate_contacts(v, account.contacts)
     _validate_address(v.nested("billing_address"), account.billing_address)
     _validate_address(v.nested("shipping_address"), account.shipping_address)

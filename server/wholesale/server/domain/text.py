@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import unicodedata
 
+from wholesale.server.errors import Validator
+
 
 def is_printable(text: str) -> bool:
     """True unless ``text`` holds a control character (NUL, escape, line breaks ...)."""
     return not any(unicodedata.category(char) == "Cc" for char in text)
+
+
+def check_text(v: Validator, path: str, value: str, limit: int) -> None:
+    """Length and printable characters: a NUL or other control character in a name is
+    always a bug upstream, and PostgreSQL cannot store NUL at all."""
+    if v.check(len(value) <= limit, path, f"at most {limit} characters (got {len(value)})"):
+        v.check(is_printable(value), path, "must not contain control characters")
+
+
+def check_token(v: Validator, path: str, value: str, limit: int) -> None:
+    """An identifier such as an ERP id: :func:`check_text` and no white space."""
+    check_text(v, path, value, limit)
+    v.check(not any(c.isspace() for c in value), path, "must not contain spaces")

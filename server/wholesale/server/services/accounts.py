@@ -6,11 +6,9 @@ so a change, its audit event and its stored response commit together.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-
-import peewee
 
 from wholesale.server.domain.account import (
     Account,
@@ -19,10 +17,8 @@ from wholesale.server.domain.account import (
     validate_account,
 )
 from wholesale.server.domain.filters import Condition, parse_filter
-from wholesale.server.domain.page_token import decode_page_token, encode_page_token
 from wholesale.server.domain.principal import Permission
 from wholesale.server.errors import (
-    Aborted,
     AlreadyExists,
     FailedPrecondition,
     FieldViolation,
@@ -31,11 +27,11 @@ from wholesale.server.errors import (
     PermissionDenied,
     Validator,
 )
+from wholesale.server.services import mutations
 from wholesale.server.services.context import CallContext
-from wholesale.server.services.paging import page_size_or_default
-from wholesale.server.store import account_store, audit_store
-from wholesale.server.store.database import db_proxy, now_us
-from wholesale.server.store.secrets import PAGE_TOKEN_KEY, shared_secret
+from wholesale.server.services.paging import keyset_page
+from wholesale.server.store import account_store
+from wholesale.server.store.database import now_us
 
 MAX_BATCH = 1000
 # Fields a batch upsert overwrites on existing accounts when it names none: the ERP owns
@@ -63,29 +59,26 @@ def resource_name(account_id: int) -> str:
 
 
 def _audit(ctx: CallContext, account_id: int, changed: Sequence[str], when_us: int) -> None:
-    audit_store.record_event(
-        time_us=when_us,
-        actor=ctx.principal.subject,
-        role=ctx.principal.role.value,
-        method=ctx.method,
-        resource=resource_name(account_id),
-        request_id=ctx.request_id,
-        changed_fields=changed,
-    )
+    mutations.audit(ctx, resource_name(account_id), changed, when_us)
 
 
-def _parse_id(account_id: str) -> int:
+def _parse_id(account_id: str, field: str) -> int:
     if not account_id:
-        raise InvalidArgument("id is required", violations=[FieldViolation("id", "required")])
+        raise InvalidArgument(
+            f"{field} is required", violations=[FieldViolation(field, "required")]
+        )
     if not account_id.isdigit() or len(account_id) > 18:
         raise NotFound(f"account {account_id!r} not found", reason="ACCOUNT_NOT_FOUND")
     return int(account_id)
 
 
-def visible_account(ctx: CallContext, account_id: str, *, lock: bool = False) -> Account:
+def visible_account(
+    ctx: CallContext, account_id: str, *, lock: bool = False, field: str = "id"
+) -> Account:
     """The account if it exists and the caller may see it; NOT_FOUND otherwise, so a
-    manager cannot even learn that someone else's account exists."""
-    account = account_store.get_account(_parse_id(account_id), lock=lock)
+    manager cannot even learn that someone else's account exists. ``field`` names the
+    request field that carries the id."""
+    account = account_store.get_account(_parse_id(account_id, field), lock=lock)
     hidden = account is None or (
         ctx.principal.sees_only_own_accounts and account.fields.manager != ctx.principal.subject
     )
@@ -95,12 +88,7 @@ def visible_account(ctx: CallContext, account_id: str, *, lock: bool = False) ->
 
 
 def _check_etag(account: Account, etag: str) -> None:
-    if etag and etag != account.etag:
-        raise Aborted(
-            f"account {account.id} was changed by someone else (etag is now {account.etag}); "
-            "read it again and retry",
-            reason="ETAG_MISMATCH",
-        )
+    mutations.check_etag(f"account {account.id}", account.etag, etag)
 
 
 def _check_external_id_free(v_path: str, external_id: str, own_id: int | None) -> None:
@@ -149,18 +137,14 @@ def _insert(ctx: CallContext, fields: AccountFields) -> Account:
     return account
 
 
-@contextmanager
-def _external_id_race(external_id: str) -> Iterator[None]:
-    """Turns a unique-key clash into ALREADY_EXISTS: two writers checked the external_id
-    at once and the other one committed first (the savepoint keeps our transaction usable)."""
-    try:
-        with db_proxy.atomic():
-            yield
-    except peewee.IntegrityError as exc:
-        raise AlreadyExists(
+def _external_id_race(external_id: str) -> AbstractContextManager[None]:
+    """ALREADY_EXISTS when another writer took the external_id since we checked it."""
+    return mutations.unique_key_race(
+        lambda: AlreadyExists(
             f"external_id {external_id!r} was just taken by another account",
             reason="EXTERNAL_ID_TAKEN",
-        ) from exc
+        )
+    )
 
 
 def get_account(ctx: CallContext, account_id: str) -> Account:
@@ -295,7 +279,6 @@ def _conditions(ctx: CallContext, query: AccountQuery) -> list:
 def list_accounts(ctx: CallContext, query: AccountQuery) -> tuple[list[Account], str]:
     """One page of the accounts the caller may see, and the token of the next page."""
     ctx.require(Permission.READ_ACCOUNTS)
-    size = page_size_or_default(query.page_size)
     order_field, descending = _parse_order_by(query.order_by)
     where = _conditions(ctx, query)
     token_query = {
@@ -304,15 +287,15 @@ def list_accounts(ctx: CallContext, query: AccountQuery) -> tuple[list[Account],
         "show_deleted": query.show_deleted,
         "subject": ctx.principal.subject,
     }
-    key = shared_secret(PAGE_TOKEN_KEY)
-    after = decode_page_token(query.page_token, token_query, key) if query.page_token else None
-    rows = account_store.list_accounts(where, order_field, descending, after, size + 1)
-    page, more = rows[:size], len(rows) > size
-    if not more:
-        return page, ""
-    last = page[-1]
-    position = [account_store.order_key(last, order_field), last.id]
-    return page, encode_page_token(position, token_query, key)
+    return keyset_page(
+        lambda after, limit: account_store.list_accounts(
+            where, order_field, descending, after, limit
+        ),
+        lambda last: [account_store.order_key(last, order_field), last.id],
+        token_query,
+        query.page_size,
+        query.page_token,
+    )
 
 
 # ---- batch upsert --------------------------------------------------------------------

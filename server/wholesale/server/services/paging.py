@@ -1,11 +1,19 @@
-"""Page sizes of every List call (AIP-158): 0 means the default, too large is capped."""
+"""Paging of every List call: page sizes (AIP-158: 0 means the default, too large is
+capped) and keyset pages behind signed page tokens."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from wholesale.server.domain.page_token import decode_page_token, encode_page_token
 from wholesale.server.errors import FieldViolation, InvalidArgument
+from wholesale.server.store.secrets import PAGE_TOKEN_KEY, shared_secret
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+
+T = TypeVar("T")
 
 
 def page_size_or_default(page_size: int) -> int:
@@ -15,3 +23,26 @@ def page_size_or_default(page_size: int) -> int:
             violations=[FieldViolation("page_size", "must be 0 (default) or positive")],
         )
     return min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def keyset_page(
+    rows_after: Callable[[list[Any] | None, int], list[T]],
+    position_of: Callable[[T], list[Any]],
+    token_query: dict[str, Any],
+    page_size: int,
+    page_token: str,
+) -> tuple[list[T], str]:
+    """One page and the token of the next ("" after the last page).
+
+    ``rows_after(position, limit)`` returns up to ``limit`` rows after a position (None:
+    from the start) in a fixed order; ``position_of(row)`` is the position just after
+    ``row``. ``token_query`` is what the listing depends on (filter, order, caller): a
+    token only continues the listing it came from."""
+    size = page_size_or_default(page_size)
+    key = shared_secret(PAGE_TOKEN_KEY)
+    after = decode_page_token(page_token, token_query, key) if page_token else None
+    rows = rows_after(after, size + 1)
+    page = rows[:size]
+    if len(rows) <= size:
+        return page, ""
+    return page, encode_page_token(position_of(page[-1]), token_query, key)

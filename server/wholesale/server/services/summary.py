@@ -35,7 +35,7 @@ class AccountSummary:
 
 def account_summary(ctx: CallContext, account_id: str, as_of_day: int) -> AccountSummary:
     ctx.require(Permission.READ_ORDERS)
-    account = visible_account(ctx, account_id)
+    account = visible_account(ctx, account_id, field="account_id")
     currency = account.fields.currency_code
     totals = summary_store.order_totals(account.id, as_of_day, WINDOW_DAYS)
     average = (
@@ -92,7 +92,7 @@ def check_credit(
     ctx: CallContext, account_id: str, amount: Money, as_of_day: int, grace_days: int
 ) -> CreditDecision:
     ctx.require(Permission.READ_ORDERS)
-    account = visible_account(ctx, account_id)
+    account = visible_account(ctx, account_id, field="account_id")
     currency = account.fields.currency_code
     if amount.amount <= 0 or amount.currency not in ("", currency):
         raise InvalidArgument(

@@ -21,6 +21,7 @@ from wholesale.server.domain.money import Money
 from wholesale.server.store.database import is_postgres
 from wholesale.server.store.models import Account as AccountRow
 from wholesale.server.store.models import AccountTag
+from wholesale.server.store.sql import contains, locked
 
 
 def _address_from_json(text: str) -> Address:
@@ -123,10 +124,7 @@ def update_account(
 
 def get_account(account_id: int, *, lock: bool = False) -> Account | None:
     """The account, or None; ``lock`` holds its row until the transaction ends (PostgreSQL)."""
-    query = _select_accounts().where(AccountRow.id == account_id)
-    if lock and is_postgres():
-        query = query.for_update()
-    rows = list(query)
+    rows = list(locked(_select_accounts().where(AccountRow.id == account_id), lock))
     return _with_tags(rows)[0] if rows else None
 
 
@@ -139,8 +137,7 @@ def accounts_by_external_id(
     external_ids: Sequence[str], *, lock: bool = False
 ) -> dict[str, Account]:
     query = _select_accounts().where(AccountRow.external_id.in_(list(external_ids)))
-    if lock and is_postgres():
-        query = query.for_update()
+    query = locked(query, lock)
     return {a.fields.external_id: a for a in _with_tags(list(query))}
 
 
@@ -171,23 +168,13 @@ _EQUALITY_COLUMNS = {
 ORDER_COLUMNS = {"display_name": AccountRow.sort_name, "create_time": AccountRow.create_time_us}
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _contains(column: peewee.Field, text: str) -> peewee.Node:
-    """Substring match of case-folded text, LIKE wildcards in ``text`` taken literally."""
-    pattern = f"%{_escape_like(text.casefold())}%"
-    return peewee.NodeList((column, peewee.SQL("LIKE"), pattern, peewee.SQL("ESCAPE '\\'")))
-
-
 def condition_expression(condition: Condition) -> peewee.Node:
     """The SQL for one parsed filter condition (values already checked by the service)."""
     if condition.field == "tags":
         tagged = AccountTag.select(AccountTag.account_id).where(AccountTag.tag == condition.value)
         return AccountRow.id.in_(tagged)
     if condition.field == "name":
-        return _contains(AccountRow.search_text, condition.value)
+        return contains(AccountRow.search_text, condition.value)
     column = _EQUALITY_COLUMNS[condition.field]
     value = int(condition.value) if condition.field == "status" else condition.value
     return column == value if condition.op == "=" else column != value

@@ -23,15 +23,42 @@ def record_event(
     request_id: str,
     changed_fields: Sequence[str],
 ) -> None:
-    AuditEvent.create(
-        event_time_us=time_us,
+    record_events(
+        time_us=time_us,
         actor=actor,
         role=role,
         method=method,
-        resource=resource,
         request_id=request_id,
-        changed_fields_json=json.dumps(list(changed_fields)),
+        changes=[(resource, changed_fields)],
     )
+
+
+def record_events(
+    *,
+    time_us: int,
+    actor: str,
+    role: str,
+    method: str,
+    request_id: str,
+    changes: Sequence[tuple[str, Sequence[str]]],
+) -> None:
+    """One event per (resource, changed fields) of one call, written in one statement."""
+    if not changes:
+        return
+    AuditEvent.insert_many(
+        [
+            {
+                "event_time_us": time_us,
+                "actor": actor,
+                "role": role,
+                "method": method,
+                "resource": resource,
+                "request_id": request_id,
+                "changed_fields_json": json.dumps(list(changed_fields)),
+            }
+            for resource, changed_fields in changes
+        ]
+    ).execute()
 
 
 def list_events(

@@ -17,7 +17,9 @@ class StoredInvoice:
     id: int
     external_id: str
     account_id: int
+    account_external_id: str
     order_id: int | None
+    order_external_id: str
     amount_micros: int
     currency_code: str
     issue_day: int
@@ -59,7 +61,9 @@ def _invoice(row: Invoice) -> StoredInvoice:
         id=row.id,
         external_id=row.external_id,
         account_id=row.account_id,
+        account_external_id=row.account.external_id or "",
         order_id=row.order_id,
+        order_external_id=row.order.external_id if row.order_id else "",
         amount_micros=row.amount_micros,
         currency_code=row.currency_code,
         issue_day=row.issue_day,

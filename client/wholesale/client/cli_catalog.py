@@ -1,0 +1,56 @@
+"""``wholesale products``: the product catalog, read-only from the command line."""
+
+from __future__ import annotations
+
+import click
+
+from wholesale.client.cli_common import (
+    LIMIT_OPTION,
+    Session,
+    api_filter,
+    limited,
+    page_size_for,
+    pass_session,
+    quoted,
+)
+from wholesale.client.cli_output import PRODUCT_COLUMNS, print_message, print_messages
+from wholesale.v1.product_pb2 import Product
+
+
+@click.group()
+def products() -> None:
+    """The product catalog."""
+
+
+@products.command("list")
+@click.option("--category", help="This category or any below it, e.g. beverages/juice.")
+@click.option("--active/--inactive", default=None, help="Only active (or inactive) products.")
+@click.option("--search", help="Text in the product name (any case).")
+@LIMIT_OPTION
+@pass_session
+def list_products(
+    session: Session,
+    category: str | None,
+    active: bool | None,
+    search: str | None,
+    limit: int | None,
+) -> None:
+    """List products by SKU."""
+    query = api_filter(
+        ("category", ":", quoted(category)),
+        ("active", "=", None if active is None else str(active).lower()),
+        ("name", ":", quoted(search)),
+    )
+    with session.connect() as client:
+        found = limited(client.list_products(filter=query, page_size=page_size_for(limit)), limit)
+    print_messages(found, Product, session.output, f"Products ({len(found)})", PRODUCT_COLUMNS)
+
+
+@products.command("show")
+@click.argument("sku")
+@pass_session
+def show_product(session: Session, sku: str) -> None:
+    """Show every field of one product."""
+    with session.connect() as client:
+        product = client.get_product(sku)
+    print_message(product, session.output, f"Product {product.sku}")

@@ -1,0 +1,146 @@
+"""What every ``wholesale`` command group shares: the session (settings and connection),
+exit codes, and the small option and filter helpers.
+
+Command groups live in modules of their own (``cli_catalog``, ``cli_orders``, ...) and
+``cli`` assembles them; they all build on this module so a flag, a filter or an exit code
+means the same everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from itertools import islice
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from wholesale.client import errors
+from wholesale.client.cli_config import Setting
+from wholesale.client.client import Client
+from wholesale.client.pager import Pager
+
+T = TypeVar("T")
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+EXIT_USAGE, EXIT_NOT_FOUND, EXIT_DENIED, EXIT_CONFLICT, EXIT_UNAVAILABLE = 2, 3, 4, 5, 6
+# Not failures of the command but answers a script must tell from success.
+EXIT_REJECTED, EXIT_REFUSED = 7, 8
+EXIT_CODES: dict[type[errors.WholesaleError], int] = {
+    errors.InvalidArgument: EXIT_USAGE,
+    errors.NotFound: EXIT_NOT_FOUND,
+    errors.PermissionDenied: EXIT_DENIED,
+    errors.Unauthenticated: EXIT_DENIED,
+    errors.AlreadyExists: EXIT_CONFLICT,
+    errors.Aborted: EXIT_CONFLICT,
+    errors.FailedPrecondition: EXIT_CONFLICT,
+    errors.Unavailable: EXIT_UNAVAILABLE,
+    errors.DeadlineExceeded: EXIT_UNAVAILABLE,
+}
+MAX_PAGE_SIZE = 500
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+class MissingToken(click.ClickException):
+    exit_code = EXIT_DENIED
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no API token: pass --token, set WHOLESALE_TOKEN or run "
+            "`wholesale config set token TOKEN`"
+        )
+
+
+@dataclass(frozen=True)
+class Session:
+    """The resolved settings, shared by every command through the click context."""
+
+    settings: dict[str, Setting]
+    config_file: Path
+
+    def value(self, key: str) -> str | None:
+        return self.settings[key].value
+
+    @property
+    def output(self) -> str:
+        return self.value("output") or "table"
+
+    def connect(self) -> Client:
+        """A client for the configured server; fails before any network call without a token."""
+        token = self.value("token")
+        if not token:
+            raise MissingToken()
+        return Client(self.value("server") or "", token, ca_file=self.value("ca_file"))
+
+
+pass_session = click.make_pass_decorator(Session)
+
+
+def apply_options(options: Iterable[Decorator]) -> Decorator:
+    """Applies click options in the order listed (so --help lists them in that order)."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(list(options)):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+def parse_decimal(value: str) -> Decimal:
+    """A decimal amount from the command line; anything else is a usage error that says
+    what an amount looks like."""
+    try:
+        amount = Decimal(value)
+    except InvalidOperation as exc:
+        raise click.BadParameter(f"{value!r} is not a decimal amount such as 2500.00") from exc
+    if not amount.is_finite():
+        raise click.BadParameter(f"{value!r} is not a decimal amount such as 2500.00")
+    return amount
+
+
+def decimal_option(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """Click callback for an optional decimal amount."""
+    return None if value is None else parse_decimal(value)
+
+
+def upper_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    return value.upper()
+
+
+def as_date(value: dt.datetime | None) -> dt.date | None:
+    """A --since/--as-of value (click parses dates as datetimes) as a calendar day."""
+    return value.date() if value else None
+
+
+def limited(pager: Pager[T], limit: int | None) -> list[T]:
+    return list(islice(pager, limit))
+
+
+def page_size_for(limit: int | None) -> int:
+    """Fetches no more than needed for a small --limit; the server default otherwise."""
+    return min(limit, MAX_PAGE_SIZE) if limit else 0
+
+
+def api_filter(*conditions: tuple[str, str, str | None], raw: str | None = None) -> str:
+    """The API filter for the given conditions (None values are left out), ANDed with ``raw``."""
+    parts = [f"{name} {operator} {value}" for name, operator, value in conditions if value]
+    return " AND ".join([*parts, raw] if raw else parts)
+
+
+def quoted(value: str | None) -> str | None:
+    """A filter string literal: in double quotes, with backslash escaping."""
+    if not value:
+        return None
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def given_options(fields: dict[str, Any]) -> dict[str, Any]:
+    """The options the user actually gave (click passes None or () for the others)."""
+    return {name: value for name, value in fields.items() if value not in (None, ())}
+
+
+LIMIT_OPTION = click.option("--limit", type=click.IntRange(min=1), help="Show at most N.")

@@ -1,0 +1,54 @@
+"""``wholesale credit check ID AMOUNT``: may this account buy this much on credit now?"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import click
+
+from wholesale.client.cli_common import (
+    DATE,
+    EXIT_REFUSED,
+    Session,
+    as_date,
+    decimal_option,
+    pass_session,
+)
+from wholesale.client.cli_output import flatten, message_json, print_record
+from wholesale.v1.order_service_pb2 import CheckCreditResponse
+
+
+@click.group()
+def credit() -> None:
+    """Credit decisions."""
+
+
+def _title(account_id: str, response: CheckCreditResponse, values: dict[str, str]) -> str:
+    if response.approved:
+        return f"Credit for account {account_id}: APPROVED"
+    return f"Credit for account {account_id}: REFUSED ({values['reason'].replace('_', ' ')})"
+
+
+@credit.command("check")
+@click.argument("account_id")
+@click.argument("amount", callback=decimal_option)
+@click.option(
+    "--as-of", type=DATE, metavar="YYYY-MM-DD", help="Judge as of this day; default today."
+)
+@pass_session
+def check_credit(
+    session: Session, account_id: str, amount: Decimal, as_of: dt.datetime | None
+) -> int:
+    """Whether the account may place an order of AMOUNT (in its currency) on credit: the
+    decision, the reason and the figures (limit, outstanding, overdue past the grace days).
+
+    Exit code 0 when approved, 8 when refused.
+    """
+    with session.connect() as client:
+        response = client.check_credit(account_id, amount, as_date(as_of))
+    values = {**flatten(response), "approved": "yes" if response.approved else "no"}
+    print_record(
+        values, session.output, _title(account_id, response, values), message_json(response)
+    )
+    return 0 if response.approved else EXIT_REFUSED

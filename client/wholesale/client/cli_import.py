@@ -1,0 +1,272 @@
+"""``wholesale orders import FILE.csv``: a bulk history import from a CSV file.
+
+The file streams through :class:`wholesale.client.order_csv.OrderCsv` into
+:meth:`wholesale.client.Client.import_orders`; after each batch the rows of that batch are
+tallied and the rejected ones written to the rejects file, so only one batch of rows is
+ever held in memory.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+from wholesale.client.cli_common import EXIT_REJECTED, Session, pass_session
+from wholesale.client.cli_output import print_json, print_rows
+from wholesale.client.imports import MAX_BATCH_SIZE, ImportProgress
+from wholesale.client.order_csv import (
+    NOT_IMPORTED,
+    LayoutError,
+    OrderCsv,
+    OrderRows,
+    RejectsFile,
+    server_errors,
+)
+from wholesale.client.orders import outcome_name
+from wholesale.v1.order_pb2 import Order
+
+OUTCOMES = ("created", "updated", "unchanged", "rejected")
+# Rejections shown in the summary; the rejects file has them all. Rows rejected only
+# because another row of their order was are not shown.
+SHOWN_REJECTIONS = 10
+KNOCK_ON = NOT_IMPORTED.split("{")[0]
+HELP = f"""Import order history from FILE.csv (one row per order line).
+
+\b
+Layout: UTF-8 CSV, the first line a header naming these columns (any order):
+  order_external_id    the ERP's order number (orders are upserted by it)
+  account_external_id  the account's ERP id; or instead an account_id column
+  order_date           YYYY-MM-DD
+  status               placed, fulfilled, cancelled or returned (empty: placed)
+  channel              erp, portal, sales_rep or reorder (empty: erp)
+  currency             ISO 4217, the account's (empty: the account's)
+  sku                  a SKU of the catalog
+  quantity             a whole number, at least 1
+  unit_price           a decimal amount such as 12.50
+status, channel and currency may be left out of the header. An `error`
+column (as in a rejects file) is ignored, so a corrected rejects file
+can be imported as it is.
+
+\b
+For example:
+  order_external_id,account_external_id,order_date,status,channel,currency,sku,quantity,unit_price
+  SO-1001,ERP-7,2026-01-05,fulfilled,erp,EUR,APPLE-1L,12,1.85
+  SO-1001,ERP-7,2026-01-05,fulfilled,erp,EUR,PEAR-1L,6,2.10
+
+\b
+Consecutive rows with the same order_external_id form one order; their
+order-level columns (account, date, status, channel, currency) must agree.
+Importing a file again is safe: orders already recorded come back unchanged.
+
+\b
+Rows that cannot be read (missing column, bad number or date) and orders
+the server refuses are rejected without stopping the import: all rows of a
+rejected order go to the rejects file (default FILE.rejected.csv) with an
+extra `error` column giving the line number and the reason. A run that
+rejects nothing removes an old rejects file.
+
+\b
+Exit code: 0 when every row was imported, {EXIT_REJECTED} when some rows were rejected
+(see `wholesale --help` for the others).
+"""
+
+
+def _rate(task: Task) -> float | None:
+    """Rows per second since the start: rich's own estimate reads the bursts of one batch
+    at a time as wild swings."""
+    return task.completed / task.elapsed if task.completed and task.elapsed else None
+
+
+class RowRateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        rate = _rate(task)
+        return Text(f"{rate:,.0f} rows/s" if rate else "- rows/s", style="progress.data.speed")
+
+
+class EtaColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        rate = _rate(task)
+        if not rate or task.total is None:
+            return Text("ETA -:--:--", style="progress.remaining")
+        seconds = int(max(task.total - task.completed, 0) / rate)
+        eta = f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        return Text(f"ETA {eta}", style="progress.remaining")
+
+
+def count_rows(path: Path) -> int:
+    """Data rows, by counting line breaks in binary chunks (fast, constant memory); only
+    the progress bar's total, so a quoted field spanning lines may make it a little high."""
+    breaks, last = 0, b"\n"
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            breaks += chunk.count(b"\n")
+            last = chunk[-1:]
+    return max(breaks + (last != b"\n") - 1, 0)
+
+
+def progress_bar(total: int) -> Progress:
+    """On stderr, and only on a terminal: scripts reading the output get the summary alone."""
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn("Importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        RowRateColumn(),
+        TimeElapsedColumn(),
+        EtaColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    )
+
+
+@dataclass
+class ImportTally:
+    """Orders and rows by outcome, and the rejected rows, as batches come back. Only the
+    rows of orders sent and not yet answered (at most two batches) are kept."""
+
+    rejects: RejectsFile
+    progress: Progress
+    task: int
+    orders: Counter[str] = field(default_factory=Counter)
+    rows: Counter[str] = field(default_factory=Counter)
+    shown: list[dict[str, str]] = field(default_factory=list)
+    _pending: dict[int, OrderRows] = field(default_factory=dict)
+
+    def to_send(self, groups: Iterable[OrderRows]) -> Iterator[Order]:
+        """The orders to import, numbered as ImportOrders positions; orders rejected while
+        reading the file are tallied here and never sent."""
+        position = 0
+        for group in groups:
+            if group.order is None:
+                self._reject(group, group.errors)
+                continue
+            self._pending[position] = group
+            position += 1
+            yield group.order
+
+    def batch_done(self, progress: ImportProgress) -> None:
+        for result in progress.batch:
+            group = self._pending.pop(result.position)
+            outcome = outcome_name(result.outcome)
+            if outcome == "rejected":
+                self._reject(group, server_errors(group, result))
+            else:
+                self._count(outcome, group)
+
+    def _reject(self, group: OrderRows, errors: list[str]) -> None:
+        self.rejects.write(group.rows, errors)
+        self._count("rejected", group)
+        for error in errors:
+            line, _, reason = error.removeprefix("line ").partition(": ")
+            if len(self.shown) < SHOWN_REJECTIONS and not reason.startswith(KNOCK_ON):
+                self.shown.append({"line": line, "order": group.external_id, "error": reason})
+
+    def _count(self, outcome: str, group: OrderRows) -> None:
+        self.orders[outcome] += 1
+        self.rows[outcome] += len(group.rows)
+        self.progress.advance(self.task, len(group.rows))
+
+
+@click.command("import", help=HELP)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, MAX_BATCH_SIZE),
+    default=1000,
+    show_default=True,
+    help="Orders per ImportOrders call.",
+)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the rejected rows; default FILE.rejected.csv beside FILE.",
+)
+@pass_session
+def import_orders(session: Session, file: Path, batch_size: int, rejects: Path | None) -> int:
+    """The help is HELP: the layout is documented where users look for it."""
+    rejects = rejects or file.with_suffix(".rejected.csv")
+    if rejects.resolve() == file.resolve():
+        raise click.BadParameter("must not be the imported file", param_hint="--rejects")
+    started = time.monotonic()
+    with file.open(newline="", encoding="utf-8-sig") as stream:
+        reader = _reader(stream, file)
+        tally = _run_import(session, reader, rejects, count_rows(file), batch_size)
+    elapsed = time.monotonic() - started
+    _print_summary(session.output, tally, file, elapsed)
+    return EXIT_REJECTED if tally.rows["rejected"] else 0
+
+
+def _reader(stream: Iterable[str], file: Path) -> OrderCsv:
+    try:
+        return OrderCsv(stream)
+    except LayoutError as exc:
+        hint = "see `wholesale orders import --help` for the layout"
+        raise click.BadParameter(f"{file}: {exc} ({hint})", param_hint="FILE") from exc
+
+
+def _run_import(
+    session: Session, reader: OrderCsv, rejects: Path, total: int, batch_size: int
+) -> ImportTally:
+    rejects_file = RejectsFile(rejects, reader.columns)
+    with session.connect() as client, progress_bar(total) as bar:
+        tally = ImportTally(rejects_file, bar, bar.add_task("import", total=total))
+        try:
+            client.import_orders(
+                tally.to_send(reader.orders()), batch_size=batch_size, on_progress=tally.batch_done
+            )
+        finally:
+            rejects_file.close()
+    rejects_file.drop_stale()
+    return tally
+
+
+def _print_summary(fmt: str, tally: ImportTally, file: Path, elapsed: float) -> None:
+    """Orders and rows by outcome; on a terminal also the first rejections and where the
+    rest are; as JSON all of that in one object."""
+    rows = sum(tally.rows.values())
+    rate = rows / elapsed if elapsed > 0 else 0.0
+    rejects = str(tally.rejects.path) if tally.rejects.rows_written else None
+    if fmt == "json":
+        print_json(
+            {
+                "file": str(file),
+                "rows": rows,
+                "elapsed_seconds": round(elapsed, 3),
+                "rows_per_second": round(rate, 1),
+                "orders_by_outcome": {name: tally.orders[name] for name in OUTCOMES},
+                "rows_by_outcome": {name: tally.rows[name] for name in OUTCOMES},
+                "rejects_file": rejects,
+                "first_rejections": tally.shown,
+            }
+        )
+        return
+    outcomes = [
+        {"outcome": name, "orders": str(tally.orders[name]), "rows": str(tally.rows[name])}
+        for name in OUTCOMES
+    ]
+    if fmt != "table":
+        print_rows(outcomes, fmt, ["outcome", "orders", "rows"], "")
+        return
+    click.echo(f"Imported {file.name}: {rows:,} rows in {elapsed:.1f} s ({rate:,.0f} rows/s)")
+    print_rows(outcomes, fmt, ["outcome", "orders", "rows"], "")
+    if rejects:
+        title = f"Rejected: {tally.rows['rejected']:,} rows; the first reasons"
+        print_rows(tally.shown, fmt, ["line", "order", "error"], title)
+        click.echo(f"All rejected rows, with the reason for each, are in {rejects}")

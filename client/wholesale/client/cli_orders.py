@@ -1,0 +1,87 @@
+"""``wholesale orders``: the ERP's order history of the accounts (``orders import`` is in
+:mod:`wholesale.client.cli_import`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+from google.protobuf.message import Message
+
+from wholesale.client.cli_common import (
+    DATE,
+    LIMIT_OPTION,
+    Session,
+    api_filter,
+    as_date,
+    limited,
+    page_size_for,
+    pass_session,
+    quoted,
+)
+from wholesale.client.cli_import import import_orders
+from wholesale.client.cli_output import ORDER_COLUMNS, print_message, print_messages
+from wholesale.v1.order_pb2 import Order, OrderLine
+
+STATUSES = ("placed", "fulfilled", "cancelled", "returned")
+
+
+@click.group()
+def orders() -> None:
+    """Orders recorded from the ERP."""
+
+
+orders.add_command(import_orders)
+
+
+def _line_count(order: Message) -> dict[str, str]:
+    return {"line_count": str(len(order.lines))}
+
+
+def _day(value: dt.datetime | None) -> str | None:
+    day = as_date(value)
+    return quoted(day.isoformat()) if day else None
+
+
+@orders.command("list")
+@click.option("--account", "account_id", help="Account id.")
+@click.option("--status", type=click.Choice(STATUSES, case_sensitive=False))
+@click.option("--since", type=DATE, metavar="YYYY-MM-DD", help="Ordered on or after this day.")
+@click.option("--until", type=DATE, metavar="YYYY-MM-DD", help="Ordered on or before this day.")
+@LIMIT_OPTION
+@pass_session
+def list_orders(
+    session: Session,
+    account_id: str | None,
+    status: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    limit: int | None,
+) -> None:
+    """List orders, newest first (your accounts' only, if you are an account manager)."""
+    query = api_filter(
+        ("account_id", "=", quoted(account_id)),
+        ("status", "=", status and status.upper()),
+        ("order_date", ">=", _day(since)),
+        ("order_date", "<=", _day(until)),
+    )
+    with session.connect() as client:
+        found = limited(client.list_orders(filter=query, page_size=page_size_for(limit)), limit)
+    title = f"Orders ({len(found)})"
+    print_messages(found, Order, session.output, title, ORDER_COLUMNS, extras=_line_count)
+
+
+@orders.command("show")
+@click.argument("order_id")
+@pass_session
+def show_order(session: Session, order_id: str) -> None:
+    """Show one order and its lines (as CSV: one row per line)."""
+    with session.connect() as client:
+        order = client.get_order(order_id)
+    title = f"Order {order.id} ({order.external_id})"
+    if session.output == "csv":
+        print_messages(order.lines, OrderLine, "csv", title)
+        return
+    print_message(order, session.output, title, omit=("lines",))
+    if session.output == "table":
+        print_messages(order.lines, OrderLine, "table", f"Lines ({len(order.lines)})")

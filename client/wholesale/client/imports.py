@@ -1,0 +1,223 @@
+"""Bulk history import: any iterable of orders, sent as a sequence of ImportOrders batches.
+
+The orders are read lazily, a batch at a time, so an import of any size runs in the memory
+of two batches: the one on the server and the next, read meanwhile. Every order is an
+upsert by its external_id, so a batch that failed in transit (server restarting,
+connection dropped, deadline hit while the server was still working) is simply sent
+again: orders it already wrote come back UNCHANGED, nothing is lost or doubled. gRPC's own
+retry policy cannot cover this: it only resends requests that fit its 256 KiB retry
+buffer, which a batch of a thousand orders does not.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from itertools import islice
+
+import grpc
+
+from wholesale.client.errors import DeadlineExceeded, Unavailable, from_rpc_error
+from wholesale.client.orders import OrderLike, OrderServiceCalls, as_order
+from wholesale.v1 import order_pb2, order_service_pb2
+from wholesale.v1.order_pb2 import Order
+from wholesale.v1.order_service_pb2 import ImportOrderResult, ImportOrdersResponse
+
+MAX_BATCH_SIZE = 2000
+# Backoff between attempts at one batch: long enough in total (about half a minute with
+# the default attempts) to ride out a server restart.
+FIRST_BACKOFF, MAX_BACKOFF = 0.5, 8.0
+RETRIED = (Unavailable, DeadlineExceeded)
+
+
+@dataclass(frozen=True)
+class ImportRejection:
+    """An order the server refused, and why; ``position`` is its place in the import
+    (``first_position`` + its index in the iterable)."""
+
+    position: int
+    external_id: str
+    message: str
+    violations: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_result(cls, result: ImportOrderResult) -> ImportRejection:
+        violations = tuple((v.field, v.description) for v in result.violations)
+        return cls(result.position, result.external_id, result.error_message, violations)
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """Where an import stands after a batch: totals so far and the batch's own results
+    (one per order, in order), so a caller can act on each batch as it lands."""
+
+    orders_done: int
+    lines_done: int
+    rejected_done: int
+    elapsed: float
+    batch: Sequence[ImportOrderResult]
+
+    @property
+    def lines_per_second(self) -> float:
+        return self.lines_done / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@dataclass
+class ImportReport:
+    """The whole import: outcome counts, lines sent and written, and every rejection."""
+
+    orders: int = 0
+    lines: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    lines_written: int = 0
+    batches: int = 0
+    retries: int = 0
+    elapsed: float = 0.0
+    rejections: list[ImportRejection] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every order was accepted."""
+        return self.rejected == 0
+
+    def add(self, response: ImportOrdersResponse, orders: int, lines: int) -> None:
+        self.orders += orders
+        self.lines += lines
+        self.created += response.created_count
+        self.updated += response.updated_count
+        self.unchanged += response.unchanged_count
+        self.rejected += response.rejected_count
+        self.lines_written += response.lines_written
+        self.batches += 1
+        self.rejections.extend(
+            ImportRejection.from_result(result)
+            for result in response.results
+            if result.outcome == order_pb2.RECORD_OUTCOME_REJECTED
+        )
+
+
+def batches(orders: Iterable[OrderLike], size: int) -> Iterator[list[Order]]:
+    """Consecutive lists of at most ``size`` orders, read from ``orders`` only as needed."""
+    iterator = iter(orders)
+    while batch := [as_order(order) for order in islice(iterator, size)]:
+        yield batch
+
+
+@dataclass
+class _Sent:
+    """A batch on its way: the request, kept to resend it, and the call in flight."""
+
+    request: order_service_pb2.ImportOrdersRequest
+    future: grpc.Future
+    lines: int
+
+
+@dataclass
+class _Importer:
+    """One import run: sends batches, lands their answers in the report, reports progress."""
+
+    client: ImportMethods
+    on_progress: Callable[[ImportProgress], None] | None
+    max_attempts: int
+    timeout: float | None
+    report: ImportReport = field(default_factory=ImportReport)
+    started: float = field(default_factory=time.monotonic)
+
+    def run(self, orders: Iterable[OrderLike], batch_size: int, position: int) -> ImportReport:
+        """Reads the next batch while the previous one is on the server, but sends it only
+        once that one has landed: batches are applied in order (a later version of an
+        order in the stream wins) and at most two batches are held in memory."""
+        sent = None
+        for batch in batches(orders, batch_size):
+            if sent is not None:
+                self._land(sent)
+            sent = self._send(batch, position)
+            position += len(batch)
+        if sent is not None:
+            self._land(sent)
+        self.report.elapsed = time.monotonic() - self.started
+        return self.report
+
+    def _send(self, batch: list[Order], position: int) -> _Sent:
+        request = order_service_pb2.ImportOrdersRequest(orders=batch, first_position=position)
+        future = self.client._orders.ImportOrders.future(
+            request, timeout=self.timeout or self.client.timeout, metadata=self.client._metadata
+        )
+        return _Sent(request, future, sum(len(order.lines) for order in batch))
+
+    def _land(self, sent: _Sent) -> None:
+        response = self._response(sent)
+        self.report.add(response, len(sent.request.orders), sent.lines)
+        self.report.elapsed = time.monotonic() - self.started
+        if self.on_progress is not None:
+            self.on_progress(_progress(self.report, response))
+
+    def _response(self, sent: _Sent) -> ImportOrdersResponse:
+        try:
+            return sent.future.result()
+        except grpc.RpcError as error:
+            failure = from_rpc_error(error)
+            if not isinstance(failure, RETRIED) or self.max_attempts == 1:
+                raise failure from error
+        return self._resend(sent.request)
+
+    def _resend(self, request: order_service_pb2.ImportOrdersRequest) -> ImportOrdersResponse:
+        """The remaining attempts at a batch whose first attempt failed in transit or ran
+        out of time: safe, because every order in it is an upsert by external_id. The last
+        attempt's failure is raised."""
+        delays = [min(FIRST_BACKOFF * 2**n, MAX_BACKOFF) for n in range(self.max_attempts - 1)]
+        for delay in delays[:-1]:
+            self._pause(delay)
+            with suppress(*RETRIED):
+                return self._call(request)
+        self._pause(delays[-1])
+        return self._call(request)
+
+    def _pause(self, delay: float) -> None:
+        self.report.retries += 1
+        time.sleep(delay)
+
+    def _call(self, request: order_service_pb2.ImportOrdersRequest) -> ImportOrdersResponse:
+        return self.client._call(self.client._orders.ImportOrders, request, timeout=self.timeout)
+
+
+class ImportMethods(OrderServiceCalls):
+    """Bulk import of order history (admins and integrations)."""
+
+    def import_orders(
+        self,
+        orders: Iterable[OrderLike],
+        *,
+        batch_size: int = 1000,
+        on_progress: Callable[[ImportProgress], None] | None = None,
+        first_position: int = 0,
+        max_attempts: int = 8,
+        timeout: float | None = None,
+    ) -> ImportReport:
+        """Records every order of ``orders`` (Order messages or dicts as ``record_order``
+        takes them), ``batch_size`` (1..2000) per call, and calls ``on_progress`` after
+        each batch. A bad order is reported with its position (``first_position`` + its
+        index) and does not stop the others. A batch failing with UNAVAILABLE or
+        DEADLINE_EXCEEDED is sent again, up to ``max_attempts`` times in all, with
+        backoff; ``timeout`` is each batch call's deadline (default the client's)."""
+        if not 1 <= batch_size <= MAX_BATCH_SIZE:
+            raise ValueError(f"batch_size must be 1..{MAX_BATCH_SIZE}, not {batch_size}")
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
+        importer = _Importer(self, on_progress, max_attempts, timeout)
+        return importer.run(orders, batch_size, first_position)
+
+
+def _progress(report: ImportReport, response: ImportOrdersResponse) -> ImportProgress:
+    return ImportProgress(
+        orders_done=report.orders,
+        lines_done=report.lines,
+        rejected_done=report.rejected,
+        elapsed=report.elapsed,
+        batch=response.results,
+    )

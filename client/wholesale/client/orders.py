@@ -1,0 +1,131 @@
+"""OrderService's order methods of the client: record one order, read and list orders.
+
+Orders are upserted by the ERP's external_id, so every write here is safe to repeat; bulk
+history goes through :mod:`wholesale.client.imports` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+from typing import Any, Generic, NamedTuple, TypeVar
+
+from google.type.money_pb2 import Money
+
+from wholesale.client.calls import ServiceCalls
+from wholesale.client.money import MoneyLike, to_money
+from wholesale.client.pager import Pager
+from wholesale.client.values import DateLike, EnumLike, enum_name, enum_value, to_date
+from wholesale.v1 import order_pb2, order_service_pb2
+from wholesale.v1.order_pb2 import Order, OrderLine
+from wholesale.v1.order_service_pb2_grpc import OrderServiceStub
+
+T = TypeVar("T")
+LineLike = OrderLine | Mapping[str, Any] | tuple[str, int, MoneyLike]
+OrderLike = Order | Mapping[str, Any]
+
+
+class Recorded(NamedTuple, Generic[T]):
+    """A stored record and what recording it did: "created", "updated" or "unchanged"."""
+
+    record: T
+    outcome: str
+
+
+def outcome_name(number: int) -> str:
+    return enum_name(order_pb2.RecordOutcome, "RECORD_OUTCOME_", number)
+
+
+def _money(value: MoneyLike | Money | Mapping, currency_code: str) -> Money | Mapping:
+    return value if isinstance(value, Money | Mapping) else to_money(value, currency_code)
+
+
+def build_line(line: LineLike, currency_code: str = "") -> OrderLine:
+    """An OrderLine from a message, a dict of its fields or a (sku, quantity, unit_price)
+    tuple; plain amounts become Money in ``currency_code`` (empty: the order's)."""
+    if isinstance(line, OrderLine):
+        return line
+    if isinstance(line, Mapping):
+        values = dict(line)
+    else:
+        sku, quantity, unit_price = line
+        values = {"sku": sku, "quantity": quantity, "unit_price": unit_price}
+    for key in ("unit_price", "line_total"):
+        if values.get(key) is not None:
+            values[key] = _money(values[key], currency_code)
+    return OrderLine(**values)
+
+
+def build_order(fields: Mapping[str, Any]) -> Order:
+    """An Order from field names and friendly values: a date or "YYYY-MM-DD" for
+    order_date, enum names ("fulfilled", "sales_rep") and lines as :func:`build_line`
+    takes them. None leaves a field unset, so the server's default applies."""
+    values = {name: value for name, value in fields.items() if value is not None}
+    if "order_date" in values:
+        values["order_date"] = to_date(values["order_date"])
+    if "status" in values:
+        values["status"] = enum_value(order_pb2.OrderStatus, "ORDER_STATUS_", values["status"])
+    if "channel" in values:
+        values["channel"] = enum_value(order_pb2.OrderChannel, "ORDER_CHANNEL_", values["channel"])
+    currency_code = values.get("currency_code", "")
+    values["lines"] = [build_line(line, currency_code) for line in values.get("lines", ())]
+    return Order(**values)
+
+
+def as_order(order: OrderLike) -> Order:
+    return order if isinstance(order, Order) else build_order(order)
+
+
+class OrderServiceCalls(ServiceCalls):
+    """The OrderService stub, shared by the mixins that split its methods by concept."""
+
+    @cached_property
+    def _orders(self) -> OrderServiceStub:
+        return OrderServiceStub(self.channel)
+
+
+class OrderMethods(OrderServiceCalls):
+    """Orders one at a time: recorded by admins and integrations, read by everyone
+    (managers only their own accounts')."""
+
+    def record_order(
+        self,
+        external_id: str,
+        *,
+        order_date: DateLike,
+        lines: Iterable[LineLike],
+        account_id: str = "",
+        account_external_id: str = "",
+        status: EnumLike | None = None,
+        channel: EnumLike | None = None,
+        currency_code: str = "",
+    ) -> Recorded[Order]:
+        """Creates or replaces the order with this ERP external_id; give the account by
+        id or by its external_id. Status defaults to placed, channel to erp, the currency
+        to the account's. An identical resend writes nothing and comes back "unchanged"."""
+        order = build_order(
+            {
+                "external_id": external_id,
+                "account_id": account_id,
+                "account_external_id": account_external_id,
+                "order_date": order_date,
+                "status": status,
+                "channel": channel,
+                "currency_code": currency_code,
+                "lines": list(lines),
+            }
+        )
+        request = order_service_pb2.RecordOrderRequest(order=order)
+        response = self._call(self._orders.RecordOrder, request)
+        return Recorded(response.order, outcome_name(response.outcome))
+
+    def get_order(self, id: str) -> Order:
+        request = order_service_pb2.GetOrderRequest(id=id)
+        return self._call(self._orders.GetOrder, request).order
+
+    def list_orders(self, *, filter: str = "", page_size: int = 0) -> Pager[Order]:
+        """Every matching order, newest order date first, across all pages. The filter ANDs
+        ``account_id = "42"``, ``status = FULFILLED`` (or ``!=``) and ``order_date >=
+        "2026-01-01"`` (also <=, >, <, =)."""
+        request = order_service_pb2.ListOrdersRequest(filter=filter, page_size=page_size)
+        return self._pager(self._orders.ListOrders, request, "orders")

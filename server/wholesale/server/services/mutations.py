@@ -1,0 +1,56 @@
+"""What every change to a stored resource shares: its audit event, the etag condition and
+the unique-key race between two writers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+import peewee
+
+from wholesale.server.errors import Aborted, ServiceError
+from wholesale.server.services.context import CallContext
+from wholesale.server.store import audit_store
+from wholesale.server.store.database import db_proxy
+
+
+def audit(ctx: CallContext, resource: str, changed: Sequence[str], when_us: int) -> None:
+    """Records who changed which fields of ``resource`` (e.g. "accounts/42"), in the
+    transaction of the change."""
+    audit_many(ctx, [(resource, changed)], when_us)
+
+
+def audit_many(
+    ctx: CallContext, changes: Sequence[tuple[str, Sequence[str]]], when_us: int
+) -> None:
+    """:func:`audit` for each (resource, changed fields) of one call, in one statement."""
+    audit_store.record_events(
+        time_us=when_us,
+        actor=ctx.principal.subject,
+        role=ctx.principal.role.value,
+        method=ctx.method,
+        request_id=ctx.request_id,
+        changes=changes,
+    )
+
+
+def check_etag(what: str, current_etag: str, sent_etag: str) -> None:
+    """ABORTED when the client sent an etag and ``what`` (e.g. "account 42") has moved on."""
+    if sent_etag and sent_etag != current_etag:
+        raise Aborted(
+            f"{what} was changed by someone else (etag is now {current_etag}); "
+            "read it again and retry",
+            reason="ETAG_MISMATCH",
+        )
+
+
+@contextmanager
+def unique_key_race(clash: Callable[[], ServiceError]) -> Iterator[None]:
+    """Turns a unique-key violation inside the block into ``clash()``: two writers checked
+    a key at once and the other one committed first. The savepoint keeps the transaction
+    usable, so ``clash`` may query to say which key it was."""
+    try:
+        with db_proxy.atomic():
+            yield
+    except peewee.IntegrityError as exc:
+        raise clash() from exc

@@ -1,0 +1,68 @@
+"""SQL building blocks that several stores share: text search, ordering, row locks and
+statements run for many rows at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import peewee
+
+from wholesale.server.store.database import db_proxy, is_postgres
+
+
+def escape_like(text: str) -> str:
+    """``text`` with LIKE's wildcards taken literally (use with ``ESCAPE '\\'``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def like(column: peewee.Node, pattern: str) -> peewee.Node:
+    """``column LIKE pattern`` with backslash as the escape character on both backends."""
+    return peewee.NodeList((column, peewee.SQL("LIKE"), pattern, peewee.SQL("ESCAPE '\\'")))
+
+
+def contains(column: peewee.Node, text: str) -> peewee.Node:
+    """Substring match of case-folded text, LIKE wildcards in ``text`` taken literally.
+
+    ``column`` must hold text case-folded in Python (SQLite's LOWER() folds ASCII only)."""
+    return like(column, f"%{escape_like(text.casefold())}%")
+
+
+def path_or_below(column: peewee.Node, path: str) -> peewee.Node:
+    """``column`` is ``path`` or a path below it: "a/b" matches "a/b" and "a/b/c", not "a/bc"."""
+    return (column == path) | like(column, f"{escape_like(path)}/%")
+
+
+def locked(query: peewee.ModelSelect, lock: bool) -> peewee.ModelSelect:
+    """``query`` holding its rows until the transaction ends when ``lock`` is set
+    (PostgreSQL; SQLite's write transaction already excludes other writers)."""
+    return query.for_update() if lock and is_postgres() else query
+
+
+def byte_order(column: peewee.Node) -> peewee.Node:
+    """``column`` compared and sorted by code point on both backends, whatever the
+    PostgreSQL database's collation (SQLite compares bytes already)."""
+    return column.collate('"C"') if is_postgres() else column
+
+
+def execute_many(sql: str, rows: Sequence[tuple]) -> None:
+    """Runs ``sql`` (parameters written ``?``) once per row, in as few round trips as the
+    driver allows: for many rows, peewee's query building costs more than the database."""
+    if not rows:
+        return
+    cursor = db_proxy.obj.cursor()
+    with peewee_errors():
+        if is_postgres():
+            from psycopg2.extras import execute_batch
+
+            execute_batch(cursor, sql.replace("?", "%s"), rows, page_size=1000)
+        else:
+            cursor.executemany(sql, rows)
+
+
+@contextmanager
+def peewee_errors() -> Iterator[None]:
+    """Errors of raw cursor work raised as peewee's (IntegrityError ...), as peewee's own
+    queries raise them, so callers catch one kind whichever way a row was written."""
+    with peewee.__exception_wrapper__:
+        yield
