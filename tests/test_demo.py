@@ -21,7 +21,7 @@ from wholesale.server.domain.principal import Principal, Role
 from wholesale.server.services.context import CallContext
 from wholesale.server.services.summary import AccountSummary, account_summary
 from wholesale.server.store import database, migrations
-from wholesale.server.store.bulk import fetch_rows
+from wholesale.server.store.sql import fetch_rows
 
 ACCOUNTS = 20
 SEED = 11

@@ -50,11 +50,11 @@ class InvalidArgument(WholesaleError):
 
 
 class NotFound(WholesaleError):
-    """No such account, or not one the caller may see."""
+    """No such account, product or order, or not one the caller may see."""
 
 
 class AlreadyExists(WholesaleError):
-    """The external_id is taken by another account."""
+    """The external_id or SKU is taken by another record."""
 
 
 class PermissionDenied(WholesaleError):
@@ -66,7 +66,7 @@ class Unauthenticated(WholesaleError):
 
 
 class Aborted(WholesaleError):
-    """The etag is stale: someone else changed the account; re-read it and try again."""
+    """The etag is stale: someone else changed the record; re-read it and try again."""
 
 
 class FailedPrecondition(WholesaleError):

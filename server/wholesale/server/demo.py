@@ -48,9 +48,9 @@ from wholesale.server.services import accounts, orders, products
 from wholesale.server.services.context import CallContext
 from wholesale.server.services.orders import Outcome
 from wholesale.server.store import audit_store, order_store
-from wholesale.server.store.bulk import IN_CHUNK, insert_rows, select_where_in
 from wholesale.server.store.database import db_proxy, now_us, write_transaction
 from wholesale.server.store.models import Payment
+from wholesale.server.store.sql import IN_CHUNK, insert_rows, select_where_in
 
 T = TypeVar("T", InvoiceInput, PaymentInput)
 ACCOUNT_BATCH = 500

@@ -104,3 +104,11 @@ class Validator:
             more = len(self.violations) - 5
             suffix = f" (and {more} more)" if more > 0 else ""
             raise InvalidArgument(f"{message}: {listed}{suffix}", violations=list(self.violations))
+
+
+def concurrent_change() -> Aborted:
+    """A unique key or row a writer checked was taken by a concurrent writer meanwhile."""
+    return Aborted(
+        "a concurrent change to the same data won; read it again and retry",
+        reason="CONCURRENT_CHANGE",
+    )

@@ -13,10 +13,11 @@ import time
 from collections.abc import Callable
 
 import grpc
+import peewee
 
 from wholesale.server.api.status import internal_status, to_status
 from wholesale.server.domain.principal import Principal
-from wholesale.server.errors import ServiceError, Unauthenticated
+from wholesale.server.errors import ServiceError, Unauthenticated, concurrent_change
 from wholesale.server.services.context import CallContext
 from wholesale.server.store.database import db_proxy
 
@@ -87,6 +88,11 @@ class CallInterceptor(grpc.ServerInterceptor):
                     _current_call.set(CallContext(principal, method, request_id))
                     return behavior(request, context)
             except ServiceError as error:
+                code, status = error.code, to_status(error)
+            except peewee.IntegrityError:
+                # Every write checks its keys first; a clash here means a concurrent
+                # writer took one in between. Retrying sees the committed state.
+                error = concurrent_change()
                 code, status = error.code, to_status(error)
             except Exception:
                 log.exception("unexpected error in %s (request_id=%s)", method, request_id)

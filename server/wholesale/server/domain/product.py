@@ -32,8 +32,8 @@ MAX_PACK_SIZE = 100_000
 
 @dataclass(frozen=True)
 class ProductFields:
-    """The writable part of a product. ``active`` None and ``pack_size`` 0 mean "not
-    given": a create makes them true and 1, an upsert keeps the stored values."""
+    """The writable part of a product. ``active`` None means "not given": a create makes
+    it true, an update or upsert keeps the stored value. ``pack_size`` 0 means 1."""
 
     external_id: str = ""
     name: str = ""

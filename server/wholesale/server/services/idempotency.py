@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import peewee
 
-from wholesale.server.errors import Aborted, FieldViolation, InvalidArgument
+from wholesale.server.errors import FieldViolation, InvalidArgument, concurrent_change
 from wholesale.server.services.context import CallContext
 from wholesale.server.store import idempotency_store
 from wholesale.server.store.database import now_us, write_transaction
@@ -44,13 +44,6 @@ def _replay(ctx: CallContext, request_hash: str) -> bytes | None:
     return response
 
 
-def _conflict() -> Aborted:
-    return Aborted(
-        "a concurrent change to the same data won; read it again and retry",
-        reason="CONCURRENT_CHANGE",
-    )
-
-
 def run_once(ctx: CallContext, request: bytes, work: Callable[[], bytes]) -> bytes:
     """Runs ``work`` (which returns the serialized response) at most once per request_id."""
     check_request_id(ctx.request_id)
@@ -59,7 +52,7 @@ def run_once(ctx: CallContext, request: bytes, work: Callable[[], bytes]) -> byt
             with write_transaction():
                 return work()
         except peewee.IntegrityError as exc:
-            raise _conflict() from exc
+            raise concurrent_change() from exc
     request_hash = hashlib.sha256(request).hexdigest()
     try:
         with write_transaction():
@@ -75,5 +68,5 @@ def run_once(ctx: CallContext, request: bytes, work: Callable[[], bytes]) -> byt
         # A concurrent twin committed first (PostgreSQL); its response is the answer.
         replayed = _replay(ctx, request_hash)
         if replayed is None:
-            raise _conflict() from exc
+            raise concurrent_change() from exc
         return replayed

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wholesale.server.store.bulk import fetch_rows
 from wholesale.server.store.models import Invoice, Payment
+from wholesale.server.store.sql import fetch_rows
 
 
 @dataclass(frozen=True)

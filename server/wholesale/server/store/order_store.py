@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import peewee
 
-from wholesale.server.store.bulk import IN_CHUNK, insert_rows, select_where_in
 from wholesale.server.store.models import Account, OrderLine, Product, SalesOrder
+from wholesale.server.store.sql import IN_CHUNK, insert_rows, select_where_in
 
 
 def _chunks(values: Sequence, size: int = IN_CHUNK) -> Iterable[Sequence]:

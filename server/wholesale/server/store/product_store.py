@@ -9,15 +9,14 @@ import peewee
 from wholesale.server.domain.filters import Condition
 from wholesale.server.domain.money import Money
 from wholesale.server.domain.product import Product, ProductFields
-from wholesale.server.store.bulk import insert_rows
 from wholesale.server.store.models import Product as ProductRow
 from wholesale.server.store.sql import (
     byte_order,
     contains,
     execute_many,
+    insert_rows,
     locked,
     path_or_below,
-    peewee_errors,
 )
 
 
@@ -77,12 +76,11 @@ def _values(fields: ProductFields) -> tuple:
 
 def insert_products(new: Sequence[tuple[str, ProductFields]], now_us: int) -> list[Product]:
     """Stores each (sku, fields) as a new product, in one round trip."""
-    with peewee_errors():
-        insert_rows(
-            "product",
-            ("sku", *_FIELD_COLUMNS, "create_time_us", "update_time_us"),
-            [(sku, *_values(fields), now_us, now_us) for sku, fields in new],
-        )
+    insert_rows(
+        "product",
+        ("sku", *_FIELD_COLUMNS, "create_time_us", "update_time_us"),
+        [(sku, *_values(fields), now_us, now_us) for sku, fields in new],
+    )
     return [Product(sku, fields, now_us, now_us, version=1) for sku, fields in new]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wholesale.server.domain.order import COUNTED_STATUSES
-from wholesale.server.store.bulk import fetch_rows
+from wholesale.server.store.sql import fetch_rows
 
 _COUNTED = ", ".join(str(int(status)) for status in COUNTED_STATUSES)
 
