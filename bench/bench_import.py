@@ -41,8 +41,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+import grpc
 from common import (
     BenchError,
     Metadata,
@@ -146,7 +148,7 @@ def seed_catalog(client: Client, seed: int) -> list[DemoProduct]:
                 "category": p.category,
                 "selling_unit": p.selling_unit,
                 "pack_size": p.pack_size,
-                "list_price": f"{p.list_price_micros / 1_000_000:.2f}",
+                "list_price": Decimal(p.list_price_micros).scaleb(-6),
                 "currency_code": "EUR",
                 "active": p.active,
             }
@@ -367,7 +369,7 @@ def summary_latencies(
     try:
         summaries = time_calls(lambda: client.get_account_summary(rng.choice(account_ids)), count)
         checks = time_calls(lambda: health.Check(request, timeout=RPC_TIMEOUT_S), count)
-    except Exception as exc:
+    except (WholesaleError, grpc.RpcError) as exc:
         raise BenchError(f"latency phase failed: {describe_error(exc)}") from None
     return summaries, checks
 

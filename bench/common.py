@@ -102,13 +102,9 @@ def _serve(database_url: str, conn: Connection, parent_pid: int, lifetime_s: flo
     except (EOFError, OSError, KeyboardInterrupt):
         pass
     finally:
+        # The database is left for the process exit to close: a handler of a call the
+        # client cancelled may still be running, and closing the pool under it fails it.
         server.stop(1.0).wait(5.0)
-        try:
-            from wholesale.server.store import database
-
-            database.close_database()
-        except Exception:
-            pass
 
 
 @dataclass
@@ -282,9 +278,11 @@ def seed_accounts(
 
 def describe_error(exc: BaseException) -> str:
     """``CODE: details`` of a gRPC error (or of a client-library error wrapping one)."""
-    code = exc.code() if hasattr(exc, "code") and callable(exc.code) else None
-    details = exc.details() if hasattr(exc, "details") and callable(exc.details) else str(exc)
-    return f"{code.name if code else type(exc).__name__}: {details}"
+    code = getattr(exc, "code", None)
+    code = code() if callable(code) else code
+    details = getattr(exc, "details", None)
+    details = details() if callable(details) else str(exc)
+    return f"{code.name if isinstance(code, grpc.StatusCode) else type(exc).__name__}: {details}"
 
 
 def percentile_ms(latencies_ns: Sequence[int], q: float) -> float:

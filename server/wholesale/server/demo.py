@@ -48,9 +48,9 @@ from wholesale.server.services import accounts, orders, products
 from wholesale.server.services.context import CallContext
 from wholesale.server.services.orders import Outcome
 from wholesale.server.store import audit_store, order_store
-from wholesale.server.store.database import db_proxy, now_us, write_transaction
+from wholesale.server.store.database import now_us, write_transaction
 from wholesale.server.store.models import Payment
-from wholesale.server.store.sql import IN_CHUNK, insert_rows, select_where_in
+from wholesale.server.store.sql import IN_CHUNK, execute_many, insert_rows, select_where_in
 
 T = TypeVar("T", InvoiceInput, PaymentInput)
 ACCOUNT_BATCH = 500
@@ -172,30 +172,22 @@ def _upsert_rows(table: str, columns: Sequence[str], rows: Sequence[tuple]) -> U
     }
     when = now_us()
     result = UpsertResult()
-    new = []
+    new, changed = [], []
     for row in rows:
         old = stored.get(row[0])
         if old is None:
             new.append((*row, when, when))
             result.outcomes[Outcome.CREATED] += 1
         elif tuple(old[1:]) != row[1:]:
+            changed.append((*row[1:], when, old[0]))
             result.updated_ids.append(old[0])
-            _update_row(table, columns[1:], old[0], row[1:], when)
             result.outcomes[Outcome.UPDATED] += 1
         else:
             result.outcomes[Outcome.UNCHANGED] += 1
     insert_rows(table, (*columns, "create_time_us", "update_time_us"), new)
+    assignments = ", ".join(f"{column} = ?" for column in (*columns[1:], "update_time_us"))
+    execute_many(f"UPDATE {table} SET {assignments} WHERE id = ?", changed)
     return result
-
-
-def _update_row(table: str, columns: Sequence[str], row_id: int, values: tuple, when: int) -> None:
-    database = db_proxy.obj
-    assignments = ", ".join(
-        f"{column} = {database.param}" for column in (*columns, "update_time_us")
-    )
-    database.execute_sql(
-        f"UPDATE {table} SET {assignments} WHERE id = {database.param}", (*values, when, row_id)
-    )
 
 
 def _audit(ctx: CallContext, resource: str) -> None:

@@ -337,6 +337,7 @@ def invoice_for(plan: Plan, order: DemoOrder) -> InvoiceInput | None:
 
 
 def _on_time(rng: random.Random, issue: int, due: int) -> int:
+    """A day in the last ten before the due date (not before the issue date)."""
     return rng.randint(max(issue, due - 10), due)
 
 
@@ -357,7 +358,8 @@ def _payment_plan(plan: Plan, rng: random.Random, invoice: InvoiceInput) -> list
         return [(_on_time(rng, issue, due) if on_time else due + rng.randint(5, 45), amount)]
     if rng.random() < 0.25:
         return [(_on_time(rng, issue, due), amount)]
-    first = round_micros_to_minor_unit(int(amount * rng.uniform(0.3, 0.7)), CURRENCY)
+    # Partial payer: a share now, the rest late (integer money, as everywhere).
+    first = round_micros_to_minor_unit(amount * rng.randint(30, 70) // 100, CURRENCY)
     return [(_on_time(rng, issue, due), first), (due + rng.randint(7, 40), amount - first)]
 
 
