@@ -361,3 +361,34 @@ def test_credit_check_answers_with_exit_codes(
 
     not_a_number = wholesale("credit", "check", account, "lots")
     assert not_a_number.returncode == 2 and "decimal amount" in not_a_number.stderr
+
+
+@SQLITE
+def test_amounts_money_cannot_hold_are_one_line_usage_errors(
+    wholesale: Run,  # noqa: F811
+) -> None:
+    """Every amount the CLI parses (credit check, --credit-limit) is checked as Money:
+    more than 9 decimals, not a number or absurdly large is exit code 2 and one line."""
+    created = wholesale(
+        "-o", "json", "accounts", "create", "--legal-name", "Shop", "--currency", "EUR",
+        "--credit-limit", "2500.50",
+    )  # fmt: skip
+    account = json.loads(ok(created))
+    attempts = {
+        ("credit", "check", account["id"], "1.0000000001"): "more than 9 decimal places",
+        ("credit", "check", account["id"], "1e30"): "out of range",
+        ("credit", "check", account["id"], "--", "-1E+999999999"): "out of range",
+        ("credit", "check", account["id"], "12,50"): "not a decimal amount",
+        ("accounts", "update", account["id"], "--credit-limit", "0.0000000001"): "9 decimal",
+        ("accounts", "update", account["id"], "--credit-limit", "inf"): "not a decimal amount",
+        ("accounts", "create", "--legal-name", "Other", "--currency", "EUR",
+         "--credit-limit", "9223372036854775808"): "out of range",
+    }  # fmt: skip
+    for args, expected in attempts.items():
+        result = wholesale(*args)
+        assert (result.returncode, result.stdout) == (2, ""), (args, result.stderr)
+        [line] = result.stderr.splitlines()
+        assert line.startswith("error: Invalid value for") and expected in line, args
+
+    [row] = rows_of(ok(wholesale("-o", "csv", "accounts", "list")))
+    assert (row["display_name"], row["credit_limit"]) == ("Shop", "2500.50")

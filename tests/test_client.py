@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -74,9 +75,34 @@ def test_money_converts_exactly_both_ways(amount: str | int, units: int, nanos: 
     assert from_money(money) == Decimal(amount)
 
 
-@pytest.mark.parametrize("amount", ["0.0000000001", "1.0000000000000000000000000001", "abc", "NaN"])
-def test_money_refuses_what_it_cannot_represent(amount: str) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("amount", "units", "nanos"),
+    [
+        ("9223372036854775807.999999999", 2**63 - 1, 999_999_999),
+        ("-9223372036854775807", -(2**63 - 1), 0),
+        ("1." + "0" * 5000, 1, 0),
+        ("0E-1000000000", 0, 0),
+    ],
+)
+def test_money_takes_the_extremes_it_can_represent(amount: str, units: int, nanos: int) -> None:
+    assert (to_money(amount).units, to_money(amount).nanos) == (units, nanos)
+
+
+@pytest.mark.parametrize(
+    ("amount", "problem"),
+    [
+        ("0.0000000001", "more than 9 decimal places"),
+        ("1.0000000000000000000000000001", "more than 9 decimal places"),
+        ("1E-1000000000", "more than 9 decimal places"),
+        ("abc", "not a decimal amount"),
+        ("NaN", "not a finite amount"),
+        ("1e30", "out of range"),
+        ("9223372036854775808", "out of range"),
+        ("-1E+1000000000", "out of range"),
+    ],
+)
+def test_money_refuses_what_it_cannot_represent(amount: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
         to_money(amount)
 
 
@@ -253,9 +279,42 @@ def test_unknown_token_is_unauthenticated(connect: Connect) -> None:
     assert caught.value.reason == "TOKEN_INVALID"
 
 
-def test_the_deadline_applies_to_every_call(connect: Connect) -> None:
-    with pytest.raises(DeadlineExceeded):
-        connect("admin", timeout=1e-6).get_account("1")
+class _Seen(logging.Handler):
+    """Sets ``event`` once a log record mentions ``text``."""
+
+    def __init__(self, text: str, event: threading.Event) -> None:
+        super().__init__()
+        self.text, self.event = text, event
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.event.set()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_deadline_applies_to_every_call(
+    running_server: RunningServer, connect: Connect, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another connection holds the SQLite write lock, so the create waits inside the
+    server (its busy timeout is far longer) until the client's deadline ends the call."""
+    caplog.set_level(logging.INFO, logger="wholesale.server.rpc")
+    handled = threading.Event()
+    seen = _Seen("AccountService/CreateAccount", handled)
+    logging.getLogger("wholesale.server.rpc").addHandler(seen)
+    lock = sqlite3.connect(
+        running_server.database_url.removeprefix("sqlite:///"), isolation_level=None
+    )
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        with pytest.raises(DeadlineExceeded):
+            create(connect("admin", timeout=0.5))
+        lock.close()  # rolls back: the create the client gave up on goes ahead
+        # The server logs each call when it is done with the database; teardown closes
+        # the database, so the abandoned create must have finished first.
+        assert handled.wait(30), "the server never finished the abandoned create"
+    finally:
+        lock.close()
+        logging.getLogger("wholesale.server.rpc").removeHandler(seen)
 
 
 def _free_port() -> int:

@@ -8,6 +8,7 @@ import datetime as dt
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -17,6 +18,7 @@ from wholesale.client import (
     Aborted,
     Client,
     ImportProgress,
+    ImportReport,
     InvalidArgument,
     NotFound,
     PermissionDenied,
@@ -288,6 +290,30 @@ def test_import_resends_a_batch_the_server_was_not_there_for(
 
     assert report.retries >= 1
     assert (report.created, report.batches) == (5, 1)
+
+
+def test_concurrent_imports_of_the_same_orders_both_succeed(
+    connect: Connect, catalog: list[str], account_ids: dict[str, str]
+) -> None:
+    """Two imports racing over the same orders, as a resent batch races its own first
+    attempt: where one loses a unique-key race (ABORTED CONCURRENT_CHANGE, on PostgreSQL)
+    it is resent, and the orders are written exactly once."""
+    orders = [order_dict(n) for n in range(300)]
+    clients = [connect("admin"), connect("admin")]
+    start = threading.Barrier(len(clients))
+
+    def run_import(client: Client) -> ImportReport:
+        start.wait()
+        return client.import_orders(orders, batch_size=50)
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        reports = list(pool.map(run_import, clients))
+
+    for report in reports:
+        assert (report.orders, report.rejected, report.updated) == (300, 0, 0)
+        assert report.created + report.unchanged == 300
+    assert sum(report.created for report in reports) == 300
+    assert len(list(clients[0].list_orders(page_size=500))) == 300
 
 
 def test_invoices_and_partial_payments(

@@ -19,6 +19,7 @@ from wholesale.client import errors
 from wholesale.client.cli_catalog import products
 from wholesale.client.cli_common import (
     EXIT_CODES,
+    EXIT_USAGE,
     LIMIT_OPTION,
     Session,
     api_filter,
@@ -341,6 +342,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     except errors.WholesaleError as exc:
         hint = HINTS.get(type(exc))
         return _fail(f"{exc} ({hint})" if hint else str(exc), EXIT_CODES.get(type(exc), 1))
+    except ValueError as exc:
+        # The client library checks friendly values (amounts, dates, enum names) before it
+        # sends anything and raises ValueError; options are checked when parsed, this is
+        # the net for any value that gets past them.
+        return _fail(str(exc), EXIT_USAGE)
     except OSError as exc:
         return _fail(str(exc), 1)
     return result if isinstance(result, int) else 0

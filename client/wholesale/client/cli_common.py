@@ -21,6 +21,7 @@ import click
 from wholesale.client import errors
 from wholesale.client.cli_config import Setting
 from wholesale.client.client import Client
+from wholesale.client.money import to_money
 from wholesale.client.pager import Pager
 
 T = TypeVar("T")
@@ -91,14 +92,18 @@ def apply_options(options: Iterable[Decorator]) -> Decorator:
 
 
 def parse_decimal(value: str) -> Decimal:
-    """A decimal amount from the command line; anything else is a usage error that says
-    what an amount looks like."""
+    """A decimal amount from the command line; anything else, and any amount Money cannot
+    hold exactly (more than 9 decimals, too large), is a usage error that says why."""
     try:
         amount = Decimal(value)
     except InvalidOperation as exc:
         raise click.BadParameter(f"{value!r} is not a decimal amount such as 2500.00") from exc
     if not amount.is_finite():
         raise click.BadParameter(f"{value!r} is not a decimal amount such as 2500.00")
+    try:
+        to_money(value)  # the check the client makes when it builds the request
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
     return amount
 
 

@@ -4,8 +4,11 @@ The orders are read lazily, a batch at a time, so an import of any size runs in 
 of two batches: the one on the server and the next, read meanwhile. Every order is an
 upsert by its external_id, so a batch that failed in transit (server restarting,
 connection dropped, deadline hit while the server was still working) is simply sent
-again: orders it already wrote come back UNCHANGED, nothing is lost or doubled. gRPC's own
-retry policy cannot cover this: it only resends requests that fit its 256 KiB retry
+again: orders it already wrote come back UNCHANGED, nothing is lost or doubled. The same
+goes for a batch that lost a race (ABORTED, reason CONCURRENT_CHANGE): a resent batch, or
+another import of the same orders, wrote one of its orders between the server's check and
+its write; the next attempt sees that order and updates it or leaves it UNCHANGED. gRPC's
+own retry policy cannot cover this: it only resends requests that fit its 256 KiB retry
 buffer, which a batch of a thousand orders does not.
 """
 
@@ -19,7 +22,7 @@ from itertools import islice
 
 import grpc
 
-from wholesale.client.errors import DeadlineExceeded, Unavailable, from_rpc_error
+from wholesale.client.errors import Aborted, DeadlineExceeded, Unavailable, from_rpc_error
 from wholesale.client.orders import OrderLike, OrderServiceCalls, as_order
 from wholesale.v1 import order_pb2, order_service_pb2
 from wholesale.v1.order_pb2 import Order
@@ -29,7 +32,11 @@ MAX_BATCH_SIZE = 2000
 # Backoff between attempts at one batch: long enough in total (about half a minute with
 # the default attempts) to ride out a server restart.
 FIRST_BACKOFF, MAX_BACKOFF = 0.5, 8.0
-RETRIED = (Unavailable, DeadlineExceeded)
+# Failures after which a batch is sent again: it never reached the server or its answer
+# never came back (UNAVAILABLE, DEADLINE_EXCEEDED), or it lost a race with a concurrent
+# write of the same orders, such as its own earlier attempt still running on the server
+# after a client-side deadline (ABORTED). Resending is safe: orders are upserts by external_id.
+RETRIED = (Unavailable, DeadlineExceeded, Aborted)
 
 
 @dataclass(frozen=True)
@@ -167,9 +174,9 @@ class _Importer:
         return self._resend(sent.request)
 
     def _resend(self, request: order_service_pb2.ImportOrdersRequest) -> ImportOrdersResponse:
-        """The remaining attempts at a batch whose first attempt failed in transit or ran
-        out of time: safe, because every order in it is an upsert by external_id. The last
-        attempt's failure is raised."""
+        """The remaining attempts at a batch whose first attempt failed in transit, ran out
+        of time or lost a race with a concurrent write of the same orders: safe, because
+        every order in it is an upsert by external_id. The last attempt's failure is raised."""
         delays = [min(FIRST_BACKOFF * 2**n, MAX_BACKOFF) for n in range(self.max_attempts - 1)]
         for delay in delays[:-1]:
             self._pause(delay)
@@ -202,9 +209,11 @@ class ImportMethods(OrderServiceCalls):
         """Records every order of ``orders`` (Order messages or dicts as ``record_order``
         takes them), ``batch_size`` (1..2000) per call, and calls ``on_progress`` after
         each batch. A bad order is reported with its position (``first_position`` + its
-        index) and does not stop the others. A batch failing with UNAVAILABLE or
-        DEADLINE_EXCEEDED is sent again, up to ``max_attempts`` times in all, with
-        backoff; ``timeout`` is each batch call's deadline (default the client's)."""
+        index) and does not stop the others. A batch failing with UNAVAILABLE,
+        DEADLINE_EXCEEDED or ABORTED (a concurrent write of the same orders won, e.g. the
+        batch's own earlier attempt that was still running when its deadline passed) is
+        sent again, up to ``max_attempts`` times in all, with backoff; ``timeout`` is each
+        batch call's deadline (default the client's)."""
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise ValueError(f"batch_size must be 1..{MAX_BATCH_SIZE}, not {batch_size}")
         if max_attempts < 1:

@@ -11,12 +11,14 @@ from decimal import Decimal, InvalidOperation
 from google.type.money_pb2 import Money
 
 NANOS_PER_UNIT = 10**9
+MAX_UNITS = 2**63 - 1  # Money.units is an int64
 MoneyLike = Decimal | str | int
 
 
 def to_money(amount: MoneyLike, currency_code: str = "") -> Money:
     """Returns ``amount`` as Money; raises ValueError if it is not a finite number with at
-    most nine decimal places, because anything finer cannot be represented exactly."""
+    most nine decimal places, because anything finer cannot be represented exactly, or if
+    its whole units do not fit Money's int64 (about 9.2e18)."""
     try:
         value = Decimal(amount)
     except (InvalidOperation, TypeError) as exc:
@@ -24,12 +26,18 @@ def to_money(amount: MoneyLike, currency_code: str = "") -> Money:
     if not value.is_finite():
         raise ValueError(f"not a finite amount: {amount!r}")
     negative, digits, exponent = value.as_tuple()
-    coefficient = int("".join(map(str, digits)))
-    shift = int(exponent) + 9
-    if shift < 0 and coefficient % 10**-shift:
+    # Drop trailing zeros first so neither 1.000...0 nor 1E+999999 costs a huge integer.
+    significant = "".join(map(str, digits)).rstrip("0")
+    exponent = int(exponent) + len(digits) - len(significant)
+    coefficient = int(significant or "0")
+    if coefficient and exponent < -9:
         raise ValueError(f"more than 9 decimal places: {amount!r}")
-    total_nanos = coefficient * 10**shift if shift >= 0 else coefficient // 10**-shift
+    if coefficient and len(significant) + exponent > len(str(MAX_UNITS)):
+        raise ValueError(f"out of range, more than {MAX_UNITS} whole units: {amount!r}")
+    total_nanos = coefficient * 10 ** (exponent + 9) if coefficient else 0
     units, nanos = divmod(total_nanos, NANOS_PER_UNIT)
+    if units > MAX_UNITS:
+        raise ValueError(f"out of range, more than {MAX_UNITS} whole units: {amount!r}")
     sign = -1 if negative else 1
     return Money(currency_code=currency_code, units=sign * units, nanos=sign * nanos)
 

@@ -42,22 +42,36 @@ SERVICE_NAMES = (
 
 
 class Server:
-    """A grpc.Server that reports NOT_SERVING before it stops, so load balancers drain it."""
+    """A grpc.Server that reports NOT_SERVING before it stops, so load balancers drain it,
+    and that only returns from stop() once no handler thread is still running, so the
+    database can be closed safely afterwards."""
 
-    def __init__(self, grpc_server: grpc.Server, health_servicer: health.HealthServicer) -> None:
+    def __init__(
+        self,
+        grpc_server: grpc.Server,
+        health_servicer: health.HealthServicer,
+        executor: futures.ThreadPoolExecutor,
+    ) -> None:
         self._server = grpc_server
         self._health = health_servicer
+        self._executor = executor
 
     def start(self) -> None:
         self._server.start()
 
     def stop(self, grace: float | None, drain: float = 0.0) -> threading.Event:
-        """Reports NOT_SERVING, keeps serving for ``drain`` seconds so load balancers move
-        away, then refuses new calls and lets in-flight ones finish within ``grace``."""
+        """Reports NOT_SERVING, keeps serving for ``drain`` seconds, then refuses new calls,
+        lets in-flight ones finish within ``grace`` and waits for their threads to end.
+        Returns the (already set) termination event, as grpc.Server.stop does."""
         self._health.enter_graceful_shutdown()
         if drain > 0:
             time.sleep(drain)
-        return self._server.stop(grace)
+        stopped = self._server.stop(grace)
+        stopped.wait()
+        # gRPC cancels calls still running after the grace, but their Python threads run
+        # on until the handler returns; none may touch the database once it is closed.
+        self._executor.shutdown(wait=True)
+        return stopped
 
     def wait_for_termination(self, timeout: float | None = None) -> bool:
         return self._server.wait_for_termination(timeout)
@@ -88,8 +102,9 @@ def create_server(config: ServerConfig) -> tuple[Server, int]:
         ("grpc.max_receive_message_length", config.max_message_bytes),
         ("grpc.max_send_message_length", config.max_message_bytes),
     ]
+    executor = futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc")
     grpc_server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
+        executor,
         interceptors=[CallInterceptor(tokens.principal_for)],
         options=limits,
     )
@@ -108,7 +123,7 @@ def create_server(config: ServerConfig) -> tuple[Server, int]:
         port = grpc_server.add_secure_port(config.listen, _server_credentials(config))
     else:
         port = grpc_server.add_insecure_port(config.listen)
-    return Server(grpc_server, health_servicer), port
+    return Server(grpc_server, health_servicer, executor), port
 
 
 def serve(config: ServerConfig) -> None:

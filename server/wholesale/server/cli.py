@@ -73,15 +73,23 @@ def serve(ctx: click.Context, **flags) -> None:
     from wholesale.server.app import serve as run
 
     config = _config(ctx, **flags)
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    level = config.log_level.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise click.UsageError(f"log level must be DEBUG, INFO, WARNING or ERROR, not {level}")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         run(config)
     except (migrations.SchemaError, DatabaseUrlError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        _exit_with(str(exc))
+    except OSError as exc:  # a TLS file that cannot be read
+        _exit_with(f"cannot read {exc.filename}: {exc.strerror}")
+    except RuntimeError as exc:  # gRPC could not bind the port
+        _exit_with(f"cannot listen on {config.listen} ({exc}); is another server running there?")
+
+
+def _exit_with(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
 
 
 @main.command()

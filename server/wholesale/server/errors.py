@@ -1,15 +1,14 @@
-"""Failures that every layer may raise, each tied to one canonical gRPC status.
+"""Failures that every layer may raise, each named after one canonical status code.
 
 Services raise these; the API layer turns them into ``google.rpc.Status`` with an
 ``ErrorInfo`` (the ``reason``) and, for invalid input, ``BadRequest`` field violations.
-Keeping them free of gRPC imports lets domain and service code stay transport-neutral.
+The code is the canonical name (``"NOT_FOUND"``), not a gRPC object, so domain and
+service code stay free of gRPC.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import grpc
 
 
 @dataclass(frozen=True)
@@ -28,10 +27,10 @@ class ServiceError(Exception):
     reason: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
 
-    code = grpc.StatusCode.UNKNOWN
+    code = "UNKNOWN"
 
     def __post_init__(self) -> None:
-        self.reason = self.reason or self.code.name
+        self.reason = self.reason or self.code
 
     def __str__(self) -> str:
         return self.message
@@ -41,33 +40,33 @@ class ServiceError(Exception):
 class InvalidArgument(ServiceError):
     reason: str = "INVALID_FIELDS"
     violations: list[FieldViolation] = field(default_factory=list)
-    code = grpc.StatusCode.INVALID_ARGUMENT
+    code = "INVALID_ARGUMENT"
 
 
 class NotFound(ServiceError):
-    code = grpc.StatusCode.NOT_FOUND
+    code = "NOT_FOUND"
 
 
 class AlreadyExists(ServiceError):
-    code = grpc.StatusCode.ALREADY_EXISTS
+    code = "ALREADY_EXISTS"
 
 
 class Aborted(ServiceError):
     """A conditional change lost a race (stale etag): re-read and try again."""
 
-    code = grpc.StatusCode.ABORTED
+    code = "ABORTED"
 
 
 class FailedPrecondition(ServiceError):
-    code = grpc.StatusCode.FAILED_PRECONDITION
+    code = "FAILED_PRECONDITION"
 
 
 class PermissionDenied(ServiceError):
-    code = grpc.StatusCode.PERMISSION_DENIED
+    code = "PERMISSION_DENIED"
 
 
 class Unauthenticated(ServiceError):
-    code = grpc.StatusCode.UNAUTHENTICATED
+    code = "UNAUTHENTICATED"
 
 
 class Validator:

@@ -15,7 +15,12 @@ from collections.abc import Callable
 import grpc
 import peewee
 
-from wholesale.server.api.status import internal_status, to_status
+from wholesale.server.api.status import (
+    grpc_code,
+    internal_status,
+    to_status,
+    unavailable_status,
+)
 from wholesale.server.domain.principal import Principal
 from wholesale.server.errors import ServiceError, Unauthenticated, concurrent_change
 from wholesale.server.services.context import CallContext
@@ -46,6 +51,27 @@ def _bearer_token(context: grpc.ServicerContext) -> str:
         "this call needs a token: send 'authorization: Bearer <token>' metadata",
         reason="TOKEN_MISSING",
     )
+
+
+_UNAVAILABLE_SIGNS = ("database is locked", "could not connect", "connection", "terminating")
+_UNIQUE_SIGNS = ("unique constraint", "duplicate key")
+
+
+def _failure(exc: Exception, method: str, request_id: str) -> tuple[grpc.StatusCode, grpc.Status]:
+    """What a client sees for an exception no service turned into an error."""
+    text = str(exc).lower()
+    if isinstance(exc, peewee.IntegrityError) and any(s in text for s in _UNIQUE_SIGNS):
+        # Writes check their keys first; a unique clash here means a concurrent writer
+        # took one in between, and a retry sees the committed state.
+        log.warning("unique-key clash in %s treated as a concurrent change", method)
+        error = concurrent_change()
+        return grpc_code(error), to_status(error)
+    if isinstance(exc, peewee.OperationalError) and any(s in text for s in _UNAVAILABLE_SIGNS):
+        # A busy SQLite file or an unreachable PostgreSQL: worth retrying, not a bug.
+        log.warning("database unavailable in %s: %s", method, exc)
+        return grpc.StatusCode.UNAVAILABLE, unavailable_status()
+    log.exception("unexpected error in %s (request_id=%s)", method, request_id)
+    return grpc.StatusCode.INTERNAL, internal_status()
 
 
 def _unsupported_streaming(request, context: grpc.ServicerContext):
@@ -88,15 +114,9 @@ class CallInterceptor(grpc.ServerInterceptor):
                     _current_call.set(CallContext(principal, method, request_id))
                     return behavior(request, context)
             except ServiceError as error:
-                code, status = error.code, to_status(error)
-            except peewee.IntegrityError:
-                # Every write checks its keys first; a clash here means a concurrent
-                # writer took one in between. Retrying sees the committed state.
-                error = concurrent_change()
-                code, status = error.code, to_status(error)
-            except Exception:
-                log.exception("unexpected error in %s (request_id=%s)", method, request_id)
-                code, status = grpc.StatusCode.INTERNAL, internal_status()
+                code, status = grpc_code(error), to_status(error)
+            except Exception as exc:
+                code, status = _failure(exc, method, request_id)
             finally:
                 log.info(
                     "rpc method=%s code=%s duration_ms=%.1f actor=%s request_id=%s",

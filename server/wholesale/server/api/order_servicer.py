@@ -23,10 +23,12 @@ from wholesale.server.errors import FieldViolation, InvalidArgument
 from wholesale.server.services import billing, orders, summary
 from wholesale.server.services.orders import OrderOutcome, Outcome
 from wholesale.server.services.summary import AccountSummary, CreditDecision
-from wholesale.server.store.database import write_transaction
 from wholesale.server.store.summary_store import Share
 from wholesale.v1 import order_pb2, order_service_pb2_grpc
 from wholesale.v1 import order_service_pb2 as pb
+
+# Positions are first_position + index and must stay within int64.
+MAX_FIRST_POSITION = 2**62
 
 
 def _import_result(position: int, outcome: OrderOutcome) -> pb.ImportOrderResult:
@@ -110,7 +112,7 @@ def _decision_to_proto(decision: CreditDecision) -> pb.CheckCreditResponse:
         outstanding_balance=_money(decision.outstanding_micros, currency),
         requested_amount=_money(decision.requested_micros, currency),
         available_credit=_money(decision.available_micros, currency),
-        overdue_amount=_money(decision.overdue_micros, currency),
+        overdue_amount=_money(decision.blocking_micros, currency),
         overdue_invoice_count=decision.overdue_count,
         oldest_overdue_days=decision.oldest_overdue_days,
         grace_days=decision.grace_days,
@@ -123,14 +125,19 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
 
     def RecordOrder(self, request: pb.RecordOrderRequest, context) -> pb.RecordOrderResponse:
         order = order_from_proto(request.order, "order")
-        with write_transaction():
-            stored, outcome = orders.record_order(current_call(), order)
+        stored, outcome = orders.record_order(current_call(), order)
         return pb.RecordOrderResponse(order=order_to_proto(stored), outcome=outcome)
 
     def ImportOrders(self, request: pb.ImportOrdersRequest, context) -> pb.ImportOrdersResponse:
+        if not 0 <= request.first_position <= MAX_FIRST_POSITION:
+            raise InvalidArgument(
+                "invalid first_position",
+                violations=[
+                    FieldViolation("first_position", f"between 0 and {MAX_FIRST_POSITION:,}")
+                ],
+            )
         items = [_order_or_rejection(order) for order in request.orders]
-        with write_transaction():
-            result = orders.import_orders(current_call(), items)
+        result = orders.import_orders(current_call(), items)
         return pb.ImportOrdersResponse(
             results=[
                 _import_result(request.first_position + index, outcome)
@@ -158,14 +165,12 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
 
     def RecordInvoice(self, request: pb.RecordInvoiceRequest, context) -> pb.RecordInvoiceResponse:
         invoice = invoice_from_proto(request.invoice)
-        with write_transaction():
-            stored, outcome = billing.record_invoice(current_call(), invoice)
+        stored, outcome = billing.record_invoice(current_call(), invoice)
         return pb.RecordInvoiceResponse(invoice=invoice_to_proto(stored), outcome=outcome)
 
     def RecordPayment(self, request: pb.RecordPaymentRequest, context) -> pb.RecordPaymentResponse:
         payment = payment_from_proto(request.payment)
-        with write_transaction():
-            stored, invoice, outcome = billing.record_payment(current_call(), payment)
+        stored, invoice, outcome = billing.record_payment(current_call(), payment)
         return pb.RecordPaymentResponse(
             payment=payment_to_proto(stored, invoice),
             invoice=invoice_to_proto(invoice),

@@ -18,6 +18,10 @@ def _packed(message) -> any_pb2.Any:
     return packed
 
 
+def grpc_code(error: ServiceError) -> grpc.StatusCode:
+    return grpc.StatusCode[error.code]
+
+
 def to_status(error: ServiceError) -> grpc.Status:
     details = [
         _packed(
@@ -39,7 +43,7 @@ def to_status(error: ServiceError) -> grpc.Status:
                 )
             )
         )
-    code = error.code.value[0]
+    code = grpc_code(error).value[0]
     return rpc_status.to_status(
         status_pb2.Status(code=code, message=error.message, details=details)
     )
@@ -50,5 +54,15 @@ def internal_status() -> grpc.Status:
     return rpc_status.to_status(
         status_pb2.Status(
             code=code_pb2.INTERNAL, message="internal error; the server log has the details"
+        )
+    )
+
+
+def unavailable_status() -> grpc.Status:
+    """The database is busy or unreachable: the client may retry (UNAVAILABLE is retried
+    by the client library's policy)."""
+    return rpc_status.to_status(
+        status_pb2.Status(
+            code=code_pb2.UNAVAILABLE, message="the database is busy or unreachable; retry"
         )
     )

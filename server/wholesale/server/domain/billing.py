@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from wholesale.server.domain.money import MAX_AMOUNT, MICROS_PER_UNIT
+from wholesale.server.domain.money import MAX_AMOUNT, MAX_MICROS
 from wholesale.server.domain.text import is_printable
 from wholesale.server.errors import Validator
 
@@ -46,7 +46,7 @@ def validate_amount(v: Validator, path: str, micros: int | None) -> bool:
     return (
         v.check(micros is not None, path, "at most 6 decimals")
         and v.check(micros > 0, path, "must be positive")
-        and v.check(micros <= MAX_AMOUNT * MICROS_PER_UNIT, path, f"at most {MAX_AMOUNT:,}")
+        and v.check(micros <= MAX_MICROS, path, f"at most {MAX_AMOUNT:,}")
     )
 
 

@@ -14,9 +14,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from wholesale.server.domain.currency import minor_units
 
 MICROS_PER_UNIT = 1_000_000
-# The largest amount accepted anywhere: its micros fit a signed 64-bit column with room
-# for sums of many such amounts.
-MAX_AMOUNT = Decimal(10**12)
+# The largest amount accepted anywhere (a price, a line or order total, a limit, an invoice):
+# 10^15 micros, so the signed 64-bit sums SQL computes over an account's history hold more
+# than 9,000 orders of this size before they could overflow.
+MAX_AMOUNT = Decimal(10**9)
+MAX_MICROS = 10**9 * MICROS_PER_UNIT
 NANOS_PER_UNIT = 1_000_000_000
 _MICRO = Decimal("0.000001")
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from wholesale.server.domain.currency import is_currency
 from wholesale.server.domain.money import (
     MAX_AMOUNT,
-    MICROS_PER_UNIT,
+    MAX_MICROS,
     format_micros,
     round_micros_to_minor_unit,
 )
@@ -104,7 +104,6 @@ def content_hash(order: OrderInput, account_id: int, currency: str) -> str:
 _STATUS_RULE = f"must be one of {', '.join(s.name for s in OrderStatus if s.value)}"
 _CHANNEL_RULE = f"must be one of {', '.join(c.name for c in OrderChannel if c.value)}"
 _EXTERNAL_ID_RULE = f"at most {MAX_EXTERNAL_ID} characters, no spaces or control characters"
-MAX_PRICE_MICROS = int(MAX_AMOUNT) * MICROS_PER_UNIT
 
 
 def _line_is_plainly_valid(line: OrderLineInput, currency: str) -> bool:
@@ -114,7 +113,7 @@ def _line_is_plainly_valid(line: OrderLineInput, currency: str) -> bool:
         bool(line.sku)
         and 0 < line.quantity <= MAX_QUANTITY
         and price is not None
-        and 0 <= price <= MAX_PRICE_MICROS
+        and 0 <= price <= MAX_MICROS
         and line.price_currency in ("", currency)
         and (
             line.stated_total_micros is None
@@ -132,7 +131,7 @@ def _validate_line(v: Validator, line: OrderLineInput, currency: str) -> None:
     price_ok = (
         v.check(price is not None, "unit_price", "at most 6 decimals")
         and v.check(price >= 0, "unit_price", "must not be negative")
-        and v.check(price <= MAX_PRICE_MICROS, "unit_price", f"must not exceed {MAX_AMOUNT:,}")
+        and v.check(price <= MAX_MICROS, "unit_price", f"must not exceed {MAX_AMOUNT:,}")
         and v.check(
             line.price_currency in ("", currency),
             "unit_price",
@@ -174,6 +173,11 @@ def validate_order(v: Validator, order: OrderInput, currency: str) -> None:
         return
     if not is_currency(currency):
         return
+    lines_ok = True
     for index, line in enumerate(order.lines):
         if not _line_is_plainly_valid(line, currency):
+            lines_ok = False
             _validate_line(v.nested(f"lines[{index}]"), line, currency)
+    if lines_ok:
+        total = sum(line.quantity * (line.unit_price_micros or 0) for line in order.lines)
+        v.check(total <= MAX_MICROS, "lines", f"the order total must not exceed {MAX_AMOUNT:,}")

@@ -17,6 +17,7 @@ from wholesale.server.domain.account import (
     validate_account,
 )
 from wholesale.server.domain.filters import Condition, parse_filter
+from wholesale.server.domain.ids import parse_id
 from wholesale.server.domain.principal import Permission
 from wholesale.server.errors import (
     AlreadyExists,
@@ -67,9 +68,10 @@ def _parse_id(account_id: str, field: str) -> int:
         raise InvalidArgument(
             f"{field} is required", violations=[FieldViolation(field, "required")]
         )
-    if not account_id.isdigit() or len(account_id) > 18:
+    parsed = parse_id(account_id)
+    if parsed is None:
         raise NotFound(f"account {account_id!r} not found", reason="ACCOUNT_NOT_FOUND")
-    return int(account_id)
+    return parsed
 
 
 def visible_account(
@@ -163,14 +165,32 @@ def update_account(
             reason="MANAGER_CHANGE_NOT_ALLOWED",
         )
     _check_etag(current, etag)
+    return _apply_changes(ctx, current, changes, paths, "account")
+
+
+def _apply_changes(
+    ctx: CallContext, current: Account, changes: AccountFields, paths: set[str], path: str
+) -> Account:
+    """Writes the fields named in ``paths`` over a stored account, after every check an
+    update and a batch upsert share; ``path`` is where the account sits in the request."""
     if current.is_closed and "status" in paths:
         raise FailedPrecondition(
             f"account {current.id} is closed: reopen it with UndeleteAccount",
             reason="ACCOUNT_ALREADY_CLOSED",
         )
     merged = current.fields.merged(changes, paths)
-    _validated(merged, "account", closed=current.is_closed)
-    _check_external_id_free("account.external_id", merged.external_id, current.id)
+    if merged.currency_code != current.fields.currency_code and account_store.has_history(
+        current.id
+    ):
+        raise FailedPrecondition(
+            f"account {current.id} has orders or invoices in {current.fields.currency_code}; "
+            "its currency cannot change",
+            reason="CURRENCY_IN_USE",
+            metadata={"field": f"{path}.currency_code"},
+        )
+    _validated(merged, path, closed=current.is_closed)
+    if merged.external_id != current.fields.external_id:
+        _check_external_id_free(f"{path}.external_id", merged.external_id, current.id)
     return _write_changes(ctx, current, merged)
 
 
@@ -338,9 +358,7 @@ def batch_upsert_accounts(
             results.append(_insert(ctx, record.with_defaults()))
             created += 1
             continue
-        merged = current.fields.merged(record.with_defaults(), paths)
-        _validated(merged, f"accounts[{index}]", closed=current.is_closed)
-        account = _write_changes(ctx, current, merged)
+        account = _apply_changes(ctx, current, record.with_defaults(), paths, f"accounts[{index}]")
         unchanged += account is current
         results.append(account)
     return BatchResult(results, created, len(records) - created - unchanged, unchanged)

@@ -15,7 +15,7 @@ from wholesale.server.services.context import CallContext
 from wholesale.server.services.orders import Outcome, audit_change, resolve_account
 from wholesale.server.store import billing_store, order_store
 from wholesale.server.store.billing_store import StoredInvoice, StoredPayment
-from wholesale.server.store.database import now_us
+from wholesale.server.store.database import in_write_transaction, now_us
 
 
 def _invoice_values(v: Validator, invoice: InvoiceInput) -> dict | None:
@@ -65,11 +65,12 @@ _INVOICE_FIELDS = {
 }
 
 
+@in_write_transaction
 def record_invoice(ctx: CallContext, invoice: InvoiceInput) -> tuple[StoredInvoice, Outcome]:
     ctx.require(Permission.WRITE_ORDERS)
     v = Validator("invoice")
     values = _invoice_values(v, invoice)
-    existing = billing_store.invoice_by_external_id(invoice.external_id)
+    existing = billing_store.invoice_by_external_id(invoice.external_id, lock=True)
     if values is not None and existing is not None:
         v.check(
             existing.account_id == values["account"],
@@ -90,13 +91,14 @@ def record_invoice(ctx: CallContext, invoice: InvoiceInput) -> tuple[StoredInvoi
     return stored, Outcome.CREATED if existing is None else Outcome.UPDATED
 
 
+@in_write_transaction
 def record_payment(
     ctx: CallContext, payment: PaymentInput
 ) -> tuple[StoredPayment, StoredInvoice, Outcome]:
     ctx.require(Permission.WRITE_ORDERS)
     v = Validator("payment")
     validate_payment(v, payment)
-    invoice = billing_store.invoice_by_external_id(payment.invoice_external_id)
+    invoice = billing_store.invoice_by_external_id(payment.invoice_external_id, lock=True)
     if payment.invoice_external_id:
         v.check(invoice is not None, "invoice_external_id", "no such invoice is recorded")
     existing = billing_store.payment_by_external_id(payment.external_id)

@@ -28,8 +28,14 @@ def check_request_id(request_id: str) -> None:
         )
 
 
+def _caller(ctx: CallContext) -> str:
+    """Whose request ids these are: subject and role, so a token of another role with the
+    same subject never receives a response its own role could not have produced."""
+    return f"{ctx.principal.subject}/{ctx.principal.role.value}"
+
+
 def _replay(ctx: CallContext, request_hash: str) -> bytes | None:
-    found = idempotency_store.find_response(ctx.principal.subject, ctx.method, ctx.request_id)
+    found = idempotency_store.find_response(_caller(ctx), ctx.method, ctx.request_id)
     if found is None:
         return None
     stored_hash, response = found
@@ -61,7 +67,7 @@ def run_once(ctx: CallContext, request: bytes, work: Callable[[], bytes]) -> byt
                 return replayed
             response = work()
             idempotency_store.save_response(
-                ctx.principal.subject, ctx.method, ctx.request_id, request_hash, response, now_us()
+                _caller(ctx), ctx.method, ctx.request_id, request_hash, response, now_us()
             )
             return response
     except peewee.IntegrityError as exc:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from wholesale.server.domain.calendar import day_number
 from wholesale.server.domain.filters import Condition, parse_filter
+from wholesale.server.domain.ids import parse_id
 from wholesale.server.domain.order import (
     OrderInput,
     OrderStatus,
@@ -23,15 +24,14 @@ from wholesale.server.domain.order import (
     line_total_micros,
     validate_order,
 )
-from wholesale.server.domain.page_token import decode_page_token, encode_page_token
 from wholesale.server.domain.principal import Permission
 from wholesale.server.errors import FieldViolation, InvalidArgument, NotFound, Validator
+from wholesale.server.services import mutations
 from wholesale.server.services.context import CallContext
-from wholesale.server.services.paging import page_size_or_default
-from wholesale.server.store import audit_store, order_store
-from wholesale.server.store.database import now_us
+from wholesale.server.services.paging import keyset_page
+from wholesale.server.store import order_store
+from wholesale.server.store.database import in_write_transaction, now_us
 from wholesale.server.store.order_store import AccountRef, OrderRow, StoredOrder
-from wholesale.server.store.secrets import PAGE_TOKEN_KEY, shared_secret
 
 MAX_IMPORT_BATCH = 2000
 
@@ -69,7 +69,7 @@ class _BatchContext:
 
     @classmethod
     def load(cls, orders: Sequence[OrderInput]) -> _BatchContext:
-        ids = [_numeric_id(o.account_id) for o in orders if _numeric_id(o.account_id)]
+        ids = [i for o in orders if (i := parse_id(o.account_id)) is not None]
         return cls(
             accounts_by_id=order_store.accounts_by_id(ids),
             accounts_by_external_id=order_store.accounts_by_external_id(
@@ -90,10 +90,6 @@ class _BatchContext:
         )
 
 
-def _numeric_id(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 19 else None
-
-
 def _account_ref(
     v: Validator,
     account_id: str,
@@ -108,7 +104,7 @@ def _account_ref(
         path, ref = "account_external_id", by_external_id.get(account_external_id)
         v.check(ref is not None, path, f"no account has external_id {account_external_id!r}")
     elif account_id:
-        numeric = _numeric_id(account_id)
+        numeric = parse_id(account_id)
         path, ref = "account_id", by_id.get(numeric) if numeric is not None else None
         v.check(ref is not None, path, f"no account has id {account_id!r}")
     else:
@@ -216,26 +212,14 @@ def upsert_orders(orders: Sequence[OrderInput]) -> list[OrderOutcome]:
     return outcomes
 
 
-def _audit(ctx: CallContext, resource: str, changed: Sequence[str]) -> None:
-    audit_store.record_event(
-        time_us=now_us(),
-        actor=ctx.principal.subject,
-        role=ctx.principal.role.value,
-        method=ctx.method,
-        resource=resource,
-        request_id=ctx.request_id,
-        changed_fields=changed,
-    )
-
-
 def audit_change(ctx: CallContext, resource: str, created: bool) -> None:
     """Audits a recorded ERP document (order, invoice, payment)."""
-    _audit(ctx, resource, ["created" if created else "updated"])
+    mutations.audit(ctx, resource, ["created" if created else "updated"], now_us())
 
 
 def resolve_account(v: Validator, account_id: str, account_external_id: str) -> AccountRef | None:
     """The (possibly closed) account an invoice names; what is wrong goes to ``v``."""
-    numeric = _numeric_id(account_id)
+    numeric = parse_id(account_id)
     return _account_ref(
         v,
         account_id,
@@ -246,6 +230,7 @@ def resolve_account(v: Validator, account_id: str, account_external_id: str) -> 
     )
 
 
+@in_write_transaction
 def record_order(ctx: CallContext, order: OrderInput) -> tuple[StoredOrder, Outcome]:
     """Upserts one order; a rejected one is INVALID_ARGUMENT with paths under ``order.``."""
     ctx.require(Permission.WRITE_ORDERS)
@@ -273,6 +258,7 @@ class ImportBatchResult:
         return sum(o.line_count for o in self.outcomes)
 
 
+@in_write_transaction
 def import_orders(
     ctx: CallContext, items: Sequence[OrderInput | OrderOutcome]
 ) -> ImportBatchResult:
@@ -290,7 +276,7 @@ def import_orders(
         [item if isinstance(item, OrderOutcome) else next(written) for item in items]
     )
     if result.count(Outcome.CREATED) + result.count(Outcome.UPDATED):
-        _audit(ctx, "orders", [])
+        mutations.audit(ctx, "orders", [], now_us())
     return result
 
 
@@ -307,45 +293,56 @@ def get_order(ctx: CallContext, order_id: str) -> StoredOrder:
     ctx.require(Permission.READ_ORDERS)
     if not order_id:
         raise InvalidArgument("id is required", violations=[FieldViolation("id", "required")])
-    valid = order_id.isdigit() and len(order_id) < 19
-    return _visible(ctx, order_store.get_order(int(order_id)) if valid else None, order_id)
+    parsed = parse_id(order_id)
+    return _visible(ctx, order_store.get_order(parsed) if parsed else None, order_id)
+
+
+_FILTER_HINTS = {
+    "order_date": "a date as YYYY-MM-DD",
+    "status": "PLACED, FULFILLED, CANCELLED or RETURNED",
+    "account_id": "an account id",
+}
 
 
 def _filter_value(condition: Condition) -> int:
     """Filter values as stored: account ids and statuses as numbers, dates as day numbers."""
     value = condition.value
-    try:
-        if condition.field == "order_date":
-            return day_number(dt.date.fromisoformat(value))
-        if condition.field == "status":
-            return OrderStatus[value.upper().removeprefix("ORDER_STATUS_")].value
-        return int(value)
-    except (ValueError, KeyError) as exc:
-        hint = {
-            "order_date": "a date as YYYY-MM-DD",
-            "status": "PLACED, FULFILLED, CANCELLED or RETURNED",
-            "account_id": "an account id",
-        }[condition.field]
+    parsed: int | None = None
+    if condition.field == "order_date":
+        try:
+            parsed = day_number(dt.date.fromisoformat(value))
+        except ValueError:
+            parsed = None
+    elif condition.field == "status":
+        name = value.upper().removeprefix("ORDER_STATUS_")
+        parsed = OrderStatus[name].value if name in _STATUS_NAMES else None
+    else:
+        parsed = parse_id(value)
+    if parsed is None:
+        hint = _FILTER_HINTS[condition.field]
         raise InvalidArgument(
             f"invalid filter value {value!r}",
             violations=[FieldViolation("filter", f"{condition.field} takes {hint}")],
-        ) from exc
+        )
+    return parsed
+
+
+_STATUS_NAMES = {status.name for status in OrderStatus if status.value}
 
 
 def list_orders(
     ctx: CallContext, filter_text: str, page_size: int, page_token: str
 ) -> tuple[list[StoredOrder], str]:
+    """Newest order date first; the position after an order is (order day, id)."""
     ctx.require(Permission.READ_ORDERS)
-    size = page_size_or_default(page_size)
     conditions = parse_filter(filter_text, order_store.ORDER_FILTER_FIELDS)
     where = [order_store.order_condition(c.field, c.op, _filter_value(c)) for c in conditions]
     if ctx.principal.sees_only_own_accounts:
         where.append(order_store.managed_by(ctx.principal.subject))
-    key = shared_secret(PAGE_TOKEN_KEY)
-    token_query = {"orders": filter_text, "subject": ctx.principal.subject}
-    after = decode_page_token(page_token, token_query, key) if page_token else None
-    rows = order_store.list_orders(where, after, size + 1)
-    page = rows[:size]
-    if len(rows) <= size:
-        return page, ""
-    return page, encode_page_token([page[-1].order_day, page[-1].id], token_query, key)
+    return keyset_page(
+        lambda after, limit: order_store.list_orders(where, after, limit),
+        lambda order: [order.order_day, order.id],
+        {"orders": filter_text, "subject": ctx.principal.subject},
+        page_size,
+        page_token,
+    )

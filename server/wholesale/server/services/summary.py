@@ -6,12 +6,19 @@ import enum
 from dataclasses import dataclass
 
 from wholesale.server.domain.account import AccountStatus
-from wholesale.server.domain.money import Money, format_micros, round_micros_to_minor_unit
+from wholesale.server.domain.money import (
+    MAX_AMOUNT,
+    MICROS_PER_UNIT,
+    Money,
+    format_micros,
+    round_micros_to_minor_unit,
+)
 from wholesale.server.domain.principal import Permission
 from wholesale.server.errors import FieldViolation, InvalidArgument
 from wholesale.server.services.accounts import visible_account
 from wholesale.server.services.context import CallContext
 from wholesale.server.store import billing_store, summary_store
+from wholesale.server.store.database import in_read_snapshot
 from wholesale.server.store.summary_store import Share
 
 WINDOW_DAYS = (30, 90, 365)
@@ -33,6 +40,7 @@ class AccountSummary:
     average_days_paid_late: float
 
 
+@in_read_snapshot
 def account_summary(ctx: CallContext, account_id: str, as_of_day: int) -> AccountSummary:
     ctx.require(Permission.READ_ORDERS)
     account = visible_account(ctx, account_id, field="account_id")
@@ -78,7 +86,8 @@ class CreditDecision:
     credit_limit_micros: int
     outstanding_micros: int
     requested_micros: int
-    overdue_micros: int
+    # Unpaid amount of invoices overdue beyond the grace days.
+    blocking_micros: int
     overdue_count: int
     oldest_overdue_days: int
     grace_days: int
@@ -88,19 +97,15 @@ class CreditDecision:
         return self.credit_limit_micros - self.outstanding_micros
 
 
+@in_read_snapshot
 def check_credit(
     ctx: CallContext, account_id: str, amount: Money, as_of_day: int, grace_days: int
 ) -> CreditDecision:
     ctx.require(Permission.READ_ORDERS)
     account = visible_account(ctx, account_id, field="account_id")
     currency = account.fields.currency_code
-    if amount.amount <= 0 or amount.currency not in ("", currency):
-        raise InvalidArgument(
-            "invalid amount",
-            violations=[FieldViolation("amount", f"a positive amount in {currency}")],
-        )
+    requested = _requested_micros(amount, currency)
     limit = account.fields.credit_limit.to_micros() if account.fields.credit_limit else 0
-    requested = amount.to_micros()
     position = billing_store.balance_position(account.id, as_of_day, grace_days)
     approved, reason, why = _decide(
         account.fields.status, limit, requested, position, currency, grace_days
@@ -113,11 +118,32 @@ def check_credit(
         credit_limit_micros=limit,
         outstanding_micros=position.outstanding_micros,
         requested_micros=requested,
-        overdue_micros=position.blocking_micros,
+        blocking_micros=position.blocking_micros,
         overdue_count=position.blocking_count,
         oldest_overdue_days=position.oldest_overdue_days,
         grace_days=grace_days,
     )
+
+
+def _requested_micros(amount: Money, currency: str) -> int:
+    exact = amount.amount * MICROS_PER_UNIT
+    valid = (
+        amount.currency in ("", currency)
+        and 0 < amount.amount <= MAX_AMOUNT
+        and exact == exact.to_integral_value()
+    )
+    if not valid:
+        raise InvalidArgument(
+            "invalid amount",
+            violations=[
+                FieldViolation(
+                    "amount",
+                    f"a positive amount in {currency} of at most {MAX_AMOUNT:,}, "
+                    "with at most 6 decimals",
+                )
+            ],
+        )
+    return int(exact)
 
 
 def _decide(

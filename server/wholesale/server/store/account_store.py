@@ -21,7 +21,7 @@ from wholesale.server.domain.money import Money
 from wholesale.server.store.database import is_postgres
 from wholesale.server.store.models import Account as AccountRow
 from wholesale.server.store.models import AccountTag
-from wholesale.server.store.sql import contains, locked
+from wholesale.server.store.sql import contains, fetch_rows, locked
 
 
 def _address_from_json(text: str) -> Address:
@@ -209,3 +209,11 @@ def order_key(account: Account, order_field: str) -> object:
     if order_field == "display_name":
         return account.fields.display_name.casefold()
     return account.create_time_us
+
+
+def has_history(account_id: int) -> bool:
+    """Whether orders or invoices refer to the account (their amounts are in its currency)."""
+    for table in ("sales_order", "invoice"):
+        if fetch_rows(f"SELECT 1 FROM {table} WHERE account_id = ? LIMIT 1", account_id):
+            return True
+    return False

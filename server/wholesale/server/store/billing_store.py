@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wholesale.server.store.models import Invoice, Payment
-from wholesale.server.store.sql import fetch_rows
+from wholesale.server.store.sql import fetch_rows, locked
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,10 @@ def _invoice(row: Invoice) -> StoredInvoice:
     )
 
 
-def invoice_by_external_id(external_id: str) -> StoredInvoice | None:
-    row = Invoice.get_or_none(Invoice.external_id == external_id)
+def invoice_by_external_id(external_id: str, *, lock: bool = False) -> StoredInvoice | None:
+    """The invoice; ``lock`` holds its row until the transaction ends, so concurrent
+    payments against it are checked one after the other (PostgreSQL)."""
+    row = locked(Invoice.select().where(Invoice.external_id == external_id), lock).first()
     return _invoice(row) if row else None
 
 

@@ -77,7 +77,7 @@ CREATE INDEX audit_event_resource ON audit_event (resource);
 CREATE INDEX audit_event_actor ON audit_event (actor);
 CREATE TABLE idempotency_record (
     id {pk},
-    actor VARCHAR(100) NOT NULL,
+    actor VARCHAR(120) NOT NULL,
     method VARCHAR(200) NOT NULL,
     request_id VARCHAR(128) NOT NULL,
     request_hash VARCHAR(64) NOT NULL,

@@ -24,15 +24,14 @@ class AccountRef:
     external_id: str
     currency_code: str
     closed: bool
-    manager: str
 
 
-_ACCOUNT_REF_SQL = "SELECT id, external_id, currency_code, delete_time_us, manager FROM account"
+_ACCOUNT_REF_SQL = "SELECT id, external_id, currency_code, delete_time_us FROM account"
 
 
 def _account_refs(column: str, keys: Iterable) -> list[AccountRef]:
     return [
-        AccountRef(row[0], row[1] or "", row[2], row[3] is not None, row[4])
+        AccountRef(row[0], row[1] or "", row[2], row[3] is not None)
         for row in select_where_in(_ACCOUNT_REF_SQL, column, sorted(set(keys)))
     ]
 

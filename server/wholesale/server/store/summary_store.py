@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wholesale.server.domain.order import COUNTED_STATUSES
+from wholesale.server.store.database import is_postgres
 from wholesale.server.store.sql import fetch_rows
 
 _COUNTED = ", ".join(str(int(status)) for status in COUNTED_STATUSES)
@@ -78,7 +79,9 @@ class Share:
 def top_shares(
     account_id: int, first_day: int, as_of_day: int, by_category: bool, limit: int
 ) -> list[Share]:
-    """Top SKUs (or categories) by spend on order days in (first_day, as_of_day]."""
+    """Top SKUs (or categories) by spend on order days in (first_day, as_of_day]; ties by
+    key in code-point order on both backends."""
+    bytewise = ' COLLATE "C"' if is_postgres() else ""
     key, name = ("p.category", "''") if by_category else ("p.sku", "p.name")
     group = key if by_category else f"{key}, {name}"
     rows = fetch_rows(
@@ -88,7 +91,7 @@ def top_shares(
         "JOIN product p ON p.id = l.product_id "
         "WHERE l.account_id = ? AND l.order_day > ? AND l.order_day <= ? "
         f"AND o.status IN ({_COUNTED}) "
-        f"GROUP BY {group} ORDER BY spend DESC, {key} ASC LIMIT {int(limit)}",
+        f"GROUP BY {group} ORDER BY spend DESC, {key}{bytewise} ASC LIMIT {int(limit)}",
         account_id,
         first_day,
         as_of_day,
