@@ -597,6 +597,8 @@ def test_list_orders_pages_cover_everything_once(api: OrdersApi, listed):
             {"L-2", "L-3"},
         ),
         ('account_id = "{b}" AND status != RETURNED', {"L-6", "L-8", "L-9"}),
+        ('external_id = "L-7"', {"L-7"}),
+        ('external_id = "L-7" AND status = PLACED', set()),
     ],
 )
 def test_list_orders_filters(api: OrdersApi, accounts, listed, filter_template, expected):

@@ -275,8 +275,8 @@ class ListOrdersRequest(_message.Message):
     """0 means 50; capped at 500."""
     page_token: _builtins.str
     filter: _builtins.str
-    """Conditions joined by AND over account_id (=), status (=, !=) and order_date
-    (>=, <=, >, <, = with "YYYY-MM-DD"), for example
+    """Conditions joined by AND over external_id (=, the ERP order number), account_id (=),
+    status (=, !=) and order_date (>=, <=, >, <, = with "YYYY-MM-DD"), for example
       account_id = "42" AND order_date >= "2026-01-01" AND status = FULFILLED
     """
     def __init__(

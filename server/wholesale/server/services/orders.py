@@ -304,10 +304,12 @@ _FILTER_HINTS = {
 }
 
 
-def _filter_value(condition: Condition) -> int:
+def _filter_value(condition: Condition) -> int | str:
     """Filter values as stored: account ids and statuses as numbers, dates as day numbers."""
     value = condition.value
     parsed: int | None = None
+    if condition.field == "external_id":
+        return value
     if condition.field == "order_date":
         try:
             parsed = day_number(dt.date.fromisoformat(value))

@@ -271,6 +271,7 @@ def list_orders(where: Sequence[peewee.Node], after: list | None, limit: int) ->
 
 
 ORDER_FILTER_FIELDS = {
+    "external_id": frozenset({"="}),
     "account_id": frozenset({"="}),
     "status": frozenset({"=", "!="}),
     "order_date": frozenset({"=", ">=", "<=", ">", "<"}),
@@ -284,14 +285,16 @@ _OPERATORS = {
     "<": lambda a, b: a < b,
 }
 _ORDER_FILTER_COLUMNS = {
+    "external_id": SalesOrder.external_id,
     "account_id": SalesOrder.account,
     "status": SalesOrder.status,
     "order_date": SalesOrder.order_day,
 }
 
 
-def order_condition(field_name: str, op: str, value: int) -> peewee.Node:
-    """SQL for one filter condition whose value the service already turned into a number."""
+def order_condition(field_name: str, op: str, value: int | str) -> peewee.Node:
+    """SQL for one filter condition whose value the service already converted (numbers
+    for ids, statuses and dates; the ERP's order number as sent)."""
     return _OPERATORS[op](_ORDER_FILTER_COLUMNS[field_name], value)
 
 
