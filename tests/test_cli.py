@@ -76,7 +76,7 @@ def test_create_and_list_as_table_json_and_csv(wholesale: Run) -> None:
     )
     create(wholesale, "--legal-name", "Bakery Two")
     assert created["status"] == "ACCOUNT_STATUS_ACTIVE"
-    assert (created["credit_limit"], created["tags"]) == ("2500.5", ["chain", "organic"])
+    assert (created["credit_limit"], created["tags"]) == ("2500.50", ["chain", "organic"])
 
     table = wholesale("accounts", "list", "--tag", "organic")
     assert table.returncode == 0, table.stderr
@@ -93,6 +93,28 @@ def test_create_and_list_as_table_json_and_csv(wholesale: Run) -> None:
         "chain,organic",
         "2500.50",
     )
+
+
+def test_money_shows_the_decimals_of_its_currency(wholesale: Run) -> None:
+    """EUR has cents (2000.00), JPY none (1500), KWD fils (1.250): in tables, CSV and JSON."""
+    amounts = {"EUR": ("2000", "2000.00"), "JPY": ("1500", "1500"), "KWD": ("1.25", "1.250")}
+    for currency, (given, _) in amounts.items():
+        created = wholesale(
+            "-o", "json", "accounts", "create", "--legal-name", f"Shop {currency}",
+            "--currency", currency, "--credit-limit", given,
+        )  # fmt: skip
+        assert created.returncode == 0, created.stderr
+        assert json.loads(created.stdout)["credit_limit"] == amounts[currency][1]
+
+    rows = list(csv.DictReader(io.StringIO(wholesale("-o", "csv", "accounts", "list").stdout)))
+    assert {row["currency_code"]: row["credit_limit"] for row in rows} == {
+        currency: shown for currency, (_, shown) in amounts.items()
+    }
+    listed = json.loads(wholesale("-o", "json", "accounts", "list").stdout)
+    assert [account["credit_limit"] for account in listed] == ["2000.00", "1500", "1.250"]
+    table = wholesale("accounts", "list").stdout
+    assert "2000.00" in table and "1.250" in table
+    assert "1500 " in table and "1500." not in table
 
 
 def test_update_close_reopen_leave_an_audit_trail(wholesale: Run) -> None:

@@ -17,7 +17,7 @@ from support.order_csv import write_order_csv
 from test_cli import Run, config_file, wholesale  # noqa: F401 (fixtures)
 
 from wholesale.client import Client
-from wholesale.client.order_csv import LayoutError, OrderCsv
+from wholesale.client.order_csv import LayoutError, OrderCsv, RejectsFile
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 SKUS = ("APPLE-1L", "PEAR-1L", "WATER-6", "OATS-1K")
@@ -88,7 +88,7 @@ def test_products_list_and_show(wholesale: Run, account_ids: dict[str, str]) -> 
     assert len(json.loads(ok(wholesale("-o", "json", "products", "list", "--limit", "2")))) == 2
 
     shown = json.loads(ok(wholesale("-o", "json", "products", "show", "WATER-6")))
-    assert (shown["list_price"], shown["category"]) == ("1.5", "beverages/water")
+    assert (shown["list_price"], shown["category"]) == ("1.50", "beverages/water")
     assert "Pack" in ok(wholesale("products", "show", "WATER-6"))
     assert wholesale("products", "show", "NOPE").returncode == 3
 
@@ -113,9 +113,9 @@ def test_orders_list_and_show(
         ok(wholesale("-o", "json", "orders", "list", "--account", erp1, "--since", "2026-01-02"))
     )
     assert [(o["external_id"], o["order_date"], o["total"]) for o in listed] == [
-        ("SO-2", "2026-01-02", "4.5")
+        ("SO-2", "2026-01-02", "4.50")
     ]
-    assert listed[0]["lines"][0]["unit_price"] == "1.25"
+    assert [line["unit_price"] for line in listed[0]["lines"]] == ["1.25", "2.00"]
     table = ok(wholesale("orders", "list", "--status", "fulfilled", "--until", "2026-01-03"))
     assert "SO-3" in table and "SO-1" in table and "SO-2" not in table and "Lines" in table
 
@@ -125,7 +125,7 @@ def test_orders_list_and_show(
     lines = rows_of(ok(wholesale("-o", "csv", "orders", "show", order_id)))
     assert [(line["sku"], line["quantity"], line["line_total"]) for line in lines] == [
         ("APPLE-1L", "2", "2.50"),
-        ("PEAR-1L", "1", "2"),
+        ("PEAR-1L", "1", "2.00"),
     ]
     bad_date = wholesale("orders", "list", "--since", "2026-13-01")
     assert bad_date.returncode == 2 and "--since" in bad_date.stderr
@@ -169,12 +169,12 @@ def test_import_of_a_generated_csv_reports_and_writes_the_rejected_rows(
     }
     assert summary["rows_by_outcome"]["rejected"] == len(written.rejected_lines)
     assert summary["rejects_file"] == str(tmp_path / "orders.rejected.csv")
-    # In the order the rejections were found: rows of the file itself before the server's.
-    rejected = {
-        int(row["error"].split(":")[0].removeprefix("line ")): row
-        for row in rows_of((tmp_path / "orders.rejected.csv").read_text())
-    }
-    assert sorted(rejected) == written.rejected_lines
+    # In file line order, though the server rejects SO-0000005 after the CLI has already
+    # rejected SO-0000006 and others of the next batches while reading the file.
+    rejected_rows = rows_of((tmp_path / "orders.rejected.csv").read_text())
+    rejected = {int(row["error"].split(":")[0].removeprefix("line ")): row for row in rejected_rows}
+    assert list(rejected) == written.rejected_lines == sorted(written.rejected_lines)
+    assert not list(tmp_path.glob(".*.tmp"))
     errors = {
         external_id: rejected[line]["error"] for external_id, line in written.fault_lines.items()
     }
@@ -217,6 +217,36 @@ def test_a_corrected_rejects_file_imports_as_it_is(
 
     assert (exit_code, summary["orders_by_outcome"]["created"]) == (0, 1)
     assert summary["rejects_file"] is None and not (tmp_path / "left.csv").exists()
+
+
+@SQLITE
+def test_an_import_that_fails_leaves_the_rejects_file_as_it_was(
+    wholesale: Run,  # noqa: F811
+    account_ids: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """A viewer may not import: the run fails outright and the rejects file the user may
+    have just corrected is neither overwritten nor removed, and no temporary file is left."""
+    written = write_order_csv(
+        tmp_path / "orders.csv",
+        accounts=ACCOUNTS,
+        skus=SKUS[:3],
+        orders=20,
+        faults={2: "bad_price", 12: "unknown_sku"},
+    )
+    rejects = tmp_path / "orders.rejected.csv"
+    rejects.write_text("corrected by hand\n")
+    other = tmp_path / "other.csv"
+    other.write_text("also corrected\n")
+
+    for args in ((), ("--rejects", str(other))):
+        result = wholesale("orders", "import", str(written.path), *args, "--batch-size", "5",
+                           who="viewer")  # fmt: skip
+        assert result.returncode == 4, result.stderr
+        assert "error: " in result.stderr and "role" in result.stderr
+    assert rejects.read_text() == "corrected by hand\n"
+    assert other.read_text() == "also corrected\n"
+    assert not list(tmp_path.glob(".*"))  # no temporary rejects file left behind
 
 
 @SQLITE
@@ -293,6 +323,38 @@ def test_rows_of_an_order_must_agree_and_rows_without_an_order_id_stand_alone() 
         OrderCsv(io.StringIO("order_external_id,order_date,sku,quantity,unit_price\n"))
 
 
+def test_rejects_file_is_written_in_line_order_and_replaced_only_on_commit(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "orders.rejected.csv"
+    target.write_text("corrected by hand\n")
+    columns = ["order_external_id", "sku", "error"]
+
+    failed = RejectsFile(target, columns)
+    failed.write([{"order_external_id": "B", "sku": "S"}], ["line 6: bad"], [6])
+    failed.flush()
+    assert len(list(tmp_path.glob(".orders.rejected.csv.*.tmp"))) == 1
+    failed.discard()
+    assert target.read_text() == "corrected by hand\n" and not list(tmp_path.glob(".*"))
+
+    done = RejectsFile(target, columns)
+    done.write([{"order_external_id": "B", "sku": "S"}], ["line 6: bad"], [6])
+    done.write([{"order_external_id": "C", "sku": "S"}] * 2, ["line 8: x", "line 9: y"], [8, 9])
+    done.flush(before=7)  # line 7 may still be rejected: only line 6 is written yet
+    done.write([{"order_external_id": "A", "sku": "S"}], ["line 7: unknown"], [7])
+    done.commit()
+    assert [row["error"] for row in rows_of(target.read_text())] == [
+        "line 6: bad",
+        "line 7: unknown",
+        "line 8: x",
+        "line 9: y",
+    ]
+    assert not list(tmp_path.glob(".*"))
+
+    RejectsFile(target, columns).commit()  # a complete run that rejected nothing
+    assert not target.exists()
+
+
 @SQLITE
 def test_account_summary_as_table_json_and_csv(
     wholesale: Run,  # noqa: F811
@@ -318,18 +380,18 @@ def test_account_summary_as_table_json_and_csv(
     data = json.loads(ok(wholesale("-o", "json", "accounts", "summary", account, *as_of)))
     assert (data["as_of_date"], data["lifetime_spend"], data["first_order_date"]) == (
         "2026-01-20",
-        "16",
+        "16.00",
         "2026-01-02",
     )
-    assert data["windows"][0] == {"days": 30, "spend": "16", "order_count": 2}
+    assert data["windows"][0] == {"days": 30, "spend": "16.00", "order_count": 2}
     [row] = rows_of(ok(wholesale("-o", "csv", "accounts", "summary", account, *as_of)))
     assert (row["spend_30d"], row["orders_365d"], row["median_days_between_orders"]) == (
-        "16",
+        "16.00",
         "2",
         "7",
     )
-    assert row["top_skus"] == "APPLE-1L (10); WATER-6 (6)"
-    assert row["overdue_amount"] == "16"
+    assert row["top_skus"] == "APPLE-1L (10.00); WATER-6 (6.00)"
+    assert row["overdue_amount"] == "16.00"
 
 
 @SQLITE
@@ -355,9 +417,13 @@ def test_credit_check_answers_with_exit_codes(
         False,
         "CREDIT_DECISION_REASON_OVER_LIMIT",
     )
-    assert (decision["available_credit"], decision["outstanding_balance"]) == ("600", "400")
+    assert (decision["available_credit"], decision["outstanding_balance"]) == ("600.00", "400.00")
     [row] = rows_of(wholesale("-o", "csv", "credit", "check", account, "700", *as_of).stdout)
-    assert (row["approved"], row["reason"], row["requested_amount"]) == ("no", "over_limit", "700")
+    assert (row["approved"], row["reason"], row["requested_amount"]) == (
+        "no",
+        "over_limit",
+        "700.00",
+    )
 
     not_a_number = wholesale("credit", "check", account, "lots")
     assert not_a_number.returncode == 2 and "decimal amount" in not_a_number.stderr

@@ -2,8 +2,9 @@
 
 The file streams through :class:`wholesale.client.order_csv.OrderCsv` into
 :meth:`wholesale.client.Client.import_orders`; after each batch the rows of that batch are
-tallied and the rejected ones written to the rejects file, so only one batch of rows is
-ever held in memory.
+tallied and the rejected ones written, in line order, to a temporary rejects file, so only
+about one batch of rows is ever held in memory. Only a complete import puts the rejects
+file in place; one that fails leaves the previous rejects file untouched.
 """
 
 from __future__ import annotations
@@ -169,9 +170,13 @@ class ImportTally:
                 self._reject(group, server_errors(group, result))
             else:
                 self._count(outcome, group)
+        # Rejected rows before the first order still unanswered can be written in line
+        # order: any later rejection is of that order's lines or of rows read after it.
+        waiting = next(iter(self._pending.values()), None)
+        self.rejects.flush(waiting.lines[0] if waiting else None)
 
     def _reject(self, group: OrderRows, errors: list[str]) -> None:
-        self.rejects.write(group.rows, errors)
+        self.rejects.write(group.rows, errors, group.lines)
         self._count("rejected", group)
         for error in errors:
             line, _, reason = error.removeprefix("line ").partition(": ")
@@ -224,16 +229,18 @@ def _reader(stream: Iterable[str], file: Path) -> OrderCsv:
 def _run_import(
     session: Session, reader: OrderCsv, rejects: Path, total: int, batch_size: int
 ) -> ImportTally:
+    """Runs the import; the rejects file is put in place only if it ran to completion."""
     rejects_file = RejectsFile(rejects, reader.columns)
-    with session.connect() as client, progress_bar(total) as bar:
-        tally = ImportTally(rejects_file, bar, bar.add_task("import", total=total))
-        try:
+    try:
+        with session.connect() as client, progress_bar(total) as bar:
+            tally = ImportTally(rejects_file, bar, bar.add_task("import", total=total))
             client.import_orders(
                 tally.to_send(reader.orders()), batch_size=batch_size, on_progress=tally.batch_done
             )
-        finally:
-            rejects_file.close()
-    rejects_file.drop_stale()
+    except BaseException:
+        rejects_file.discard()
+        raise
+    rejects_file.commit()
     return tally
 
 

@@ -1,6 +1,7 @@
 """Rendering of messages as rich tables for people, or JSON and CSV for scripts.
 
 JSON keeps the full structure (proto field names, enum names, money as a decimal string);
+money shows its currency's minor-unit decimals everywhere (EUR 2000.00, JPY 1500);
 table and CSV use one flat text value per field, so a CSV column never holds JSON.
 """
 
@@ -10,7 +11,6 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 import click
@@ -23,11 +23,10 @@ from google.type.money_pb2 import Money
 from rich.console import Console
 from rich.table import Table
 
-from wholesale.client.money import from_money
+from wholesale.client.money import money_text
 from wholesale.client.values import from_date
 
 Row = Mapping[str, str]
-CENT = Decimal("0.01")
 
 ACCOUNT_COLUMNS = (
     "id",
@@ -140,7 +139,8 @@ def print_rows(rows: Sequence[Row], fmt: str, columns: Sequence[str], title: str
 
 def message_json(message: Message) -> dict[str, Any]:
     """MessageToDict with every field present (stable keys for scripts), Money as an exact
-    decimal string rather than units and nanos and dates as "YYYY-MM-DD", at any depth."""
+    decimal string with its currency's decimals ("2000.00") rather than units and nanos and
+    dates as "YYYY-MM-DD", at any depth."""
     data = MessageToDict(
         message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
     )
@@ -150,7 +150,7 @@ def message_json(message: Message) -> dict[str, Any]:
 def _friendly_json(value: Any, data: Any) -> Any:
     """``data`` (the JSON of ``value``) with its Money and Date values made readable."""
     if isinstance(value, Money):
-        return str(from_money(value))
+        return money_text(value)
     if isinstance(value, Date):
         return date_text(value)
     if not (isinstance(value, Message) and isinstance(data, dict)):
@@ -209,12 +209,6 @@ def date_text(value: Date) -> str:
     """ISO "YYYY-MM-DD", or empty for an unset date."""
     day = from_date(value)
     return day.isoformat() if day else ""
-
-
-def money_text(money: Money) -> str:
-    """Cents are shown as cents (12.50, not 12.5); whole amounts and finer ones unchanged."""
-    amount = from_money(money)
-    return str(amount.quantize(CENT) if amount.as_tuple().exponent == -1 else amount)
 
 
 def short_enum_name(name: str, enum_name: str) -> str:

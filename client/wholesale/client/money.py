@@ -2,6 +2,8 @@
 
 Money travels as whole ``units`` plus ``nanos`` (billionths) with the same sign; going
 through ``float`` would lose cents, so everything here stays in integers and decimals.
+:func:`money_text` shows an amount as people read it: with its currency's minor-unit
+decimals (EUR 2000.00, JPY 1500, KWD 1.250), finer ones only when it has them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,17 @@ from google.type.money_pb2 import Money
 NANOS_PER_UNIT = 10**9
 MAX_UNITS = 2**63 - 1  # Money.units is an int64
 MoneyLike = Decimal | str | int
+# ISO 4217 minor-unit digits of the currencies that do not have two (cents); every other
+# code, and an unset one, has two.
+_DECIMALS_OF = {
+    0: "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF",
+    3: "BHD IQD JOD KWD LYD OMR TND",
+    4: "CLF UYW",
+}
+MINOR_UNITS: dict[str, int] = {
+    code: digits for digits, codes in _DECIMALS_OF.items() for code in codes.split()
+}
+DEFAULT_MINOR_UNITS = 2
 
 
 def to_money(amount: MoneyLike, currency_code: str = "") -> Money:
@@ -48,3 +61,23 @@ def from_money(money: Money) -> Decimal:
     fraction = f"{abs(money.nanos):09d}".rstrip("0")
     whole = f"{sign}{abs(money.units)}"
     return Decimal(f"{whole}.{fraction}" if fraction else whole)
+
+
+def minor_units(currency_code: str) -> int:
+    """Decimals of the currency's minor unit: 0 for JPY, 3 for KWD, 2 for EUR and any
+    other code (also an unknown or empty one)."""
+    return MINOR_UNITS.get(currency_code.upper(), DEFAULT_MINOR_UNITS)
+
+
+def amount_text(amount: Decimal, currency_code: str = "") -> str:
+    """``amount`` with at least the currency's minor-unit decimals (EUR 2000 is "2000.00",
+    JPY 1500 is "1500"), and more only when it really has them (a unit price of 1.2345)."""
+    exponent = -minor_units(currency_code)
+    if int(amount.as_tuple().exponent) > exponent:
+        amount = amount.quantize(Decimal(1).scaleb(exponent))
+    return f"{amount:f}"
+
+
+def money_text(money: Money) -> str:
+    """Money as :func:`amount_text` shows it, in its own currency."""
+    return amount_text(from_money(money), money.currency_code)

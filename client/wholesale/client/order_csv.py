@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
+import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -244,31 +246,76 @@ def _line_field(path: str) -> tuple[int | None, str]:
 
 
 class RejectsFile:
-    """The rejected rows as they were read, plus an ``error`` column; opened on the first
-    rejection, so a clean import writes no file."""
+    """The rejected rows as they were read, plus an ``error`` column, in file line order.
+
+    Rows are written to a temporary file beside ``path`` (opened on the first rejection)
+    and only :meth:`commit`, after a complete import, puts it in place: an import that
+    fails outright (no permission, server down) leaves an existing rejects file, perhaps
+    one just corrected, as it was. Rejections arrive out of line order (rows the file
+    itself rejects are found before the server answers for earlier ones), so they wait
+    in a buffer until :meth:`flush` says no earlier line can still be rejected.
+    """
 
     def __init__(self, path: Path, columns: Sequence[str]) -> None:
         self.path = path
         self.columns = [*(c for c in columns if c != ERROR_COLUMN), ERROR_COLUMN]
         self.rows_written = 0
+        self._pending: list[tuple[int, Row]] = []
+        self._temp: Path | None = None
         self._file: TextIO | None = None
         self._writer: csv.DictWriter | None = None
 
-    def write(self, rows: Sequence[Row], errors: Sequence[str]) -> None:
-        if self._writer is None:
-            self._file = self.path.open("w", newline="", encoding="utf-8")
-            self._writer = csv.DictWriter(self._file, self.columns, extrasaction="ignore")
-            self._writer.writeheader()
-        for row, error in zip(rows, errors, strict=True):
-            self._writer.writerow({**row, ERROR_COLUMN: error})
+    def write(self, rows: Sequence[Row], errors: Sequence[str], lines: Sequence[int]) -> None:
+        """Buffers rows (with their file line numbers) until :meth:`flush` writes them."""
+        for row, error, line in zip(rows, errors, lines, strict=True):
+            self._pending.append((line, {**row, ERROR_COLUMN: error}))
         self.rows_written += len(rows)
 
-    def close(self) -> None:
+    def flush(self, before: int | None = None) -> None:
+        """Writes the buffered rows of lines before ``before`` (all of them if None), in
+        line order: the caller knows no line before it can be rejected any more."""
+        self._pending.sort(key=lambda item: item[0])
+        count = len(self._pending)
+        if before is not None:
+            count = next((i for i, (line, _) in enumerate(self._pending) if line >= before), count)
+        if not count:
+            return
+        writer = self._writer or self._open()
+        writer.writerows(row for _, row in self._pending[:count])
+        del self._pending[:count]
+
+    def _open(self) -> csv.DictWriter:
+        self._temp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+        self._file = self._temp.open("x", newline="", encoding="utf-8")
+        self._writer = csv.DictWriter(self._file, self.columns, extrasaction="ignore")
+        self._writer.writeheader()
+        return self._writer
+
+    def _close(self) -> None:
         if self._file is not None:
             self._file.close()
+            self._file = self._writer = None
 
-    def drop_stale(self) -> None:
-        """After a complete import that rejected nothing, removes the file an earlier run
-        left there, so the file at this path always describes the latest import."""
-        if not self.rows_written:
+    def commit(self) -> None:
+        """After a complete import: the rejected rows replace the file at ``path``; if
+        nothing was rejected, an earlier run's file there is removed, so the file at this
+        path always describes the latest import."""
+        try:
+            self.flush()
+            self._close()
+        except BaseException:
+            self.discard()
+            raise
+        if self._temp is not None:
+            os.replace(self._temp, self.path)
+            self._temp = None
+        elif not self.rows_written:
             self.path.unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        """After a failed import: removes the temporary file; ``path`` stays untouched."""
+        self._pending.clear()
+        self._close()
+        if self._temp is not None:
+            self._temp.unlink(missing_ok=True)
+            self._temp = None
