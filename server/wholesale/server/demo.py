@@ -46,7 +46,7 @@ from wholesale.server.domain.product import ProductFields
 from wholesale.server.errors import Validator
 from wholesale.server.services import accounts, orders, products
 from wholesale.server.services.context import CallContext
-from wholesale.server.services.orders import Outcome
+from wholesale.server.services.mutations import Outcome
 from wholesale.server.store import audit_store, order_store
 from wholesale.server.store.database import now_us, write_transaction
 from wholesale.server.store.models import Payment

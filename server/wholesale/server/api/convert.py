@@ -16,9 +16,8 @@ from wholesale.server.errors import FieldViolation, InvalidArgument
 from wholesale.v1 import account_pb2
 
 
-def money_from_proto(money: money_pb2.Money, path: str, default_currency: str = "") -> Money:
-    """The exact amount; an unset currency means ``default_currency``. Breaking
-    google.type.Money's own rules is INVALID_ARGUMENT at ``path``."""
+def check_well_formed(money: money_pb2.Money, path: str) -> None:
+    """google.type.Money's own rules; breaking them is INVALID_ARGUMENT at ``path``."""
     valid_nanos = -NANOS_PER_UNIT < money.nanos < NANOS_PER_UNIT
     same_sign = money.units == 0 or money.nanos == 0 or (money.units > 0) == (money.nanos > 0)
     if not (valid_nanos and same_sign):
@@ -30,6 +29,12 @@ def money_from_proto(money: money_pb2.Money, path: str, default_currency: str = 
                 )
             ],
         )
+
+
+def money_from_proto(money: money_pb2.Money, path: str, default_currency: str = "") -> Money:
+    """The exact amount; an unset currency means ``default_currency``. Breaking
+    google.type.Money's own rules is INVALID_ARGUMENT at ``path``."""
+    check_well_formed(money, path)
     amount = decimal_from_units_nanos(money.units, money.nanos)
     return Money(amount, money.currency_code or default_currency)
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 from google.type import date_pb2, money_pb2
 
-from wholesale.server.api.convert import money_from_proto, money_to_proto, timestamp
+from wholesale.server.api.convert import check_well_formed, money_to_proto, timestamp
 from wholesale.server.domain.billing import InvoiceInput, PaymentInput
 from wholesale.server.domain.calendar import date_of, day_number
-from wholesale.server.domain.money import NANOS_PER_UNIT, Money, micros_from_units_nanos
+from wholesale.server.domain.money import Money, micros_from_units_nanos
 from wholesale.server.domain.order import OrderInput, OrderLineInput
 from wholesale.server.store.billing_store import StoredInvoice, StoredPayment
 from wholesale.server.store.order_store import StoredOrder
@@ -33,15 +33,9 @@ def date_to_proto(day: int | None) -> date_pb2.Date | None:
 
 def _micros(money: money_pb2.Money, path: str) -> int | None:
     """Micros of a well-formed Money (None beyond 6 decimals, which validation reports)."""
-    if money.nanos and not _well_formed(money):
-        money_from_proto(money, path)  # raises INVALID_ARGUMENT naming the path
+    if money.nanos:  # whole amounts, the common case in imports, need no check
+        check_well_formed(money, path)
     return micros_from_units_nanos(money.units, money.nanos)
-
-
-def _well_formed(money: money_pb2.Money) -> bool:
-    return -NANOS_PER_UNIT < money.nanos < NANOS_PER_UNIT and (
-        money.units == 0 or (money.units > 0) == (money.nanos > 0)
-    )
 
 
 def _line_from_proto(line: order_pb2.OrderLine, path: str) -> OrderLineInput:
@@ -74,7 +68,7 @@ def order_from_proto(order: order_pb2.Order, path: str) -> OrderInput:
     )
 
 
-def _money(micros: int, currency: str):
+def money_from_micros(micros: int, currency: str) -> money_pb2.Money:
     return money_to_proto(Money.from_micros(micros, currency))
 
 
@@ -93,12 +87,12 @@ def order_to_proto(order: StoredOrder) -> order_pb2.Order:
             order_pb2.OrderLine(
                 sku=line.sku,
                 quantity=line.quantity,
-                unit_price=_money(line.unit_price_micros, currency),
-                line_total=_money(line.line_total_micros, currency),
+                unit_price=money_from_micros(line.unit_price_micros, currency),
+                line_total=money_from_micros(line.line_total_micros, currency),
             )
             for line in order.lines
         ],
-        total=_money(order.total_micros, currency),
+        total=money_from_micros(order.total_micros, currency),
         create_time=timestamp(order.create_time_us),
         update_time=timestamp(order.update_time_us),
     )
@@ -135,11 +129,11 @@ def invoice_to_proto(invoice: StoredInvoice) -> billing_pb2.Invoice:
         account_id=str(invoice.account_id),
         account_external_id=invoice.account_external_id,
         order_external_id=invoice.order_external_id,
-        amount=_money(invoice.amount_micros, currency),
+        amount=money_from_micros(invoice.amount_micros, currency),
         issue_date=date_to_proto(invoice.issue_day),
         due_date=date_to_proto(invoice.due_day),
-        paid_amount=_money(invoice.paid_micros, currency),
-        outstanding_amount=_money(invoice.amount_micros - invoice.paid_micros, currency),
+        paid_amount=money_from_micros(invoice.paid_micros, currency),
+        outstanding_amount=money_from_micros(invoice.amount_micros - invoice.paid_micros, currency),
         paid_date=date_to_proto(invoice.paid_day),
     )
 
@@ -149,6 +143,6 @@ def payment_to_proto(payment: StoredPayment, invoice: StoredInvoice) -> billing_
         id=str(payment.id),
         external_id=payment.external_id,
         invoice_external_id=invoice.external_id,
-        amount=_money(payment.amount_micros, invoice.currency_code),
+        amount=money_from_micros(payment.amount_micros, invoice.currency_code),
         paid_date=date_to_proto(payment.paid_day),
     )

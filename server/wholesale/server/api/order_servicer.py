@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from google.type import date_pb2, money_pb2
+from google.type import date_pb2
 
-from wholesale.server.api.convert import money_from_proto, money_to_proto
+from wholesale.server.api.convert import money_from_proto
 from wholesale.server.api.interceptor import current_call
 from wholesale.server.api.order_convert import (
     date_to_proto,
     day_from_proto,
     invoice_from_proto,
     invoice_to_proto,
+    money_from_micros,
     order_from_proto,
     order_to_proto,
     payment_from_proto,
     payment_to_proto,
 )
 from wholesale.server.domain.calendar import today_number
-from wholesale.server.domain.money import Money
 from wholesale.server.domain.order import OrderInput
 from wholesale.server.errors import FieldViolation, InvalidArgument
 from wholesale.server.services import billing, orders, summary
-from wholesale.server.services.orders import OrderOutcome, Outcome
+from wholesale.server.services.mutations import Outcome
+from wholesale.server.services.orders import OrderOutcome
 from wholesale.server.services.summary import AccountSummary, CreditDecision
 from wholesale.server.store.summary_store import Share
 from wholesale.v1 import order_pb2, order_service_pb2_grpc
@@ -64,14 +65,13 @@ def _as_of(date: date_pb2.Date, has_date: bool) -> int:
     return day
 
 
-def _money(micros: int, currency: str) -> money_pb2.Money:
-    return money_to_proto(Money.from_micros(micros, currency))
-
-
 def _shares(shares: list[Share], currency: str) -> list[pb.SpendShare]:
     return [
         pb.SpendShare(
-            key=s.key, name=s.name, spend=_money(s.spend_micros, currency), quantity=s.quantity
+            key=s.key,
+            name=s.name,
+            spend=money_from_micros(s.spend_micros, currency),
+            quantity=s.quantity,
         )
         for s in shares
     ]
@@ -84,19 +84,19 @@ def _summary_to_proto(summary: AccountSummary) -> pb.AccountSummary:
         as_of_date=date_to_proto(summary.as_of_day),
         currency_code=currency,
         windows=[
-            pb.SpendWindow(days=days, spend=_money(spend, currency), order_count=count)
+            pb.SpendWindow(days=days, spend=money_from_micros(spend, currency), order_count=count)
             for days, (spend, count) in totals.windows.items()
         ],
         lifetime_order_count=totals.count,
-        lifetime_spend=_money(totals.spend_micros, currency),
-        average_order_value=_money(summary.average_order_micros, currency),
+        lifetime_spend=money_from_micros(totals.spend_micros, currency),
+        average_order_value=money_from_micros(summary.average_order_micros, currency),
         first_order_date=date_to_proto(totals.first_day),
         last_order_date=date_to_proto(totals.last_day),
         median_days_between_orders=summary.median_days_between_orders,
         top_skus=_shares(summary.top_skus, currency),
         top_categories=_shares(summary.top_categories, currency),
-        outstanding_balance=_money(summary.position.outstanding_micros, currency),
-        overdue_amount=_money(summary.position.overdue_micros, currency),
+        outstanding_balance=money_from_micros(summary.position.outstanding_micros, currency),
+        overdue_amount=money_from_micros(summary.position.overdue_micros, currency),
         average_days_paid_late=summary.average_days_paid_late,
         paid_invoice_count=summary.paid_invoice_count,
     )
@@ -108,11 +108,11 @@ def _decision_to_proto(decision: CreditDecision) -> pb.CheckCreditResponse:
         approved=decision.approved,
         reason=decision.reason,
         explanation=decision.explanation,
-        credit_limit=_money(decision.credit_limit_micros, currency),
-        outstanding_balance=_money(decision.outstanding_micros, currency),
-        requested_amount=_money(decision.requested_micros, currency),
-        available_credit=_money(decision.available_micros, currency),
-        overdue_amount=_money(decision.blocking_micros, currency),
+        credit_limit=money_from_micros(decision.credit_limit_micros, currency),
+        outstanding_balance=money_from_micros(decision.outstanding_micros, currency),
+        requested_amount=money_from_micros(decision.requested_micros, currency),
+        available_credit=money_from_micros(decision.available_micros, currency),
+        overdue_amount=money_from_micros(decision.blocking_micros, currency),
         overdue_invoice_count=decision.overdue_count,
         oldest_overdue_days=decision.oldest_overdue_days,
         grace_days=decision.grace_days,

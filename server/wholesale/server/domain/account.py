@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from wholesale.server.domain.currency import is_currency, minor_units
 from wholesale.server.domain.money import MAX_AMOUNT, Money
-from wholesale.server.domain.text import check_text, check_token
+from wholesale.server.domain.text import MAX_EXTERNAL_ID, check_text, check_token
 from wholesale.server.errors import Validator
 
 
@@ -38,7 +38,6 @@ class ContactRole(enum.IntEnum):
 
 
 MAX_NAME = 200
-MAX_EXTERNAL_ID = 100
 MAX_REGION = 100
 MAX_SUBJECT = 100
 MAX_TAGS = 20

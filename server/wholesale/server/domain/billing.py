@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from wholesale.server.domain.money import MAX_AMOUNT, MAX_MICROS
-from wholesale.server.domain.text import is_printable
+from wholesale.server.domain.text import check_required_external_id
 from wholesale.server.errors import Validator
-
-MAX_EXTERNAL_ID = 100
 
 
 class InvoiceInput(NamedTuple):
@@ -31,17 +29,6 @@ class PaymentInput(NamedTuple):
     paid_day: int | None
 
 
-def validate_external_id(v: Validator, path: str, value: str, what: str) -> None:
-    if v.check(bool(value), path, f"required: the ERP's {what}"):
-        v.check(
-            len(value) <= MAX_EXTERNAL_ID
-            and is_printable(value)
-            and not any(c.isspace() for c in value),
-            path,
-            f"at most {MAX_EXTERNAL_ID} characters, no spaces or control characters",
-        )
-
-
 def validate_amount(v: Validator, path: str, micros: int | None) -> bool:
     return (
         v.check(micros is not None, path, "at most 6 decimals")
@@ -51,7 +38,7 @@ def validate_amount(v: Validator, path: str, micros: int | None) -> bool:
 
 
 def validate_invoice(v: Validator, invoice: InvoiceInput) -> None:
-    validate_external_id(v, "external_id", invoice.external_id, "invoice number")
+    check_required_external_id(v, "external_id", invoice.external_id, "invoice number")
     v.check(
         bool(invoice.account_id) != bool(invoice.account_external_id),
         "account_id",
@@ -65,7 +52,7 @@ def validate_invoice(v: Validator, invoice: InvoiceInput) -> None:
 
 
 def validate_payment(v: Validator, payment: PaymentInput) -> None:
-    validate_external_id(v, "external_id", payment.external_id, "payment reference")
+    check_required_external_id(v, "external_id", payment.external_id, "payment reference")
     v.check(bool(payment.invoice_external_id), "invoice_external_id", "required")
     validate_amount(v, "amount", payment.amount_micros)
     v.check(payment.paid_day is not None, "paid_date", "required: a valid date")

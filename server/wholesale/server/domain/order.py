@@ -17,12 +17,11 @@ from wholesale.server.domain.money import (
     format_micros,
     round_micros_to_minor_unit,
 )
-from wholesale.server.domain.text import is_printable
+from wholesale.server.domain.text import check_required_external_id
 from wholesale.server.errors import Validator
 
 MAX_LINES = 1000
 MAX_QUANTITY = 10**9
-MAX_EXTERNAL_ID = 100
 
 
 class OrderStatus(enum.IntEnum):
@@ -103,7 +102,6 @@ def content_hash(order: OrderInput, account_id: int, currency: str) -> str:
 
 _STATUS_RULE = f"must be one of {', '.join(s.name for s in OrderStatus if s.value)}"
 _CHANNEL_RULE = f"must be one of {', '.join(c.name for c in OrderChannel if c.value)}"
-_EXTERNAL_ID_RULE = f"at most {MAX_EXTERNAL_ID} characters, no spaces or control characters"
 
 
 def _line_is_plainly_valid(line: OrderLineInput, currency: str) -> bool:
@@ -150,15 +148,7 @@ def _validate_line(v: Validator, line: OrderLineInput, currency: str) -> None:
 
 def validate_order(v: Validator, order: OrderInput, currency: str) -> None:
     """Checks what needs no stored data; ``currency`` is the currency the lines are in."""
-    external_id = order.external_id
-    if v.check(bool(external_id), "external_id", "required: the ERP order number"):
-        v.check(
-            len(external_id) <= MAX_EXTERNAL_ID
-            and is_printable(external_id)
-            and not any(c.isspace() for c in external_id),
-            "external_id",
-            _EXTERNAL_ID_RULE,
-        )
+    check_required_external_id(v, "external_id", order.external_id, "order number")
     v.check(
         bool(order.account_id) != bool(order.account_external_id),
         "account_id",

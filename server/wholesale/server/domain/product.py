@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 
 from wholesale.server.domain.currency import is_currency
 from wholesale.server.domain.money import MAX_AMOUNT, MICROS_PER_UNIT, Money
-from wholesale.server.domain.text import check_text, check_token
+from wholesale.server.domain.text import MAX_EXTERNAL_ID, check_text, check_token
 from wholesale.server.errors import Validator
 
 SKU = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -26,7 +26,6 @@ CATEGORY_RULE = (
 MAX_NAME = 200
 MAX_CATEGORY = 200
 MAX_SELLING_UNIT = 40
-MAX_EXTERNAL_ID = 100
 MAX_PACK_SIZE = 100_000
 
 

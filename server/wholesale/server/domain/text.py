@@ -6,6 +6,9 @@ import unicodedata
 
 from wholesale.server.errors import Validator
 
+# ERP identifiers (external_id of accounts, products, orders, invoices, payments).
+MAX_EXTERNAL_ID = 100
+
 
 def is_printable(text: str) -> bool:
     """True unless ``text`` holds a control character (NUL, escape, line breaks ...)."""
@@ -23,3 +26,9 @@ def check_token(v: Validator, path: str, value: str, limit: int) -> None:
     """An identifier such as an ERP id: :func:`check_text` and no white space."""
     check_text(v, path, value, limit)
     v.check(not any(c.isspace() for c in value), path, "must not contain spaces")
+
+
+def check_required_external_id(v: Validator, path: str, value: str, what: str) -> None:
+    """The ERP id an upserted record is keyed by: required, and a valid token."""
+    if v.check(bool(value), path, f"required: the ERP's {what}"):
+        check_token(v, path, value, MAX_EXTERNAL_ID)

@@ -12,7 +12,8 @@ from wholesale.server.domain.money import format_micros
 from wholesale.server.domain.principal import Permission
 from wholesale.server.errors import Validator
 from wholesale.server.services.context import CallContext
-from wholesale.server.services.orders import Outcome, audit_change, resolve_account
+from wholesale.server.services.mutations import Outcome, audit_change
+from wholesale.server.services.orders import resolve_account
 from wholesale.server.store import billing_store, order_store
 from wholesale.server.store.billing_store import StoredInvoice, StoredPayment
 from wholesale.server.store.database import in_write_transaction, now_us

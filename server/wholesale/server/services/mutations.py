@@ -1,8 +1,9 @@
-"""What every change to a stored resource shares: its audit event, the etag condition and
-the unique-key race between two writers."""
+"""What every change to a stored resource shares: its audit event, the etag condition,
+the unique-key race between two writers, and the outcome of an ERP upsert."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -11,7 +12,22 @@ import peewee
 from wholesale.server.errors import Aborted, ServiceError
 from wholesale.server.services.context import CallContext
 from wholesale.server.store import audit_store
-from wholesale.server.store.database import db_proxy
+from wholesale.server.store.database import db_proxy, now_us
+
+
+class Outcome(enum.IntEnum):
+    """What recording an ERP document (order, invoice, payment) did; numbered as
+    wholesale.v1.RecordOutcome."""
+
+    CREATED = 1
+    UPDATED = 2
+    UNCHANGED = 3
+    REJECTED = 4
+
+
+def audit_change(ctx: CallContext, resource: str, created: bool) -> None:
+    """Audits a recorded ERP document (order, invoice, payment)."""
+    audit(ctx, resource, ["created" if created else "updated"], now_us())
 
 
 def audit(ctx: CallContext, resource: str, changed: Sequence[str], when_us: int) -> None:

@@ -10,7 +10,6 @@ re-run from the start after any crash.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -28,21 +27,13 @@ from wholesale.server.domain.principal import Permission
 from wholesale.server.errors import FieldViolation, InvalidArgument, NotFound, Validator
 from wholesale.server.services import mutations
 from wholesale.server.services.context import CallContext
+from wholesale.server.services.mutations import Outcome
 from wholesale.server.services.paging import keyset_page
 from wholesale.server.store import order_store
 from wholesale.server.store.database import in_write_transaction, now_us
 from wholesale.server.store.order_store import AccountRef, OrderRow, StoredOrder
 
 MAX_IMPORT_BATCH = 2000
-
-
-class Outcome(enum.IntEnum):
-    """Numbered as wholesale.v1.RecordOutcome."""
-
-    CREATED = 1
-    UPDATED = 2
-    UNCHANGED = 3
-    REJECTED = 4
 
 
 @dataclass
@@ -212,11 +203,6 @@ def upsert_orders(orders: Sequence[OrderInput]) -> list[OrderOutcome]:
     return outcomes
 
 
-def audit_change(ctx: CallContext, resource: str, created: bool) -> None:
-    """Audits a recorded ERP document (order, invoice, payment)."""
-    mutations.audit(ctx, resource, ["created" if created else "updated"], now_us())
-
-
 def resolve_account(v: Validator, account_id: str, account_external_id: str) -> AccountRef | None:
     """The (possibly closed) account an invoice names; what is wrong goes to ``v``."""
     numeric = parse_id(account_id)
@@ -235,12 +221,14 @@ def record_order(ctx: CallContext, order: OrderInput) -> tuple[StoredOrder, Outc
     """Upserts one order; a rejected one is INVALID_ARGUMENT with paths under ``order.``."""
     ctx.require(Permission.WRITE_ORDERS)
     (outcome,) = upsert_orders([order])
-    if outcome.outcome is Outcome.REJECTED:
-        violations = [FieldViolation(f"order.{v.field}", v.description) for v in outcome.violations]
-        listed = "; ".join(f"{v.field}: {v.description}" for v in violations[:5])
-        raise InvalidArgument(f"invalid order: {listed}", violations=violations)
+    rejected = Validator("order")
+    for violation in outcome.violations:
+        rejected.add(violation.field, violation.description)
+    rejected.raise_if_any("invalid order")
     if outcome.outcome is not Outcome.UNCHANGED:
-        audit_change(ctx, f"orders/{outcome.order_id}", outcome.outcome is Outcome.CREATED)
+        mutations.audit_change(
+            ctx, f"orders/{outcome.order_id}", outcome.outcome is Outcome.CREATED
+        )
     stored = order_store.get_order(outcome.order_id or 0)
     assert stored is not None
     return stored, outcome.outcome
