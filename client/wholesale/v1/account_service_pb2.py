@@ -26,7 +26,7 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from wholesale.v1 import account_pb2 as wholesale_dot_v1_dot_account__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"wholesale/v1/account_service.proto\x12\x0cwholesale.v1\x1a google/protobuf/field_mask.proto\x1a\x1awholesale/v1/account.proto\"R\n\x14\x43reateAccountRequest\x12&\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Account\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"?\n\x15\x43reateAccountResponse\x12&\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Account\"\x1f\n\x11GetAccountRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x12GetAccountResponse\x12&\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Account\"t\n\x13ListAccountsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x14\n\x0cshow_deleted\x18\x05 \x01(\x08\"X\n\x14ListAccountsResponse\x12\'\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x15.wholesale.v1.Account\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x83\x01\n\x14UpdateAccountRequest\x12&\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Account\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"?\n\x15UpdateAccountResponse\x12&\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Account\"D\n\x14\x44\x65leteAccountRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"?\n\x15\x44\x65leteAccountResponse\x12&\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Account\"8\n\x16UndeleteAccountRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"A\n\x17UndeleteAccountResponse\x12&\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Account\"\x8a\x01\n\x1a\x42\x61tchUpsertAccountsRequest\x12\'\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x15.wholesale.v1.Account\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x8d\x01\n\x1b\x42\x61tchUpsertAccountsResponse\x12\'\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x15.wholesale.v1.Account\x12\x15\n\rcreated_count\x18\x02 \x01(\x05\x12\x15\n\rupdated_count\x18\x03 \x01(\x05\x12\x17\n\x0funchanged_count\x18\x04 \x01(\x05\x32\x92\x05\n\x0e\x41\x63\x63ountService\x12X\n\rCreateAccount\x12\".wholesale.v1.CreateAccountRequest\x1a#.wholesale.v1.CreateAccountResponse\x12O\n\nGetAccount\x12\x1f.wholesale.v1.GetAccountRequest\x1a .wholesale.v1.GetAccountResponse\x12U\n\x0cListAccounts\x12!.wholesale.v1.ListAccountsRequest\x1a\".wholesale.v1.ListAccountsResponse\x12X\n\rUpdateAccount\x12\".wholesale.v1.UpdateAccountRequest\x1a#.wholesale.v1.UpdateAccountResponse\x12X\n\rDeleteAccount\x12\".wholesale.v1.DeleteAccountRequest\x1a#.wholesale.v1.DeleteAccountResponse\x12^\n\x0fUndeleteAccount\x12$.wholesale.v1.UndeleteAccountRequest\x1a%.wholesale.v1.UndeleteAccountResponse\x12j\n\x13\x42\x61tchUpsertAccounts\x12(.wholesale.v1.BatchUpsertAccountsRequest\x1a).wholesale.v1.BatchUpsertAccountsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"wholesale/v1/account_service.proto\x12\x0cwholesale.v1\x1a google/protobuf/field_mask.proto\x1a\x1awholesale/v1/account.proto\"R\n\x14\x43reateAccountRequest\x12&\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Account\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"?\n\x15\x43reateAccountResponse\x12&\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Account\"4\n\x11GetAccountRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x02 \x01(\t\"<\n\x12GetAccountResponse\x12&\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Account\"t\n\x13ListAccountsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x14\n\x0cshow_deleted\x18\x05 \x01(\x08\"X\n\x14ListAccountsResponse\x12\'\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x15.wholesale.v1.Account\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x83\x01\n\x14UpdateAccountRequest\x12&\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Account\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"?\n\x15UpdateAccountResponse\x12&\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Account\"D\n\x14\x44\x65leteAccountRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"?\n\x15\x44\x65leteAccountResponse\x12&\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Account\"8\n\x16UndeleteAccountRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"A\n\x17UndeleteAccountResponse\x12&\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Account\"\x8a\x01\n\x1a\x42\x61tchUpsertAccountsRequest\x12\'\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x15.wholesale.v1.Account\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x8d\x01\n\x1b\x42\x61tchUpsertAccountsResponse\x12\'\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x15.wholesale.v1.Account\x12\x15\n\rcreated_count\x18\x02 \x01(\x05\x12\x15\n\rupdated_count\x18\x03 \x01(\x05\x12\x17\n\x0funchanged_count\x18\x04 \x01(\x05\x32\x92\x05\n\x0e\x41\x63\x63ountService\x12X\n\rCreateAccount\x12\".wholesale.v1.CreateAccountRequest\x1a#.wholesale.v1.CreateAccountResponse\x12O\n\nGetAccount\x12\x1f.wholesale.v1.GetAccountRequest\x1a .wholesale.v1.GetAccountResponse\x12U\n\x0cListAccounts\x12!.wholesale.v1.ListAccountsRequest\x1a\".wholesale.v1.ListAccountsResponse\x12X\n\rUpdateAccount\x12\".wholesale.v1.UpdateAccountRequest\x1a#.wholesale.v1.UpdateAccountResponse\x12X\n\rDeleteAccount\x12\".wholesale.v1.DeleteAccountRequest\x1a#.wholesale.v1.DeleteAccountResponse\x12^\n\x0fUndeleteAccount\x12$.wholesale.v1.UndeleteAccountRequest\x1a%.wholesale.v1.UndeleteAccountResponse\x12j\n\x13\x42\x61tchUpsertAccounts\x12(.wholesale.v1.BatchUpsertAccountsRequest\x1a).wholesale.v1.BatchUpsertAccountsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,29 +38,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEACCOUNTRESPONSE']._serialized_start=198
   _globals['_CREATEACCOUNTRESPONSE']._serialized_end=261
   _globals['_GETACCOUNTREQUEST']._serialized_start=263
-  _globals['_GETACCOUNTREQUEST']._serialized_end=294
-  _globals['_GETACCOUNTRESPONSE']._serialized_start=296
-  _globals['_GETACCOUNTRESPONSE']._serialized_end=356
-  _globals['_LISTACCOUNTSREQUEST']._serialized_start=358
-  _globals['_LISTACCOUNTSREQUEST']._serialized_end=474
-  _globals['_LISTACCOUNTSRESPONSE']._serialized_start=476
-  _globals['_LISTACCOUNTSRESPONSE']._serialized_end=564
-  _globals['_UPDATEACCOUNTREQUEST']._serialized_start=567
-  _globals['_UPDATEACCOUNTREQUEST']._serialized_end=698
-  _globals['_UPDATEACCOUNTRESPONSE']._serialized_start=700
-  _globals['_UPDATEACCOUNTRESPONSE']._serialized_end=763
-  _globals['_DELETEACCOUNTREQUEST']._serialized_start=765
-  _globals['_DELETEACCOUNTREQUEST']._serialized_end=833
-  _globals['_DELETEACCOUNTRESPONSE']._serialized_start=835
-  _globals['_DELETEACCOUNTRESPONSE']._serialized_end=898
-  _globals['_UNDELETEACCOUNTREQUEST']._serialized_start=900
-  _globals['_UNDELETEACCOUNTREQUEST']._serialized_end=956
-  _globals['_UNDELETEACCOUNTRESPONSE']._serialized_start=958
-  _globals['_UNDELETEACCOUNTRESPONSE']._serialized_end=1023
-  _globals['_BATCHUPSERTACCOUNTSREQUEST']._serialized_start=1026
-  _globals['_BATCHUPSERTACCOUNTSREQUEST']._serialized_end=1164
-  _globals['_BATCHUPSERTACCOUNTSRESPONSE']._serialized_start=1167
-  _globals['_BATCHUPSERTACCOUNTSRESPONSE']._serialized_end=1308
-  _globals['_ACCOUNTSERVICE']._serialized_start=1311
-  _globals['_ACCOUNTSERVICE']._serialized_end=1969
+  _globals['_GETACCOUNTREQUEST']._serialized_end=315
+  _globals['_GETACCOUNTRESPONSE']._serialized_start=317
+  _globals['_GETACCOUNTRESPONSE']._serialized_end=377
+  _globals['_LISTACCOUNTSREQUEST']._serialized_start=379
+  _globals['_LISTACCOUNTSREQUEST']._serialized_end=495
+  _globals['_LISTACCOUNTSRESPONSE']._serialized_start=497
+  _globals['_LISTACCOUNTSRESPONSE']._serialized_end=585
+  _globals['_UPDATEACCOUNTREQUEST']._serialized_start=588
+  _globals['_UPDATEACCOUNTREQUEST']._serialized_end=719
+  _globals['_UPDATEACCOUNTRESPONSE']._serialized_start=721
+  _globals['_UPDATEACCOUNTRESPONSE']._serialized_end=784
+  _globals['_DELETEACCOUNTREQUEST']._serialized_start=786
+  _globals['_DELETEACCOUNTREQUEST']._serialized_end=854
+  _globals['_DELETEACCOUNTRESPONSE']._serialized_start=856
+  _globals['_DELETEACCOUNTRESPONSE']._serialized_end=919
+  _globals['_UNDELETEACCOUNTREQUEST']._serialized_start=921
+  _globals['_UNDELETEACCOUNTREQUEST']._serialized_end=977
+  _globals['_UNDELETEACCOUNTRESPONSE']._serialized_start=979
+  _globals['_UNDELETEACCOUNTRESPONSE']._serialized_end=1044
+  _globals['_BATCHUPSERTACCOUNTSREQUEST']._serialized_start=1047
+  _globals['_BATCHUPSERTACCOUNTSREQUEST']._serialized_end=1185
+  _globals['_BATCHUPSERTACCOUNTSRESPONSE']._serialized_start=1188
+  _globals['_BATCHUPSERTACCOUNTSRESPONSE']._serialized_end=1329
+  _globals['_ACCOUNTSERVICE']._serialized_start=1332
+  _globals['_ACCOUNTSERVICE']._serialized_end=1990
 # @@protoc_insertion_point(module_scope)

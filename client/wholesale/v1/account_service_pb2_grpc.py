@@ -84,7 +84,7 @@ class AccountServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetAccount(self, request, context):
-        """Returns one account, closed ones included.
+        """Returns one account, closed ones included, by its id or by its ERP external_id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -36,7 +36,7 @@ class AccountServiceStub:
     CreateAccount: _grpc.UnaryUnaryMultiCallable[_account_service_pb2.CreateAccountRequest, _account_service_pb2.CreateAccountResponse]
     """Creates an account. Repeating a request_id returns the first result."""
     GetAccount: _grpc.UnaryUnaryMultiCallable[_account_service_pb2.GetAccountRequest, _account_service_pb2.GetAccountResponse]
-    """Returns one account, closed ones included."""
+    """Returns one account, closed ones included, by its id or by its ERP external_id."""
     ListAccounts: _grpc.UnaryUnaryMultiCallable[_account_service_pb2.ListAccountsRequest, _account_service_pb2.ListAccountsResponse]
     """Lists accounts a page at a time; closed accounts only with show_deleted."""
     UpdateAccount: _grpc.UnaryUnaryMultiCallable[_account_service_pb2.UpdateAccountRequest, _account_service_pb2.UpdateAccountResponse]
@@ -56,7 +56,7 @@ class AccountServiceAsyncStub(AccountServiceStub):
     CreateAccount: _aio.UnaryUnaryMultiCallable[_account_service_pb2.CreateAccountRequest, _account_service_pb2.CreateAccountResponse]  # type: ignore[assignment]
     """Creates an account. Repeating a request_id returns the first result."""
     GetAccount: _aio.UnaryUnaryMultiCallable[_account_service_pb2.GetAccountRequest, _account_service_pb2.GetAccountResponse]  # type: ignore[assignment]
-    """Returns one account, closed ones included."""
+    """Returns one account, closed ones included, by its id or by its ERP external_id."""
     ListAccounts: _aio.UnaryUnaryMultiCallable[_account_service_pb2.ListAccountsRequest, _account_service_pb2.ListAccountsResponse]  # type: ignore[assignment]
     """Lists accounts a page at a time; closed accounts only with show_deleted."""
     UpdateAccount: _aio.UnaryUnaryMultiCallable[_account_service_pb2.UpdateAccountRequest, _account_service_pb2.UpdateAccountResponse]  # type: ignore[assignment]
@@ -85,7 +85,7 @@ class AccountServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _account_service_pb2.GetAccountRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_account_service_pb2.GetAccountResponse, _abc.Awaitable[_account_service_pb2.GetAccountResponse]]:
-        """Returns one account, closed ones included."""
+        """Returns one account, closed ones included, by its id or by its ERP external_id."""
 
     @_abc_1.abstractmethod
     def ListAccounts(

@@ -22,22 +22,25 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n wholesale/v1/audit_service.proto\x12\x0cwholesale.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb3\x01\n\nAuditEvent\x12\n\n\x02id\x18\x01 \x01(\t\x12.\n\nevent_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\x10\n\x08resource\x18\x06 \x01(\t\x12\x12\n\nrequest_id\x18\x07 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x08 \x03(\t\"O\n\x16ListAuditEventsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"b\n\x17ListAuditEventsResponse\x12.\n\x0c\x61udit_events\x18\x01 \x03(\x0b\x32\x18.wholesale.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2n\n\x0c\x41uditService\x12^\n\x0fListAuditEvents\x12$.wholesale.v1.ListAuditEventsRequest\x1a%.wholesale.v1.ListAuditEventsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n wholesale/v1/audit_service.proto\x12\x0cwholesale.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x01\n\nAuditEvent\x12\n\n\x02id\x18\x01 \x01(\t\x12.\n\nevent_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\x10\n\x08resource\x18\x06 \x01(\t\x12\x12\n\nrequest_id\x18\x07 \x01(\t\x12\x16\n\x0e\x63hanged_fields\x18\x08 \x03(\t\x12\x0e\n\x06\x61\x63tion\x18\t \x01(\t\x12*\n\x07\x63hanges\x18\n \x03(\x0b\x32\x19.wholesale.v1.FieldChange\"r\n\x0b\x46ieldChange\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12)\n\told_value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12)\n\tnew_value\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\"O\n\x16ListAuditEventsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"b\n\x17ListAuditEventsResponse\x12.\n\x0c\x61udit_events\x18\x01 \x03(\x0b\x32\x18.wholesale.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2n\n\x0c\x41uditService\x12^\n\x0fListAuditEvents\x12$.wholesale.v1.ListAuditEventsRequest\x1a%.wholesale.v1.ListAuditEventsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'wholesale.v1.audit_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_AUDITEVENT']._serialized_start=84
-  _globals['_AUDITEVENT']._serialized_end=263
-  _globals['_LISTAUDITEVENTSREQUEST']._serialized_start=265
-  _globals['_LISTAUDITEVENTSREQUEST']._serialized_end=344
-  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_start=346
-  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_end=444
-  _globals['_AUDITSERVICE']._serialized_start=446
-  _globals['_AUDITSERVICE']._serialized_end=556
+  _globals['_AUDITEVENT']._serialized_start=114
+  _globals['_AUDITEVENT']._serialized_end=353
+  _globals['_FIELDCHANGE']._serialized_start=355
+  _globals['_FIELDCHANGE']._serialized_end=469
+  _globals['_LISTAUDITEVENTSREQUEST']._serialized_start=471
+  _globals['_LISTAUDITEVENTSREQUEST']._serialized_end=550
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_start=552
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_end=650
+  _globals['_AUDITSERVICE']._serialized_start=652
+  _globals['_AUDITSERVICE']._serialized_end=762
 # @@protoc_insertion_point(module_scope)

@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 import builtins as _builtins
@@ -33,6 +34,8 @@ class AuditEvent(_message.Message):
     RESOURCE_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     CHANGED_FIELDS_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     actor: _builtins.str
     """Subject of the token that made the change."""
@@ -43,11 +46,22 @@ class AuditEvent(_message.Message):
     resource: _builtins.str
     """The resource changed, such as "accounts/42"."""
     request_id: _builtins.str
+    action: _builtins.str
+    """The method's short name, such as "UpdateAccount"."""
     @_builtins.property
     def event_time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def changed_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The fields that changed."""
+
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___FieldChange]:
+        """Each changed field with its value before and after: text and numbers as they are,
+        enums by their short names ("on_hold"), money as {"amount": "25000.00",
+        "currency_code": "EUR"}, lists and nested messages as JSON lists and objects; null
+        where there was no value (a created resource has no old values). Empty for events
+        recorded before values were kept and for import batches.
+        """
 
     def __init__(
         self,
@@ -60,14 +74,45 @@ class AuditEvent(_message.Message):
         resource: _builtins.str = ...,
         request_id: _builtins.str = ...,
         changed_fields: _abc.Iterable[_builtins.str] | None = ...,
+        action: _builtins.str = ...,
+        changes: _abc.Iterable[Global___FieldChange] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["event_time", b"event_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "changed_fields", b"changed_fields", "event_time", b"event_time", "id", b"id", "method", b"method", "request_id", b"request_id", "resource", b"resource", "role", b"role"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "changed_fields", b"changed_fields", "changes", b"changes", "event_time", b"event_time", "id", b"id", "method", b"method", "request_id", b"request_id", "resource", b"resource", "role", b"role"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AuditEvent: _TypeAlias = AuditEvent  # noqa: Y015
+
+@_typing.final
+class FieldChange(_message.Message):
+    """One field of a resource, before and after a change."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIELD_FIELD_NUMBER: _builtins.int
+    OLD_VALUE_FIELD_NUMBER: _builtins.int
+    NEW_VALUE_FIELD_NUMBER: _builtins.int
+    field: _builtins.str
+    @_builtins.property
+    def old_value(self) -> _struct_pb2.Value: ...
+    @_builtins.property
+    def new_value(self) -> _struct_pb2.Value: ...
+    def __init__(
+        self,
+        *,
+        field: _builtins.str = ...,
+        old_value: _struct_pb2.Value | None = ...,
+        new_value: _struct_pb2.Value | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["new_value", b"new_value", "old_value", b"old_value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["field", b"field", "new_value", b"new_value", "old_value", b"old_value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FieldChange: _TypeAlias = FieldChange  # noqa: Y015
 
 @_typing.final
 class ListAuditEventsRequest(_message.Message):
@@ -80,8 +125,10 @@ class ListAuditEventsRequest(_message.Message):
     """0 means 50; capped at 500."""
     page_token: _builtins.str
     filter: _builtins.str
-    """Conditions joined by AND over actor, method, resource and request_id with '=',
-    for example: actor = "alice" AND resource = "accounts/42".
+    """Conditions joined by AND: actor, role, method, action (the method's short name),
+    resource and request_id with '='; event_time with >=, >, <=, < and an RFC 3339
+    timestamp ("2026-03-01T00:00:00Z") or a date ("2026-03-01", midnight UTC). E.g.
+      actor = "alice" AND action = "UpdateAccount" AND event_time >= "2026-03-01"
     """
     def __init__(
         self,

@@ -26,7 +26,7 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from wholesale.v1 import product_pb2 as wholesale_dot_v1_dot_product__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"wholesale/v1/catalog_service.proto\x12\x0cwholesale.v1\x1a google/protobuf/field_mask.proto\x1a\x1awholesale/v1/product.proto\"R\n\x14\x43reateProductRequest\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Product\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"?\n\x15\x43reateProductResponse\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Product\" \n\x11GetProductRequest\x12\x0b\n\x03sku\x18\x01 \x01(\t\"<\n\x12GetProductResponse\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Product\"L\n\x13ListProductsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"X\n\x14ListProductsResponse\x12\'\n\x08products\x18\x01 \x03(\x0b\x32\x15.wholesale.v1.Product\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x83\x01\n\x14UpdateProductRequest\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Product\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"?\n\x15UpdateProductResponse\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Product\"Y\n\x1a\x42\x61tchUpsertProductsRequest\x12\'\n\x08products\x18\x01 \x03(\x0b\x32\x15.wholesale.v1.Product\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x8d\x01\n\x1b\x42\x61tchUpsertProductsResponse\x12\'\n\x08products\x18\x01 \x03(\x0b\x32\x15.wholesale.v1.Product\x12\x15\n\rcreated_count\x18\x02 \x01(\x05\x12\x15\n\rupdated_count\x18\x03 \x01(\x05\x12\x17\n\x0funchanged_count\x18\x04 \x01(\x05\x32\xd8\x03\n\x0e\x43\x61talogService\x12X\n\rCreateProduct\x12\".wholesale.v1.CreateProductRequest\x1a#.wholesale.v1.CreateProductResponse\x12O\n\nGetProduct\x12\x1f.wholesale.v1.GetProductRequest\x1a .wholesale.v1.GetProductResponse\x12U\n\x0cListProducts\x12!.wholesale.v1.ListProductsRequest\x1a\".wholesale.v1.ListProductsResponse\x12X\n\rUpdateProduct\x12\".wholesale.v1.UpdateProductRequest\x1a#.wholesale.v1.UpdateProductResponse\x12j\n\x13\x42\x61tchUpsertProducts\x12(.wholesale.v1.BatchUpsertProductsRequest\x1a).wholesale.v1.BatchUpsertProductsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"wholesale/v1/catalog_service.proto\x12\x0cwholesale.v1\x1a google/protobuf/field_mask.proto\x1a\x1awholesale/v1/product.proto\"R\n\x14\x43reateProductRequest\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Product\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"?\n\x15\x43reateProductResponse\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Product\"5\n\x11GetProductRequest\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x02 \x01(\t\"<\n\x12GetProductResponse\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Product\"L\n\x13ListProductsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"X\n\x14ListProductsResponse\x12\'\n\x08products\x18\x01 \x03(\x0b\x32\x15.wholesale.v1.Product\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x83\x01\n\x14UpdateProductRequest\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Product\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"?\n\x15UpdateProductResponse\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Product\"Y\n\x1a\x42\x61tchUpsertProductsRequest\x12\'\n\x08products\x18\x01 \x03(\x0b\x32\x15.wholesale.v1.Product\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x8d\x01\n\x1b\x42\x61tchUpsertProductsResponse\x12\'\n\x08products\x18\x01 \x03(\x0b\x32\x15.wholesale.v1.Product\x12\x15\n\rcreated_count\x18\x02 \x01(\x05\x12\x15\n\rupdated_count\x18\x03 \x01(\x05\x12\x17\n\x0funchanged_count\x18\x04 \x01(\x05\x32\xd8\x03\n\x0e\x43\x61talogService\x12X\n\rCreateProduct\x12\".wholesale.v1.CreateProductRequest\x1a#.wholesale.v1.CreateProductResponse\x12O\n\nGetProduct\x12\x1f.wholesale.v1.GetProductRequest\x1a .wholesale.v1.GetProductResponse\x12U\n\x0cListProducts\x12!.wholesale.v1.ListProductsRequest\x1a\".wholesale.v1.ListProductsResponse\x12X\n\rUpdateProduct\x12\".wholesale.v1.UpdateProductRequest\x1a#.wholesale.v1.UpdateProductResponse\x12j\n\x13\x42\x61tchUpsertProducts\x12(.wholesale.v1.BatchUpsertProductsRequest\x1a).wholesale.v1.BatchUpsertProductsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,21 +38,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEPRODUCTRESPONSE']._serialized_start=198
   _globals['_CREATEPRODUCTRESPONSE']._serialized_end=261
   _globals['_GETPRODUCTREQUEST']._serialized_start=263
-  _globals['_GETPRODUCTREQUEST']._serialized_end=295
-  _globals['_GETPRODUCTRESPONSE']._serialized_start=297
-  _globals['_GETPRODUCTRESPONSE']._serialized_end=357
-  _globals['_LISTPRODUCTSREQUEST']._serialized_start=359
-  _globals['_LISTPRODUCTSREQUEST']._serialized_end=435
-  _globals['_LISTPRODUCTSRESPONSE']._serialized_start=437
-  _globals['_LISTPRODUCTSRESPONSE']._serialized_end=525
-  _globals['_UPDATEPRODUCTREQUEST']._serialized_start=528
-  _globals['_UPDATEPRODUCTREQUEST']._serialized_end=659
-  _globals['_UPDATEPRODUCTRESPONSE']._serialized_start=661
-  _globals['_UPDATEPRODUCTRESPONSE']._serialized_end=724
-  _globals['_BATCHUPSERTPRODUCTSREQUEST']._serialized_start=726
-  _globals['_BATCHUPSERTPRODUCTSREQUEST']._serialized_end=815
-  _globals['_BATCHUPSERTPRODUCTSRESPONSE']._serialized_start=818
-  _globals['_BATCHUPSERTPRODUCTSRESPONSE']._serialized_end=959
-  _globals['_CATALOGSERVICE']._serialized_start=962
-  _globals['_CATALOGSERVICE']._serialized_end=1434
+  _globals['_GETPRODUCTREQUEST']._serialized_end=316
+  _globals['_GETPRODUCTRESPONSE']._serialized_start=318
+  _globals['_GETPRODUCTRESPONSE']._serialized_end=378
+  _globals['_LISTPRODUCTSREQUEST']._serialized_start=380
+  _globals['_LISTPRODUCTSREQUEST']._serialized_end=456
+  _globals['_LISTPRODUCTSRESPONSE']._serialized_start=458
+  _globals['_LISTPRODUCTSRESPONSE']._serialized_end=546
+  _globals['_UPDATEPRODUCTREQUEST']._serialized_start=549
+  _globals['_UPDATEPRODUCTREQUEST']._serialized_end=680
+  _globals['_UPDATEPRODUCTRESPONSE']._serialized_start=682
+  _globals['_UPDATEPRODUCTRESPONSE']._serialized_end=745
+  _globals['_BATCHUPSERTPRODUCTSREQUEST']._serialized_start=747
+  _globals['_BATCHUPSERTPRODUCTSREQUEST']._serialized_end=836
+  _globals['_BATCHUPSERTPRODUCTSRESPONSE']._serialized_start=839
+  _globals['_BATCHUPSERTPRODUCTSRESPONSE']._serialized_end=980
+  _globals['_CATALOGSERVICE']._serialized_start=983
+  _globals['_CATALOGSERVICE']._serialized_end=1455
 # @@protoc_insertion_point(module_scope)

@@ -68,15 +68,20 @@ class GetProductRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     SKU_FIELD_NUMBER: _builtins.int
+    EXTERNAL_ID_FIELD_NUMBER: _builtins.int
     sku: _builtins.str
+    """The product's SKU. Give either sku or external_id, not both."""
+    external_id: _builtins.str
+    """Instead of sku: the ERP's external_id of the product."""
     def __init__(
         self,
         *,
         sku: _builtins.str = ...,
+        external_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["sku", b"sku"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["external_id", b"external_id", "sku", b"sku"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

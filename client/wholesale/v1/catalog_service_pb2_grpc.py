@@ -74,7 +74,7 @@ class CatalogServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetProduct(self, request, context):
-        """Returns one product by SKU.
+        """Returns one product by SKU or by its ERP external_id.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

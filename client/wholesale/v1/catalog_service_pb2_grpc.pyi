@@ -36,7 +36,7 @@ class CatalogServiceStub:
     CreateProduct: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.CreateProductRequest, _catalog_service_pb2.CreateProductResponse]
     """Creates a product. Repeating a request_id returns the first result."""
     GetProduct: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.GetProductRequest, _catalog_service_pb2.GetProductResponse]
-    """Returns one product by SKU."""
+    """Returns one product by SKU or by its ERP external_id."""
     ListProducts: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.ListProductsRequest, _catalog_service_pb2.ListProductsResponse]
     """Lists products a page at a time, ordered by SKU."""
     UpdateProduct: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.UpdateProductRequest, _catalog_service_pb2.UpdateProductResponse]
@@ -52,7 +52,7 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     CreateProduct: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.CreateProductRequest, _catalog_service_pb2.CreateProductResponse]  # type: ignore[assignment]
     """Creates a product. Repeating a request_id returns the first result."""
     GetProduct: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.GetProductRequest, _catalog_service_pb2.GetProductResponse]  # type: ignore[assignment]
-    """Returns one product by SKU."""
+    """Returns one product by SKU or by its ERP external_id."""
     ListProducts: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.ListProductsRequest, _catalog_service_pb2.ListProductsResponse]  # type: ignore[assignment]
     """Lists products a page at a time, ordered by SKU."""
     UpdateProduct: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.UpdateProductRequest, _catalog_service_pb2.UpdateProductResponse]  # type: ignore[assignment]
@@ -77,7 +77,7 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _catalog_service_pb2.GetProductRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_service_pb2.GetProductResponse, _abc.Awaitable[_catalog_service_pb2.GetProductResponse]]:
-        """Returns one product by SKU."""
+        """Returns one product by SKU or by its ERP external_id."""
 
     @_abc_1.abstractmethod
     def ListProducts(

@@ -28,15 +28,15 @@ from wholesale.v1 import billing_pb2 as wholesale_dot_v1_dot_billing__pb2
 from wholesale.v1 import order_pb2 as wholesale_dot_v1_dot_order__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n wholesale/v1/order_service.proto\x12\x0cwholesale.v1\x1a\x16google/type/date.proto\x1a\x17google/type/money.proto\x1a\x1awholesale/v1/billing.proto\x1a\x18wholesale/v1/order.proto\"8\n\x12RecordOrderRequest\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.wholesale.v1.Order\"g\n\x13RecordOrderResponse\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.wholesale.v1.Order\x12,\n\x07outcome\x18\x02 \x01(\x0e\x32\x1b.wholesale.v1.RecordOutcome\"R\n\x13ImportOrdersRequest\x12#\n\x06orders\x18\x01 \x03(\x0b\x32\x13.wholesale.v1.Order\x12\x16\n\x0e\x66irst_position\x18\x02 \x01(\x03\"\xb7\x01\n\x11ImportOrderResult\x12\x10\n\x08position\x18\x01 \x01(\x03\x12\x13\n\x0b\x65xternal_id\x18\x02 \x01(\t\x12,\n\x07outcome\x18\x03 \x01(\x0e\x32\x1b.wholesale.v1.RecordOutcome\x12\x15\n\rerror_message\x18\x04 \x01(\t\x12\x36\n\nviolations\x18\x05 \x03(\x0b\x32\".wholesale.v1.ImportFieldViolation\":\n\x14ImportFieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\xbe\x01\n\x14ImportOrdersResponse\x12\x30\n\x07results\x18\x01 \x03(\x0b\x32\x1f.wholesale.v1.ImportOrderResult\x12\x15\n\rcreated_count\x18\x02 \x01(\x05\x12\x15\n\rupdated_count\x18\x03 \x01(\x05\x12\x17\n\x0funchanged_count\x18\x04 \x01(\x05\x12\x16\n\x0erejected_count\x18\x05 \x01(\x05\x12\x15\n\rlines_written\x18\x06 \x01(\x03\"\x1d\n\x0fGetOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\"6\n\x10GetOrderResponse\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.wholesale.v1.Order\"J\n\x11ListOrdersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"R\n\x12ListOrdersResponse\x12#\n\x06orders\x18\x01 \x03(\x0b\x32\x13.wholesale.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\">\n\x14RecordInvoiceRequest\x12&\n\x07invoice\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Invoice\"m\n\x15RecordInvoiceResponse\x12&\n\x07invoice\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Invoice\x12,\n\x07outcome\x18\x02 \x01(\x0e\x32\x1b.wholesale.v1.RecordOutcome\">\n\x14RecordPaymentRequest\x12&\n\x07payment\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Payment\"\x95\x01\n\x15RecordPaymentResponse\x12&\n\x07payment\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Payment\x12&\n\x07invoice\x18\x02 \x01(\x0b\x32\x15.wholesale.v1.Invoice\x12,\n\x07outcome\x18\x03 \x01(\x0e\x32\x1b.wholesale.v1.RecordOutcome\"U\n\x18GetAccountSummaryRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12%\n\nas_of_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"S\n\x0bSpendWindow\x12\x0c\n\x04\x64\x61ys\x18\x01 \x01(\x05\x12!\n\x05spend\x18\x02 \x01(\x0b\x32\x12.google.type.Money\x12\x13\n\x0border_count\x18\x03 \x01(\x05\"\\\n\nSpendShare\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12!\n\x05spend\x18\x03 \x01(\x0b\x32\x12.google.type.Money\x12\x10\n\x08quantity\x18\x04 \x01(\x03\"\xfd\x04\n\x0e\x41\x63\x63ountSummary\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12%\n\nas_of_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12\x15\n\rcurrency_code\x18\x03 \x01(\t\x12*\n\x07windows\x18\x04 \x03(\x0b\x32\x19.wholesale.v1.SpendWindow\x12\x1c\n\x14lifetime_order_count\x18\x05 \x01(\x05\x12*\n\x0elifetime_spend\x18\x06 \x01(\x0b\x32\x12.google.type.Money\x12/\n\x13\x61verage_order_value\x18\x07 \x01(\x0b\x32\x12.google.type.Money\x12+\n\x10\x66irst_order_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date\x12*\n\x0flast_order_date\x18\t \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x1amedian_days_between_orders\x18\n \x01(\x01\x12*\n\x08top_skus\x18\x0b \x03(\x0b\x32\x18.wholesale.v1.SpendShare\x12\x30\n\x0etop_categories\x18\x0c \x03(\x0b\x32\x18.wholesale.v1.SpendShare\x12/\n\x13outstanding_balance\x18\r \x01(\x0b\x32\x12.google.type.Money\x12*\n\x0eoverdue_amount\x18\x0e \x01(\x0b\x32\x12.google.type.Money\x12\x1e\n\x16\x61verage_days_paid_late\x18\x0f \x01(\x01\x12\x1a\n\x12paid_invoice_count\x18\x10 \x01(\x05\"J\n\x19GetAccountSummaryResponse\x12-\n\x07summary\x18\x01 \x01(\x0b\x32\x1c.wholesale.v1.AccountSummary\"s\n\x12\x43heckCreditRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\"\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x12.google.type.Money\x12%\n\nas_of_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\"\xa3\x03\n\x13\x43heckCreditResponse\x12\x10\n\x08\x61pproved\x18\x01 \x01(\x08\x12\x32\n\x06reason\x18\x02 \x01(\x0e\x32\".wholesale.v1.CreditDecisionReason\x12\x13\n\x0b\x65xplanation\x18\x03 \x01(\t\x12(\n\x0c\x63redit_limit\x18\x04 \x01(\x0b\x32\x12.google.type.Money\x12/\n\x13outstanding_balance\x18\x05 \x01(\x0b\x32\x12.google.type.Money\x12,\n\x10requested_amount\x18\x06 \x01(\x0b\x32\x12.google.type.Money\x12,\n\x10\x61vailable_credit\x18\x07 \x01(\x0b\x32\x12.google.type.Money\x12*\n\x0eoverdue_amount\x18\x08 \x01(\x0b\x32\x12.google.type.Money\x12\x1d\n\x15overdue_invoice_count\x18\t \x01(\x05\x12\x1b\n\x13oldest_overdue_days\x18\n \x01(\x05\x12\x12\n\ngrace_days\x18\x0b \x01(\x05*\xea\x01\n\x14\x43reditDecisionReason\x12&\n\"CREDIT_DECISION_REASON_UNSPECIFIED\x10\x00\x12\'\n#CREDIT_DECISION_REASON_WITHIN_LIMIT\x10\x01\x12%\n!CREDIT_DECISION_REASON_OVER_LIMIT\x10\x02\x12+\n\'CREDIT_DECISION_REASON_OVERDUE_INVOICES\x10\x03\x12-\n)CREDIT_DECISION_REASON_ACCOUNT_NOT_ACTIVE\x10\x04\x32\xc3\x05\n\x0cOrderService\x12R\n\x0bRecordOrder\x12 .wholesale.v1.RecordOrderRequest\x1a!.wholesale.v1.RecordOrderResponse\x12U\n\x0cImportOrders\x12!.wholesale.v1.ImportOrdersRequest\x1a\".wholesale.v1.ImportOrdersResponse\x12I\n\x08GetOrder\x12\x1d.wholesale.v1.GetOrderRequest\x1a\x1e.wholesale.v1.GetOrderResponse\x12O\n\nListOrders\x12\x1f.wholesale.v1.ListOrdersRequest\x1a .wholesale.v1.ListOrdersResponse\x12X\n\rRecordInvoice\x12\".wholesale.v1.RecordInvoiceRequest\x1a#.wholesale.v1.RecordInvoiceResponse\x12X\n\rRecordPayment\x12\".wholesale.v1.RecordPaymentRequest\x1a#.wholesale.v1.RecordPaymentResponse\x12\x64\n\x11GetAccountSummary\x12&.wholesale.v1.GetAccountSummaryRequest\x1a\'.wholesale.v1.GetAccountSummaryResponse\x12R\n\x0b\x43heckCredit\x12 .wholesale.v1.CheckCreditRequest\x1a!.wholesale.v1.CheckCreditResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n wholesale/v1/order_service.proto\x12\x0cwholesale.v1\x1a\x16google/type/date.proto\x1a\x17google/type/money.proto\x1a\x1awholesale/v1/billing.proto\x1a\x18wholesale/v1/order.proto\"8\n\x12RecordOrderRequest\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.wholesale.v1.Order\"g\n\x13RecordOrderResponse\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.wholesale.v1.Order\x12,\n\x07outcome\x18\x02 \x01(\x0e\x32\x1b.wholesale.v1.RecordOutcome\"R\n\x13ImportOrdersRequest\x12#\n\x06orders\x18\x01 \x03(\x0b\x32\x13.wholesale.v1.Order\x12\x16\n\x0e\x66irst_position\x18\x02 \x01(\x03\"\xb7\x01\n\x11ImportOrderResult\x12\x10\n\x08position\x18\x01 \x01(\x03\x12\x13\n\x0b\x65xternal_id\x18\x02 \x01(\t\x12,\n\x07outcome\x18\x03 \x01(\x0e\x32\x1b.wholesale.v1.RecordOutcome\x12\x15\n\rerror_message\x18\x04 \x01(\t\x12\x36\n\nviolations\x18\x05 \x03(\x0b\x32\".wholesale.v1.ImportFieldViolation\":\n\x14ImportFieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\xbe\x01\n\x14ImportOrdersResponse\x12\x30\n\x07results\x18\x01 \x03(\x0b\x32\x1f.wholesale.v1.ImportOrderResult\x12\x15\n\rcreated_count\x18\x02 \x01(\x05\x12\x15\n\rupdated_count\x18\x03 \x01(\x05\x12\x17\n\x0funchanged_count\x18\x04 \x01(\x05\x12\x16\n\x0erejected_count\x18\x05 \x01(\x05\x12\x15\n\rlines_written\x18\x06 \x01(\x03\"2\n\x0fGetOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x02 \x01(\t\"6\n\x10GetOrderResponse\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.wholesale.v1.Order\"J\n\x11ListOrdersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"R\n\x12ListOrdersResponse\x12#\n\x06orders\x18\x01 \x03(\x0b\x32\x13.wholesale.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\">\n\x14RecordInvoiceRequest\x12&\n\x07invoice\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Invoice\"m\n\x15RecordInvoiceResponse\x12&\n\x07invoice\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Invoice\x12,\n\x07outcome\x18\x02 \x01(\x0e\x32\x1b.wholesale.v1.RecordOutcome\">\n\x14RecordPaymentRequest\x12&\n\x07payment\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Payment\"\x95\x01\n\x15RecordPaymentResponse\x12&\n\x07payment\x18\x01 \x01(\x0b\x32\x15.wholesale.v1.Payment\x12&\n\x07invoice\x18\x02 \x01(\x0b\x32\x15.wholesale.v1.Invoice\x12,\n\x07outcome\x18\x03 \x01(\x0e\x32\x1b.wholesale.v1.RecordOutcome\"U\n\x18GetAccountSummaryRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12%\n\nas_of_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"S\n\x0bSpendWindow\x12\x0c\n\x04\x64\x61ys\x18\x01 \x01(\x05\x12!\n\x05spend\x18\x02 \x01(\x0b\x32\x12.google.type.Money\x12\x13\n\x0border_count\x18\x03 \x01(\x05\"\\\n\nSpendShare\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12!\n\x05spend\x18\x03 \x01(\x0b\x32\x12.google.type.Money\x12\x10\n\x08quantity\x18\x04 \x01(\x03\"\xb8\x05\n\x0e\x41\x63\x63ountSummary\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x1b\n\x13\x61\x63\x63ount_external_id\x18\x11 \x01(\t\x12\x1c\n\x14\x61\x63\x63ount_display_name\x18\x12 \x01(\t\x12%\n\nas_of_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12\x15\n\rcurrency_code\x18\x03 \x01(\t\x12*\n\x07windows\x18\x04 \x03(\x0b\x32\x19.wholesale.v1.SpendWindow\x12\x1c\n\x14lifetime_order_count\x18\x05 \x01(\x05\x12*\n\x0elifetime_spend\x18\x06 \x01(\x0b\x32\x12.google.type.Money\x12/\n\x13\x61verage_order_value\x18\x07 \x01(\x0b\x32\x12.google.type.Money\x12+\n\x10\x66irst_order_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date\x12*\n\x0flast_order_date\x18\t \x01(\x0b\x32\x11.google.type.Date\x12\"\n\x1amedian_days_between_orders\x18\n \x01(\x01\x12*\n\x08top_skus\x18\x0b \x03(\x0b\x32\x18.wholesale.v1.SpendShare\x12\x30\n\x0etop_categories\x18\x0c \x03(\x0b\x32\x18.wholesale.v1.SpendShare\x12/\n\x13outstanding_balance\x18\r \x01(\x0b\x32\x12.google.type.Money\x12*\n\x0eoverdue_amount\x18\x0e \x01(\x0b\x32\x12.google.type.Money\x12\x1e\n\x16\x61verage_days_paid_late\x18\x0f \x01(\x01\x12\x1a\n\x12paid_invoice_count\x18\x10 \x01(\x05\"J\n\x19GetAccountSummaryResponse\x12-\n\x07summary\x18\x01 \x01(\x0b\x32\x1c.wholesale.v1.AccountSummary\"s\n\x12\x43heckCreditRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\"\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x12.google.type.Money\x12%\n\nas_of_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\"\xf2\x03\n\x13\x43heckCreditResponse\x12\x12\n\naccount_id\x18\x0c \x01(\t\x12\x1b\n\x13\x61\x63\x63ount_external_id\x18\r \x01(\t\x12\x1c\n\x14\x61\x63\x63ount_display_name\x18\x0e \x01(\t\x12\x10\n\x08\x61pproved\x18\x01 \x01(\x08\x12\x32\n\x06reason\x18\x02 \x01(\x0e\x32\".wholesale.v1.CreditDecisionReason\x12\x13\n\x0b\x65xplanation\x18\x03 \x01(\t\x12(\n\x0c\x63redit_limit\x18\x04 \x01(\x0b\x32\x12.google.type.Money\x12/\n\x13outstanding_balance\x18\x05 \x01(\x0b\x32\x12.google.type.Money\x12,\n\x10requested_amount\x18\x06 \x01(\x0b\x32\x12.google.type.Money\x12,\n\x10\x61vailable_credit\x18\x07 \x01(\x0b\x32\x12.google.type.Money\x12*\n\x0eoverdue_amount\x18\x08 \x01(\x0b\x32\x12.google.type.Money\x12\x1d\n\x15overdue_invoice_count\x18\t \x01(\x05\x12\x1b\n\x13oldest_overdue_days\x18\n \x01(\x05\x12\x12\n\ngrace_days\x18\x0b \x01(\x05*\xea\x01\n\x14\x43reditDecisionReason\x12&\n\"CREDIT_DECISION_REASON_UNSPECIFIED\x10\x00\x12\'\n#CREDIT_DECISION_REASON_WITHIN_LIMIT\x10\x01\x12%\n!CREDIT_DECISION_REASON_OVER_LIMIT\x10\x02\x12+\n\'CREDIT_DECISION_REASON_OVERDUE_INVOICES\x10\x03\x12-\n)CREDIT_DECISION_REASON_ACCOUNT_NOT_ACTIVE\x10\x04\x32\xc3\x05\n\x0cOrderService\x12R\n\x0bRecordOrder\x12 .wholesale.v1.RecordOrderRequest\x1a!.wholesale.v1.RecordOrderResponse\x12U\n\x0cImportOrders\x12!.wholesale.v1.ImportOrdersRequest\x1a\".wholesale.v1.ImportOrdersResponse\x12I\n\x08GetOrder\x12\x1d.wholesale.v1.GetOrderRequest\x1a\x1e.wholesale.v1.GetOrderResponse\x12O\n\nListOrders\x12\x1f.wholesale.v1.ListOrdersRequest\x1a .wholesale.v1.ListOrdersResponse\x12X\n\rRecordInvoice\x12\".wholesale.v1.RecordInvoiceRequest\x1a#.wholesale.v1.RecordInvoiceResponse\x12X\n\rRecordPayment\x12\".wholesale.v1.RecordPaymentRequest\x1a#.wholesale.v1.RecordPaymentResponse\x12\x64\n\x11GetAccountSummary\x12&.wholesale.v1.GetAccountSummaryRequest\x1a\'.wholesale.v1.GetAccountSummaryResponse\x12R\n\x0b\x43heckCredit\x12 .wholesale.v1.CheckCreditRequest\x1a!.wholesale.v1.CheckCreditResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'wholesale.v1.order_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREDITDECISIONREASON']._serialized_start=2999
-  _globals['_CREDITDECISIONREASON']._serialized_end=3233
+  _globals['_CREDITDECISIONREASON']._serialized_start=3158
+  _globals['_CREDITDECISIONREASON']._serialized_end=3392
   _globals['_RECORDORDERREQUEST']._serialized_start=153
   _globals['_RECORDORDERREQUEST']._serialized_end=209
   _globals['_RECORDORDERRESPONSE']._serialized_start=211
@@ -50,35 +50,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_IMPORTORDERSRESPONSE']._serialized_start=647
   _globals['_IMPORTORDERSRESPONSE']._serialized_end=837
   _globals['_GETORDERREQUEST']._serialized_start=839
-  _globals['_GETORDERREQUEST']._serialized_end=868
-  _globals['_GETORDERRESPONSE']._serialized_start=870
-  _globals['_GETORDERRESPONSE']._serialized_end=924
-  _globals['_LISTORDERSREQUEST']._serialized_start=926
-  _globals['_LISTORDERSREQUEST']._serialized_end=1000
-  _globals['_LISTORDERSRESPONSE']._serialized_start=1002
-  _globals['_LISTORDERSRESPONSE']._serialized_end=1084
-  _globals['_RECORDINVOICEREQUEST']._serialized_start=1086
-  _globals['_RECORDINVOICEREQUEST']._serialized_end=1148
-  _globals['_RECORDINVOICERESPONSE']._serialized_start=1150
-  _globals['_RECORDINVOICERESPONSE']._serialized_end=1259
-  _globals['_RECORDPAYMENTREQUEST']._serialized_start=1261
-  _globals['_RECORDPAYMENTREQUEST']._serialized_end=1323
-  _globals['_RECORDPAYMENTRESPONSE']._serialized_start=1326
-  _globals['_RECORDPAYMENTRESPONSE']._serialized_end=1475
-  _globals['_GETACCOUNTSUMMARYREQUEST']._serialized_start=1477
-  _globals['_GETACCOUNTSUMMARYREQUEST']._serialized_end=1562
-  _globals['_SPENDWINDOW']._serialized_start=1564
-  _globals['_SPENDWINDOW']._serialized_end=1647
-  _globals['_SPENDSHARE']._serialized_start=1649
-  _globals['_SPENDSHARE']._serialized_end=1741
-  _globals['_ACCOUNTSUMMARY']._serialized_start=1744
-  _globals['_ACCOUNTSUMMARY']._serialized_end=2381
-  _globals['_GETACCOUNTSUMMARYRESPONSE']._serialized_start=2383
-  _globals['_GETACCOUNTSUMMARYRESPONSE']._serialized_end=2457
-  _globals['_CHECKCREDITREQUEST']._serialized_start=2459
-  _globals['_CHECKCREDITREQUEST']._serialized_end=2574
-  _globals['_CHECKCREDITRESPONSE']._serialized_start=2577
-  _globals['_CHECKCREDITRESPONSE']._serialized_end=2996
-  _globals['_ORDERSERVICE']._serialized_start=3236
-  _globals['_ORDERSERVICE']._serialized_end=3943
+  _globals['_GETORDERREQUEST']._serialized_end=889
+  _globals['_GETORDERRESPONSE']._serialized_start=891
+  _globals['_GETORDERRESPONSE']._serialized_end=945
+  _globals['_LISTORDERSREQUEST']._serialized_start=947
+  _globals['_LISTORDERSREQUEST']._serialized_end=1021
+  _globals['_LISTORDERSRESPONSE']._serialized_start=1023
+  _globals['_LISTORDERSRESPONSE']._serialized_end=1105
+  _globals['_RECORDINVOICEREQUEST']._serialized_start=1107
+  _globals['_RECORDINVOICEREQUEST']._serialized_end=1169
+  _globals['_RECORDINVOICERESPONSE']._serialized_start=1171
+  _globals['_RECORDINVOICERESPONSE']._serialized_end=1280
+  _globals['_RECORDPAYMENTREQUEST']._serialized_start=1282
+  _globals['_RECORDPAYMENTREQUEST']._serialized_end=1344
+  _globals['_RECORDPAYMENTRESPONSE']._serialized_start=1347
+  _globals['_RECORDPAYMENTRESPONSE']._serialized_end=1496
+  _globals['_GETACCOUNTSUMMARYREQUEST']._serialized_start=1498
+  _globals['_GETACCOUNTSUMMARYREQUEST']._serialized_end=1583
+  _globals['_SPENDWINDOW']._serialized_start=1585
+  _globals['_SPENDWINDOW']._serialized_end=1668
+  _globals['_SPENDSHARE']._serialized_start=1670
+  _globals['_SPENDSHARE']._serialized_end=1762
+  _globals['_ACCOUNTSUMMARY']._serialized_start=1765
+  _globals['_ACCOUNTSUMMARY']._serialized_end=2461
+  _globals['_GETACCOUNTSUMMARYRESPONSE']._serialized_start=2463
+  _globals['_GETACCOUNTSUMMARYRESPONSE']._serialized_end=2537
+  _globals['_CHECKCREDITREQUEST']._serialized_start=2539
+  _globals['_CHECKCREDITREQUEST']._serialized_end=2654
+  _globals['_CHECKCREDITRESPONSE']._serialized_start=2657
+  _globals['_CHECKCREDITRESPONSE']._serialized_end=3155
+  _globals['_ORDERSERVICE']._serialized_start=3395
+  _globals['_ORDERSERVICE']._serialized_end=4102
 # @@protoc_insertion_point(module_scope)

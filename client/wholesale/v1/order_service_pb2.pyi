@@ -230,15 +230,20 @@ class GetOrderRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
+    EXTERNAL_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
+    """The service's id of the order. Give either id or external_id, not both."""
+    external_id: _builtins.str
+    """Instead of id: the ERP's order number, e.g. "SO-1001"."""
     def __init__(
         self,
         *,
         id: _builtins.str = ...,
+        external_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["external_id", b"external_id", "id", b"id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -276,8 +281,10 @@ class ListOrdersRequest(_message.Message):
     page_token: _builtins.str
     filter: _builtins.str
     """Conditions joined by AND over external_id (=, the ERP order number), account_id (=),
-    status (=, !=) and order_date (>=, <=, >, <, = with "YYYY-MM-DD"), for example
+    account_external_id (=, the account's ERP id), status (=, !=) and order_date
+    (>=, <=, >, <, = with "YYYY-MM-DD"), for example
       account_id = "42" AND order_date >= "2026-01-01" AND status = FULFILLED
+      account_external_id = "ERP-000042"
     """
     def __init__(
         self,
@@ -500,6 +507,8 @@ class AccountSummary(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_EXTERNAL_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_DISPLAY_NAME_FIELD_NUMBER: _builtins.int
     AS_OF_DATE_FIELD_NUMBER: _builtins.int
     CURRENCY_CODE_FIELD_NUMBER: _builtins.int
     WINDOWS_FIELD_NUMBER: _builtins.int
@@ -516,11 +525,16 @@ class AccountSummary(_message.Message):
     AVERAGE_DAYS_PAID_LATE_FIELD_NUMBER: _builtins.int
     PAID_INVOICE_COUNT_FIELD_NUMBER: _builtins.int
     account_id: _builtins.str
+    account_external_id: _builtins.str
+    """The account's ERP id and display name, so the summary names whom it is about."""
+    account_display_name: _builtins.str
     currency_code: _builtins.str
     lifetime_order_count: _builtins.int
     """Over all counted orders."""
     median_days_between_orders: _builtins.float
-    """Median of the days between consecutive order dates; 0 with fewer than two dates."""
+    """Median of the days between consecutive order dates; 0 (no cadence yet) with fewer
+    than two dates.
+    """
     average_days_paid_late: _builtins.float
     """Over invoices paid in full: mean days from due date to full payment (early = 0)."""
     paid_invoice_count: _builtins.int
@@ -558,6 +572,8 @@ class AccountSummary(_message.Message):
         self,
         *,
         account_id: _builtins.str = ...,
+        account_external_id: _builtins.str = ...,
+        account_display_name: _builtins.str = ...,
         as_of_date: _date_pb2.Date | None = ...,
         currency_code: _builtins.str = ...,
         windows: _abc.Iterable[Global___SpendWindow] | None = ...,
@@ -576,7 +592,7 @@ class AccountSummary(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["as_of_date", b"as_of_date", "average_order_value", b"average_order_value", "first_order_date", b"first_order_date", "last_order_date", b"last_order_date", "lifetime_spend", b"lifetime_spend", "outstanding_balance", b"outstanding_balance", "overdue_amount", b"overdue_amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "as_of_date", b"as_of_date", "average_days_paid_late", b"average_days_paid_late", "average_order_value", b"average_order_value", "currency_code", b"currency_code", "first_order_date", b"first_order_date", "last_order_date", b"last_order_date", "lifetime_order_count", b"lifetime_order_count", "lifetime_spend", b"lifetime_spend", "median_days_between_orders", b"median_days_between_orders", "outstanding_balance", b"outstanding_balance", "overdue_amount", b"overdue_amount", "paid_invoice_count", b"paid_invoice_count", "top_categories", b"top_categories", "top_skus", b"top_skus", "windows", b"windows"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_display_name", b"account_display_name", "account_external_id", b"account_external_id", "account_id", b"account_id", "as_of_date", b"as_of_date", "average_days_paid_late", b"average_days_paid_late", "average_order_value", b"average_order_value", "currency_code", b"currency_code", "first_order_date", b"first_order_date", "last_order_date", b"last_order_date", "lifetime_order_count", b"lifetime_order_count", "lifetime_spend", b"lifetime_spend", "median_days_between_orders", b"median_days_between_orders", "outstanding_balance", b"outstanding_balance", "overdue_amount", b"overdue_amount", "paid_invoice_count", b"paid_invoice_count", "top_categories", b"top_categories", "top_skus", b"top_skus", "windows", b"windows"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -637,6 +653,9 @@ Global___CheckCreditRequest: _TypeAlias = CheckCreditRequest  # noqa: Y015
 class CheckCreditResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_EXTERNAL_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_DISPLAY_NAME_FIELD_NUMBER: _builtins.int
     APPROVED_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     EXPLANATION_FIELD_NUMBER: _builtins.int
@@ -648,6 +667,10 @@ class CheckCreditResponse(_message.Message):
     OVERDUE_INVOICE_COUNT_FIELD_NUMBER: _builtins.int
     OLDEST_OVERDUE_DAYS_FIELD_NUMBER: _builtins.int
     GRACE_DAYS_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    """The account checked: its id, ERP id and display name."""
+    account_external_id: _builtins.str
+    account_display_name: _builtins.str
     approved: _builtins.bool
     reason: Global___CreditDecisionReason.ValueType
     """The first reason that refuses, or WITHIN_LIMIT."""
@@ -675,6 +698,9 @@ class CheckCreditResponse(_message.Message):
     def __init__(
         self,
         *,
+        account_id: _builtins.str = ...,
+        account_external_id: _builtins.str = ...,
+        account_display_name: _builtins.str = ...,
         approved: _builtins.bool = ...,
         reason: Global___CreditDecisionReason.ValueType = ...,
         explanation: _builtins.str = ...,
@@ -689,7 +715,7 @@ class CheckCreditResponse(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["available_credit", b"available_credit", "credit_limit", b"credit_limit", "outstanding_balance", b"outstanding_balance", "overdue_amount", b"overdue_amount", "requested_amount", b"requested_amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved", b"approved", "available_credit", b"available_credit", "credit_limit", b"credit_limit", "explanation", b"explanation", "grace_days", b"grace_days", "oldest_overdue_days", b"oldest_overdue_days", "outstanding_balance", b"outstanding_balance", "overdue_amount", b"overdue_amount", "overdue_invoice_count", b"overdue_invoice_count", "reason", b"reason", "requested_amount", b"requested_amount"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_display_name", b"account_display_name", "account_external_id", b"account_external_id", "account_id", b"account_id", "approved", b"approved", "available_credit", b"available_credit", "credit_limit", b"credit_limit", "explanation", b"explanation", "grace_days", b"grace_days", "oldest_overdue_days", b"oldest_overdue_days", "outstanding_balance", b"outstanding_balance", "overdue_amount", b"overdue_amount", "overdue_invoice_count", b"overdue_invoice_count", "reason", b"reason", "requested_amount", b"requested_amount"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -43,7 +43,7 @@ class OrderServiceStub:
     of any size as a sequence of these calls.
     """
     GetOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.GetOrderRequest, _order_service_pb2.GetOrderResponse]
-    """Returns one order."""
+    """Returns one order, by its id or by its ERP order number (external_id)."""
     ListOrders: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.ListOrdersRequest, _order_service_pb2.ListOrdersResponse]
     """Lists orders, newest order date first."""
     RecordInvoice: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.RecordInvoiceRequest, _order_service_pb2.RecordInvoiceResponse]
@@ -70,7 +70,7 @@ class OrderServiceAsyncStub(OrderServiceStub):
     of any size as a sequence of these calls.
     """
     GetOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.GetOrderRequest, _order_service_pb2.GetOrderResponse]  # type: ignore[assignment]
-    """Returns one order."""
+    """Returns one order, by its id or by its ERP order number (external_id)."""
     ListOrders: _aio.UnaryUnaryMultiCallable[_order_service_pb2.ListOrdersRequest, _order_service_pb2.ListOrdersResponse]  # type: ignore[assignment]
     """Lists orders, newest order date first."""
     RecordInvoice: _aio.UnaryUnaryMultiCallable[_order_service_pb2.RecordInvoiceRequest, _order_service_pb2.RecordInvoiceResponse]  # type: ignore[assignment]
@@ -112,7 +112,7 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _order_service_pb2.GetOrderRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_order_service_pb2.GetOrderResponse, _abc.Awaitable[_order_service_pb2.GetOrderResponse]]:
-        """Returns one order."""
+        """Returns one order, by its id or by its ERP order number (external_id)."""
 
     @_abc_1.abstractmethod
     def ListOrders(

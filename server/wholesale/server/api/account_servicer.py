@@ -26,7 +26,7 @@ class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):
         )
 
     def GetAccount(self, request: pb.GetAccountRequest, context) -> pb.GetAccountResponse:
-        account = accounts.get_account(current_call(), request.id)
+        account = accounts.get_account(current_call(), request.id, request.external_id)
         return pb.GetAccountResponse(account=account_to_proto(account))
 
     def ListAccounts(self, request: pb.ListAccountsRequest, context) -> pb.ListAccountsResponse:

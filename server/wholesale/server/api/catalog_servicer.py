@@ -47,7 +47,7 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
         )
 
     def GetProduct(self, request: pb.GetProductRequest, context) -> pb.GetProductResponse:
-        product = products.get_product(current_call(), request.sku)
+        product = products.get_product(current_call(), request.sku, request.external_id)
         return pb.GetProductResponse(product=product_to_proto(product))
 
     def ListProducts(self, request: pb.ListProductsRequest, context) -> pb.ListProductsResponse:

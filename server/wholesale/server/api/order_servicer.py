@@ -81,6 +81,8 @@ def _summary_to_proto(summary: AccountSummary) -> pb.AccountSummary:
     currency, totals = summary.currency_code, summary.totals
     return pb.AccountSummary(
         account_id=str(summary.account_id),
+        account_external_id=summary.account_external_id,
+        account_display_name=summary.account_display_name,
         as_of_date=date_to_proto(summary.as_of_day),
         currency_code=currency,
         windows=[
@@ -105,6 +107,9 @@ def _summary_to_proto(summary: AccountSummary) -> pb.AccountSummary:
 def _decision_to_proto(decision: CreditDecision) -> pb.CheckCreditResponse:
     currency = decision.currency_code
     return pb.CheckCreditResponse(
+        account_id=str(decision.account_id),
+        account_external_id=decision.account_external_id,
+        account_display_name=decision.account_display_name,
         approved=decision.approved,
         reason=decision.reason,
         explanation=decision.explanation,
@@ -152,7 +157,7 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
 
     def GetOrder(self, request: pb.GetOrderRequest, context) -> pb.GetOrderResponse:
         return pb.GetOrderResponse(
-            order=order_to_proto(orders.get_order(current_call(), request.id))
+            order=order_to_proto(orders.get_order(current_call(), request.id, request.external_id))
         )
 
     def ListOrders(self, request: pb.ListOrdersRequest, context) -> pb.ListOrdersResponse:

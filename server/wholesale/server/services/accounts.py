@@ -17,7 +17,7 @@ from wholesale.server.domain.account import (
     validate_account,
 )
 from wholesale.server.domain.filters import Condition, parse_filter
-from wholesale.server.domain.ids import parse_id
+from wholesale.server.domain.ids import parse_id, resource_key
 from wholesale.server.domain.principal import Permission
 from wholesale.server.errors import (
     AlreadyExists,
@@ -81,11 +81,15 @@ def visible_account(
     manager cannot even learn that someone else's account exists. ``field`` names the
     request field that carries the id."""
     account = account_store.get_account(_parse_id(account_id, field), lock=lock)
+    return _visible(ctx, account, account_id)
+
+
+def _visible(ctx: CallContext, account: Account | None, shown_key: str) -> Account:
     hidden = account is None or (
         ctx.principal.sees_only_own_accounts and account.fields.manager != ctx.principal.subject
     )
     if hidden:
-        raise NotFound(f"account {account_id!r} not found", reason="ACCOUNT_NOT_FOUND")
+        raise NotFound(f"account {shown_key!r} not found", reason="ACCOUNT_NOT_FOUND")
     return account
 
 
@@ -149,9 +153,14 @@ def _external_id_race(external_id: str) -> AbstractContextManager[None]:
     )
 
 
-def get_account(ctx: CallContext, account_id: str) -> Account:
+def get_account(ctx: CallContext, account_id: str, external_id: str = "") -> Account:
+    """By the service's id or by the ERP's external_id (exactly one of them)."""
     ctx.require(Permission.READ_ACCOUNTS)
-    return visible_account(ctx, account_id)
+    key = resource_key("id", account_id, external_id)
+    if not key.by_external_id:
+        return visible_account(ctx, account_id)
+    account = account_store.accounts_by_external_id([external_id]).get(external_id)
+    return _visible(ctx, account, external_id)
 
 
 def update_account(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from wholesale.server.domain.calendar import day_number
 from wholesale.server.domain.filters import Condition, parse_filter
-from wholesale.server.domain.ids import parse_id
+from wholesale.server.domain.ids import parse_id, resource_key
 from wholesale.server.domain.order import (
     OrderInput,
     OrderStatus,
@@ -277,10 +277,12 @@ def _visible(ctx: CallContext, order: StoredOrder | None, shown_id: str) -> Stor
     return order
 
 
-def get_order(ctx: CallContext, order_id: str) -> StoredOrder:
+def get_order(ctx: CallContext, order_id: str, external_id: str = "") -> StoredOrder:
+    """By the service's id or by the ERP's order number (exactly one of them)."""
     ctx.require(Permission.READ_ORDERS)
-    if not order_id:
-        raise InvalidArgument("id is required", violations=[FieldViolation("id", "required")])
+    key = resource_key("id", order_id, external_id)
+    if key.by_external_id:
+        return _visible(ctx, order_store.get_order_by_external_id(external_id), external_id)
     parsed = parse_id(order_id)
     return _visible(ctx, order_store.get_order(parsed) if parsed else None, order_id)
 
@@ -296,7 +298,7 @@ def _filter_value(condition: Condition) -> int | str:
     """Filter values as stored: account ids and statuses as numbers, dates as day numbers."""
     value = condition.value
     parsed: int | None = None
-    if condition.field == "external_id":
+    if condition.field in ("external_id", "account_external_id"):
         return value
     if condition.field == "order_date":
         try:

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 
 from wholesale.server.domain.filters import Condition, parse_filter
+from wholesale.server.domain.ids import resource_key
 from wholesale.server.domain.principal import Permission
 from wholesale.server.domain.product import (
     CATEGORY,
@@ -129,9 +130,17 @@ def create_product(ctx: CallContext, sku: str, fields: ProductFields) -> Product
     return _insert(ctx, sku, fields)
 
 
-def get_product(ctx: CallContext, sku: str) -> Product:
+def get_product(ctx: CallContext, sku: str, external_id: str = "") -> Product:
+    """By SKU or by the ERP's external_id (exactly one of them)."""
     ctx.require(Permission.READ_CATALOG)
-    return _stored(sku, "sku")
+    key = resource_key("sku", sku, external_id)
+    if not key.by_external_id:
+        return _stored(sku, "sku")
+    owner = product_store.external_id_owners([external_id]).get(external_id)
+    product = product_store.get_product(owner) if owner else None
+    if product is None:
+        raise NotFound(f"product {external_id!r} not found", reason="PRODUCT_NOT_FOUND")
+    return product
 
 
 def update_product(

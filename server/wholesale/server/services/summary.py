@@ -28,6 +28,8 @@ TOP = 5
 @dataclass(frozen=True)
 class AccountSummary:
     account_id: int
+    account_external_id: str
+    account_display_name: str
     as_of_day: int
     currency_code: str
     totals: summary_store.OrderTotals
@@ -55,6 +57,8 @@ def account_summary(ctx: CallContext, account_id: str, as_of_day: int) -> Accoun
     paid_count, late_days = billing_store.settled_lateness(account.id, as_of_day)
     return AccountSummary(
         account_id=account.id,
+        account_external_id=account.fields.external_id,
+        account_display_name=account.fields.display_name,
         as_of_day=as_of_day,
         currency_code=currency,
         totals=totals,
@@ -79,6 +83,9 @@ class CreditReason(enum.IntEnum):
 
 @dataclass(frozen=True)
 class CreditDecision:
+    account_id: int
+    account_external_id: str
+    account_display_name: str
     approved: bool
     reason: int
     explanation: str
@@ -111,6 +118,9 @@ def check_credit(
         account.fields.status, limit, requested, position, currency, grace_days
     )
     return CreditDecision(
+        account_id=account.id,
+        account_external_id=account.fields.external_id,
+        account_display_name=account.fields.display_name,
         approved=approved,
         reason=reason,
         explanation=why,

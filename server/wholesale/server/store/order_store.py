@@ -273,6 +273,7 @@ def list_orders(where: Sequence[peewee.Node], after: list | None, limit: int) ->
 ORDER_FILTER_FIELDS = {
     "external_id": frozenset({"="}),
     "account_id": frozenset({"="}),
+    "account_external_id": frozenset({"="}),
     "status": frozenset({"=", "!="}),
     "order_date": frozenset({"=", ">=", "<=", ">", "<"}),
 }
@@ -287,6 +288,7 @@ _OPERATORS = {
 _ORDER_FILTER_COLUMNS = {
     "external_id": SalesOrder.external_id,
     "account_id": SalesOrder.account,
+    "account_external_id": Account.external_id,
     "status": SalesOrder.status,
     "order_date": SalesOrder.order_day,
 }
