@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from wholesale.server.cli import main as server_cli
 from wholesale.server.demo import seed_demo
 from wholesale.server.domain.calendar import day_number
-from wholesale.server.domain.principal import Principal, Role
-from wholesale.server.services.context import CallContext
+from wholesale.server.domain.clock import SystemClock
+from wholesale.server.services import unit_of_work
 from wholesale.server.services.summary import AccountSummary, account_summary
 from wholesale.server.store import database, migrations
 from wholesale.server.store.sql import fetch_rows
@@ -46,8 +46,8 @@ def _dump() -> dict[str, list[tuple]]:
 
 
 def _summaries() -> list[AccountSummary]:
-    ctx = CallContext(Principal("test", Role.ADMIN), "test")
-    return [account_summary(ctx, str(i), day_number(END)) for i in range(1, ACCOUNTS + 1)]
+    with unit_of_work.for_system("test", SystemClock()) as work:
+        return [account_summary(work, str(i), day_number(END)) for i in range(1, ACCOUNTS + 1)]
 
 
 def test_seeding_twice_with_the_same_seed_changes_nothing(demo_db: str) -> None:

@@ -153,8 +153,8 @@ def _friendly_json(value: Any, data: Any) -> Any:
         return money_text(value)
     if isinstance(value, Date):
         return date_text(value)
-    if not (isinstance(value, Message) and isinstance(data, dict)):
-        return data  # well-known types MessageToDict already renders as strings
+    if not (isinstance(value, Message) and isinstance(data, dict)) or _is_well_known(value):
+        return data  # well-known types MessageToDict already renders as plain JSON
     for field, item in value.ListFields():
         if field.message_type is None or field.message_type.GetOptions().map_entry:
             continue
@@ -165,6 +165,11 @@ def _friendly_json(value: Any, data: Any) -> Any:
         else:
             data[field.name] = _friendly_json(item, data[field.name])
     return data
+
+
+def _is_well_known(message: Message) -> bool:
+    """Timestamp, Value, Struct ...: MessageToDict gives them their own JSON form."""
+    return message.DESCRIPTOR.full_name.startswith("google.protobuf.")
 
 
 def flatten(message: Message) -> dict[str, str]:

@@ -19,7 +19,8 @@ from wholesale.server.api.catalog_servicer import CatalogServicer
 from wholesale.server.api.interceptor import CallInterceptor
 from wholesale.server.api.order_servicer import OrderServicer
 from wholesale.server.config import ServerConfig
-from wholesale.server.store import database, migrations, tokens
+from wholesale.server.domain.clock import Clock, SystemClock
+from wholesale.server.store import database, migrations
 from wholesale.v1 import (
     account_service_pb2,
     account_service_pb2_grpc,
@@ -94,8 +95,11 @@ def _health_servicer() -> health.HealthServicer:
     return servicer
 
 
-def create_server(config: ServerConfig) -> tuple[Server, int]:
-    """Opens (and if empty, migrates) the database and binds the port; not yet started."""
+def create_server(config: ServerConfig, clock: Clock | None = None) -> tuple[Server, int]:
+    """Opens (and if empty, migrates) the database and binds the port; not yet started.
+
+    ``clock`` is the time every call's unit of work sees (the machine's by default; tests
+    pass a clock they can set)."""
     db = database.open_database(config.database_url, max_connections=config.max_workers + 4)
     migrations.ensure_schema(db)
     limits = [
@@ -105,7 +109,7 @@ def create_server(config: ServerConfig) -> tuple[Server, int]:
     executor = futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc")
     grpc_server = grpc.server(
         executor,
-        interceptors=[CallInterceptor(tokens.principal_for)],
+        interceptors=[CallInterceptor(clock or SystemClock())],
         options=limits,
     )
     account_service_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(), grpc_server)

@@ -38,17 +38,16 @@ from wholesale.server.domain.billing import (
     validate_invoice,
     validate_payment,
 )
-from wholesale.server.domain.calendar import day_number
+from wholesale.server.domain.calendar import date_of, day_number
+from wholesale.server.domain.clock import Clock, SystemClock
 from wholesale.server.domain.money import Money
 from wholesale.server.domain.order import OrderInput
-from wholesale.server.domain.principal import Principal, Role
 from wholesale.server.domain.product import ProductFields
 from wholesale.server.errors import Validator
-from wholesale.server.services import accounts, orders, products
-from wholesale.server.services.context import CallContext
+from wholesale.server.services import accounts, mutations, orders, products, unit_of_work
 from wholesale.server.services.mutations import Outcome
-from wholesale.server.store import audit_store, order_store
-from wholesale.server.store.database import now_us, write_transaction
+from wholesale.server.services.unit_of_work import UnitOfWork
+from wholesale.server.store import order_store
 from wholesale.server.store.models import Payment
 from wholesale.server.store.sql import IN_CHUNK, execute_many, insert_rows, select_where_in
 
@@ -74,27 +73,23 @@ def _product_fields(product: DemoProduct) -> tuple[str, ProductFields]:
     )
 
 
-def _seed_products(ctx: CallContext, catalog: Sequence[DemoProduct]) -> int:
+def _seed_products(work: UnitOfWork, catalog: Sequence[DemoProduct]) -> int:
     """Creates or refreshes the catalog through the ERP batch upsert; returns how many
     products are new."""
     created = 0
     for batch in _batches(catalog, products.MAX_BATCH):
-        with write_transaction():
-            created += products.batch_upsert_products(
-                ctx, list(map(_product_fields, batch))
-            ).created
+        created += products.batch_upsert_products(work, list(map(_product_fields, batch))).created
     return created
 
 
-def _seed_accounts(ctx: CallContext, records: list[AccountFields]) -> tuple[int, int]:
+def _seed_accounts(work: UnitOfWork, records: list[AccountFields]) -> tuple[int, int]:
     """Creates or refreshes the accounts through the ERP batch upsert; (created, updated)."""
     created = updated = 0
     every_field = set(accounts.BATCH_DEFAULT_FIELDS | {"manager", "status"})
     for start in range(0, len(records), ACCOUNT_BATCH):
-        with write_transaction():
-            result = accounts.batch_upsert_accounts(
-                ctx, records[start : start + ACCOUNT_BATCH], every_field
-            )
+        result = accounts.batch_upsert_accounts(
+            work, records[start : start + ACCOUNT_BATCH], every_field
+        )
         created += result.created
         updated += result.updated
     return created, updated
@@ -128,13 +123,13 @@ def _batches(items: Sequence, size: int) -> Iterator[Sequence]:
 
 
 def _write_orders(
-    ctx: CallContext, demo_orders: Sequence[OrderInput], tally: Tally
+    work: UnitOfWork, demo_orders: Sequence[OrderInput], tally: Tally
 ) -> dict[str, int]:
     """Through the import use case, the ERP's fast path (one audit event per batch);
     returns the order ids by external id."""
     ids: dict[str, int] = {}
     for batch in _batches(demo_orders, ORDER_BATCH):
-        for outcome in orders.import_orders(ctx, batch).outcomes:
+        for outcome in orders.import_orders(work, batch).outcomes:
             if outcome.outcome is Outcome.REJECTED:
                 raise SeedError(f"demo order {outcome.external_id} rejected: {outcome.message}")
             tally.orders[outcome.outcome] += 1
@@ -163,14 +158,16 @@ class UpsertResult:
         return bool(self.outcomes[Outcome.CREATED] or self.outcomes[Outcome.UPDATED])
 
 
-def _upsert_rows(table: str, columns: Sequence[str], rows: Sequence[tuple]) -> UpsertResult:
+def _upsert_rows(
+    work: UnitOfWork, table: str, columns: Sequence[str], rows: Sequence[tuple]
+) -> UpsertResult:
     """Upserts ``rows`` (external_id first, then the other ``columns``) with a few bulk
     statements: inserts the new, overwrites the changed and leaves the identical alone."""
     select = f"SELECT external_id, id, {', '.join(columns[1:])} FROM {table}"
     stored = {
         row[0]: row[1:] for row in select_where_in(select, "external_id", [r[0] for r in rows])
     }
-    when = now_us()
+    when = work.now_us()
     result = UpsertResult()
     new, changed = [], []
     for row in rows:
@@ -190,17 +187,9 @@ def _upsert_rows(table: str, columns: Sequence[str], rows: Sequence[tuple]) -> U
     return result
 
 
-def _audit(ctx: CallContext, resource: str) -> None:
+def _audit(work: UnitOfWork, resource: str) -> None:
     """One event per batch of documents, as an ERP import records."""
-    audit_store.record_event(
-        time_us=now_us(),
-        actor=ctx.principal.subject,
-        role=ctx.principal.role.value,
-        method=ctx.method,
-        resource=resource,
-        request_id=ctx.request_id,
-        changed_fields=[],
-    )
+    mutations.audit(work, resource, [])
 
 
 INVOICE_COLUMNS = (
@@ -216,7 +205,7 @@ PAYMENT_COLUMNS = ("external_id", "invoice_id", "amount_micros", "paid_day")
 
 
 def _write_invoices(
-    ctx: CallContext, invoices: Sequence[InvoiceInput], order_ids: dict[str, int], tally: Tally
+    work: UnitOfWork, invoices: Sequence[InvoiceInput], order_ids: dict[str, int], tally: Tally
 ) -> list[int]:
     """Bulk upsert by external id; returns the ids of invoices that changed."""
     _check(validate_invoice, invoices, "invoice")
@@ -233,15 +222,15 @@ def _write_invoices(
         )
         for i in invoices
     ]
-    result = _upsert_rows("invoice", INVOICE_COLUMNS, rows)
+    result = _upsert_rows(work, "invoice", INVOICE_COLUMNS, rows)
     tally.invoices.update(result.outcomes)
     if result.written:
-        _audit(ctx, "invoices")
+        _audit(work, "invoices")
     return result.updated_ids
 
 
 def _write_payments(
-    ctx: CallContext, payments: Sequence[PaymentInput], replaced_invoices: list[int], tally: Tally
+    work: UnitOfWork, payments: Sequence[PaymentInput], replaced_invoices: list[int], tally: Tally
 ) -> None:
     """Bulk upsert by external id. A changed invoice gets exactly the payments planned for
     it now, so its payments never add up to more than its amount."""
@@ -259,23 +248,23 @@ def _write_payments(
         (p.external_id, invoice_ids[p.invoice_external_id], p.amount_micros, p.paid_day)
         for p in payments
     ]
-    result = _upsert_rows("payment", PAYMENT_COLUMNS, rows)
+    result = _upsert_rows(work, "payment", PAYMENT_COLUMNS, rows)
     tally.payments.update(result.outcomes)
     if result.written:
-        _audit(ctx, "payments")
+        _audit(work, "payments")
 
 
-def _write_accounts_history(ctx: CallContext, plans: Sequence[Plan], tally: Tally) -> None:
+def _write_accounts_history(work: UnitOfWork, plans: Sequence[Plan], tally: Tally) -> None:
     placed = [(plan, order) for plan in plans for order in account_orders(plan)]
-    order_ids = _write_orders(ctx, [order.order for _, order in placed], tally)
+    order_ids = _write_orders(work, [order.order for _, order in placed], tally)
     invoiced = [(plan, inv) for plan, order in placed if (inv := invoice_for(plan, order))]
-    changed = _write_invoices(ctx, [invoice for _, invoice in invoiced], order_ids, tally)
+    changed = _write_invoices(work, [invoice for _, invoice in invoiced], order_ids, tally)
     payments = [payment for plan, invoice in invoiced for payment in payments_for(plan, invoice)]
-    _write_payments(ctx, payments, changed, tally)
+    _write_payments(work, payments, changed, tally)
 
 
 def seed_history(
-    ctx: CallContext,
+    work: UnitOfWork,
     records: Sequence[AccountFields],
     seed: int,
     catalog: Sequence[DemoProduct],
@@ -293,26 +282,37 @@ def seed_history(
     tally = Tally()
     for chunk in _batches(numbered, ACCOUNTS_PER_TRANSACTION):
         plans = [make_plan(n, account, seed, catalog, end_day, years) for n, account in chunk]
-        with write_transaction():
-            _write_accounts_history(ctx, plans, tally)
+        with work.writing():
+            _write_accounts_history(work, plans, tally)
     return tally.summary()
 
 
 def seed_demo(
-    account_count: int, seed: int, *, end_date: dt.date | None = None, years: int = 2
+    account_count: int,
+    seed: int,
+    *,
+    end_date: dt.date | None = None,
+    years: int = 2,
+    clock: Clock | None = None,
 ) -> str:
     """Creates or refreshes the catalog, ``account_count`` accounts and ``years`` of their
-    history ending on ``end_date`` (default today, UTC; ``years`` 0 seeds no history);
-    returns a one-line summary."""
+    history ending on ``end_date`` (default the clock's today, UTC; ``years`` 0 seeds no
+    history), as the system principal; returns a one-line summary."""
+    with unit_of_work.for_system("seed-demo", clock or SystemClock()) as work:
+        return _seed(work, account_count, seed, end_date, years)
+
+
+def _seed(
+    work: UnitOfWork, account_count: int, seed: int, end_date: dt.date | None, years: int
+) -> str:
     started = time.perf_counter()
-    end = end_date or dt.datetime.now(dt.UTC).date()
-    ctx = CallContext(Principal("seed-demo", Role.ADMIN), "seed-demo")
+    end = end_date or date_of(work.today())
     catalog = demo_catalog(seed)
-    products_created = _seed_products(ctx, catalog)
+    products_created = _seed_products(work, catalog)
     records = demo_accounts(account_count, seed)
-    accounts_created, _ = _seed_accounts(ctx, records)
+    accounts_created, _ = _seed_accounts(work, records)
     history = (
-        f"{seed_history(ctx, records, seed, catalog, end, years)} up to {end.isoformat()}"
+        f"{seed_history(work, records, seed, catalog, end, years)} up to {end.isoformat()}"
         if years
         else "no history"
     )

@@ -69,6 +69,12 @@ class Unauthenticated(ServiceError):
     code = "UNAUTHENTICATED"
 
 
+class Unavailable(ServiceError):
+    """The database is busy or unreachable: worth retrying, not a bug."""
+
+    code = "UNAVAILABLE"
+
+
 class Validator:
     """Collects field violations so one response can list everything that needs fixing."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from wholesale.server.api.convert import account_to_proto, fields_from_proto
 from wholesale.server.api.field_mask import masked_fields
 from wholesale.server.api.idempotent import once
-from wholesale.server.api.interceptor import current_call
+from wholesale.server.api.interceptor import current_work
 from wholesale.server.domain.account import WRITABLE_FIELDS
 from wholesale.server.services import accounts
 from wholesale.v1 import account_service_pb2 as pb
@@ -21,12 +21,12 @@ class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):
             request,
             pb.CreateAccountResponse,
             lambda: pb.CreateAccountResponse(
-                account=account_to_proto(accounts.create_account(current_call(), fields))
+                account=account_to_proto(accounts.create_account(current_work(), fields))
             ),
         )
 
     def GetAccount(self, request: pb.GetAccountRequest, context) -> pb.GetAccountResponse:
-        account = accounts.get_account(current_call(), request.id, request.external_id)
+        account = accounts.get_account(current_work(), request.id, request.external_id)
         return pb.GetAccountResponse(account=account_to_proto(account))
 
     def ListAccounts(self, request: pb.ListAccountsRequest, context) -> pb.ListAccountsResponse:
@@ -37,7 +37,7 @@ class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):
             page_size=request.page_size,
             page_token=request.page_token,
         )
-        page, next_token = accounts.list_accounts(current_call(), query)
+        page, next_token = accounts.list_accounts(current_work(), query)
         return pb.ListAccountsResponse(
             accounts=[account_to_proto(a) for a in page], next_page_token=next_token
         )
@@ -51,7 +51,7 @@ class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):
             lambda: pb.UpdateAccountResponse(
                 account=account_to_proto(
                     accounts.update_account(
-                        current_call(), request.account.id, changes, paths, request.account.etag
+                        current_work(), request.account.id, changes, paths, request.account.etag
                     )
                 )
             ),
@@ -63,7 +63,7 @@ class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):
             pb.DeleteAccountResponse,
             lambda: pb.DeleteAccountResponse(
                 account=account_to_proto(
-                    accounts.delete_account(current_call(), request.id, request.etag)
+                    accounts.delete_account(current_work(), request.id, request.etag)
                 )
             ),
         )
@@ -75,7 +75,7 @@ class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):
             request,
             pb.UndeleteAccountResponse,
             lambda: pb.UndeleteAccountResponse(
-                account=account_to_proto(accounts.undelete_account(current_call(), request.id))
+                account=account_to_proto(accounts.undelete_account(current_work(), request.id))
             ),
         )
 
@@ -88,7 +88,7 @@ class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):
         records = [fields_from_proto(a, f"accounts[{i}]") for i, a in enumerate(request.accounts)]
 
         def work() -> pb.BatchUpsertAccountsResponse:
-            result = accounts.batch_upsert_accounts(current_call(), records, paths)
+            result = accounts.batch_upsert_accounts(current_work(), records, paths)
             return pb.BatchUpsertAccountsResponse(
                 accounts=[account_to_proto(a) for a in result.accounts],
                 created_count=result.created,

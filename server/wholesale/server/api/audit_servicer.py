@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from google.protobuf import struct_pb2
+
 from wholesale.server.api.convert import timestamp
-from wholesale.server.api.interceptor import current_call
+from wholesale.server.api.interceptor import current_work
+from wholesale.server.domain.audit import FieldChange, Json
 from wholesale.server.services import audit
 from wholesale.v1 import audit_service_pb2 as pb
 from wholesale.v1 import audit_service_pb2_grpc
@@ -14,7 +17,7 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
         self, request: pb.ListAuditEventsRequest, context
     ) -> pb.ListAuditEventsResponse:
         events, next_token = audit.list_audit_events(
-            current_call(), request.filter, request.page_size, request.page_token
+            current_work(), request.filter, request.page_size, request.page_token
         )
         return pb.ListAuditEventsResponse(
             audit_events=[
@@ -27,8 +30,34 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
                     resource=e.resource,
                     request_id=e.request_id,
                     changed_fields=e.changed_fields,
+                    action=e.action,
+                    changes=[_field_change(c) for c in e.changes],
                 )
                 for e in events
             ],
             next_page_token=next_token,
         )
+
+
+def _value(value: Json) -> struct_pb2.Value:
+    """A JSON value as google.protobuf.Value (None as null_value)."""
+    message = struct_pb2.Value()
+    if value is None:
+        message.null_value = struct_pb2.NULL_VALUE
+    elif isinstance(value, bool):
+        message.bool_value = value
+    elif isinstance(value, int | float):
+        message.number_value = value
+    elif isinstance(value, str):
+        message.string_value = value
+    elif isinstance(value, dict):
+        message.struct_value.update(value)
+    else:
+        message.list_value.extend(value)
+    return message
+
+
+def _field_change(change: FieldChange) -> pb.FieldChange:
+    return pb.FieldChange(
+        field=change.field, old_value=_value(change.old), new_value=_value(change.new)
+    )

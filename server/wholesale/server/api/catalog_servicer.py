@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wholesale.server.api.field_mask import masked_fields
 from wholesale.server.api.idempotent import once
-from wholesale.server.api.interceptor import current_call
+from wholesale.server.api.interceptor import current_work
 from wholesale.server.api.product_convert import product_fields_from_proto, product_to_proto
 from wholesale.server.domain.product import WRITABLE_FIELDS
 from wholesale.server.errors import FieldViolation, InvalidArgument
@@ -41,20 +41,20 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
             pb.CreateProductResponse,
             lambda: pb.CreateProductResponse(
                 product=product_to_proto(
-                    products.create_product(current_call(), request.product.sku, fields)
+                    products.create_product(current_work(), request.product.sku, fields)
                 )
             ),
         )
 
     def GetProduct(self, request: pb.GetProductRequest, context) -> pb.GetProductResponse:
-        product = products.get_product(current_call(), request.sku, request.external_id)
+        product = products.get_product(current_work(), request.sku, request.external_id)
         return pb.GetProductResponse(product=product_to_proto(product))
 
     def ListProducts(self, request: pb.ListProductsRequest, context) -> pb.ListProductsResponse:
         query = products.ProductQuery(
             filter=request.filter, page_size=request.page_size, page_token=request.page_token
         )
-        page, next_token = products.list_products(current_call(), query)
+        page, next_token = products.list_products(current_work(), query)
         return pb.ListProductsResponse(
             products=[product_to_proto(p) for p in page], next_page_token=next_token
         )
@@ -68,7 +68,7 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
             lambda: pb.UpdateProductResponse(
                 product=product_to_proto(
                     products.update_product(
-                        current_call(), request.product.sku, changes, paths, request.product.etag
+                        current_work(), request.product.sku, changes, paths, request.product.etag
                     )
                 )
             ),
@@ -83,7 +83,7 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
         ]
 
         def work() -> pb.BatchUpsertProductsResponse:
-            result = products.batch_upsert_products(current_call(), records)
+            result = products.batch_upsert_products(current_work(), records)
             return pb.BatchUpsertProductsResponse(
                 products=[product_to_proto(p) for p in result.products],
                 created_count=result.created,

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from google.protobuf.message import Message
 
-from wholesale.server.api.interceptor import current_call
+from wholesale.server.api.interceptor import current_work
 from wholesale.server.services.idempotency import run_once
 
 T = TypeVar("T", bound=Message)
@@ -16,7 +16,7 @@ T = TypeVar("T", bound=Message)
 def once(request: Message, response_type: type[T], work: Callable[[], T]) -> T:
     """Runs a mutation exactly once per request_id and answers repeats with the first reply."""
     raw = run_once(
-        current_call(),
+        current_work(),
         request.SerializeToString(deterministic=True),
         lambda: work().SerializeToString(),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from google.type import date_pb2
 
 from wholesale.server.api.convert import money_from_proto
-from wholesale.server.api.interceptor import current_call
+from wholesale.server.api.interceptor import current_work
 from wholesale.server.api.order_convert import (
     date_to_proto,
     day_from_proto,
@@ -17,7 +17,6 @@ from wholesale.server.api.order_convert import (
     payment_from_proto,
     payment_to_proto,
 )
-from wholesale.server.domain.calendar import today_number
 from wholesale.server.domain.order import OrderInput
 from wholesale.server.errors import FieldViolation, InvalidArgument
 from wholesale.server.services import billing, orders, summary
@@ -55,7 +54,7 @@ def _order_or_rejection(order: order_pb2.Order) -> OrderInput | OrderOutcome:
 
 def _as_of(date: date_pb2.Date, has_date: bool) -> int:
     if not has_date:
-        return today_number()
+        return current_work().today()
     day = day_from_proto(date)
     if day is None:
         raise InvalidArgument(
@@ -130,7 +129,7 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
 
     def RecordOrder(self, request: pb.RecordOrderRequest, context) -> pb.RecordOrderResponse:
         order = order_from_proto(request.order, "order")
-        stored, outcome = orders.record_order(current_call(), order)
+        stored, outcome = orders.record_order(current_work(), order)
         return pb.RecordOrderResponse(order=order_to_proto(stored), outcome=outcome)
 
     def ImportOrders(self, request: pb.ImportOrdersRequest, context) -> pb.ImportOrdersResponse:
@@ -142,7 +141,7 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
                 ],
             )
         items = [_order_or_rejection(order) for order in request.orders]
-        result = orders.import_orders(current_call(), items)
+        result = orders.import_orders(current_work(), items)
         return pb.ImportOrdersResponse(
             results=[
                 _import_result(request.first_position + index, outcome)
@@ -157,12 +156,12 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
 
     def GetOrder(self, request: pb.GetOrderRequest, context) -> pb.GetOrderResponse:
         return pb.GetOrderResponse(
-            order=order_to_proto(orders.get_order(current_call(), request.id, request.external_id))
+            order=order_to_proto(orders.get_order(current_work(), request.id, request.external_id))
         )
 
     def ListOrders(self, request: pb.ListOrdersRequest, context) -> pb.ListOrdersResponse:
         page, token = orders.list_orders(
-            current_call(), request.filter, request.page_size, request.page_token
+            current_work(), request.filter, request.page_size, request.page_token
         )
         return pb.ListOrdersResponse(
             orders=[order_to_proto(o) for o in page], next_page_token=token
@@ -170,12 +169,12 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
 
     def RecordInvoice(self, request: pb.RecordInvoiceRequest, context) -> pb.RecordInvoiceResponse:
         invoice = invoice_from_proto(request.invoice)
-        stored, outcome = billing.record_invoice(current_call(), invoice)
+        stored, outcome = billing.record_invoice(current_work(), invoice)
         return pb.RecordInvoiceResponse(invoice=invoice_to_proto(stored), outcome=outcome)
 
     def RecordPayment(self, request: pb.RecordPaymentRequest, context) -> pb.RecordPaymentResponse:
         payment = payment_from_proto(request.payment)
-        stored, invoice, outcome = billing.record_payment(current_call(), payment)
+        stored, invoice, outcome = billing.record_payment(current_work(), payment)
         return pb.RecordPaymentResponse(
             payment=payment_to_proto(stored, invoice),
             invoice=invoice_to_proto(invoice),
@@ -186,13 +185,13 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
         self, request: pb.GetAccountSummaryRequest, context
     ) -> pb.GetAccountSummaryResponse:
         as_of = _as_of(request.as_of_date, request.HasField("as_of_date"))
-        found = summary.account_summary(current_call(), request.account_id, as_of)
+        found = summary.account_summary(current_work(), request.account_id, as_of)
         return pb.GetAccountSummaryResponse(summary=_summary_to_proto(found))
 
     def CheckCredit(self, request: pb.CheckCreditRequest, context) -> pb.CheckCreditResponse:
         as_of = _as_of(request.as_of_date, request.HasField("as_of_date"))
         amount = money_from_proto(request.amount, "amount")
         decision = summary.check_credit(
-            current_call(), request.account_id, amount, as_of, self._grace_days
+            current_work(), request.account_id, amount, as_of, self._grace_days
         )
         return _decision_to_proto(decision)

@@ -56,13 +56,3 @@ def internal_status() -> grpc.Status:
             code=code_pb2.INTERNAL, message="internal error; the server log has the details"
         )
     )
-
-
-def unavailable_status() -> grpc.Status:
-    """The database is busy or unreachable: the client may retry (UNAVAILABLE is retried
-    by the client library's policy)."""
-    return rpc_status.to_status(
-        status_pb2.Status(
-            code=code_pb2.UNAVAILABLE, message="the database is busy or unreachable; retry"
-        )
-    )

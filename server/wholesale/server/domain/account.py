@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 
+from wholesale.server.domain.audit import Json, enum_json, json_value
 from wholesale.server.domain.currency import is_currency, minor_units
 from wholesale.server.domain.money import MAX_AMOUNT, Money
 from wholesale.server.domain.text import MAX_EXTERNAL_ID, check_text, check_token
@@ -243,3 +244,14 @@ def validate_account(v: Validator, account: AccountFields, *, closed: bool = Fal
     _validate_contacts(v, account.contacts)
     _validate_address(v.nested("billing_address"), account.billing_address)
     _validate_address(v.nested("shipping_address"), account.shipping_address)
+
+
+def audit_values(account: AccountFields) -> dict[str, Json]:
+    """Every writable field in the audit log's JSON form (enums by their short names)."""
+    values = {f.name: json_value(getattr(account, f.name)) for f in fields(account)}
+    values["status"] = enum_json(AccountStatus, account.status)
+    values["contacts"] = [
+        {**json_value(contact), "role": enum_json(ContactRole, contact.role)}
+        for contact in account.contacts
+    ]
+    return values

@@ -14,7 +14,3 @@ def day_number(day: dt.date) -> int:
 
 def date_of(day: int) -> dt.date:
     return dt.date.fromordinal(day + EPOCH_ORDINAL)
-
-
-def today_number() -> int:
-    return day_number(dt.datetime.now(dt.UTC).date())

@@ -2,7 +2,8 @@
 
 Roles (DESIGN §7): ``admin`` does everything; ``integration`` (ERP, inventory) writes
 accounts and reads everything; ``manager`` reads and writes only the accounts assigned to
-them; ``viewer`` only reads.
+them; ``viewer`` only reads. ``system`` is the server itself: scheduled jobs and operator
+commands run as it; no token can carry it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ class Role(enum.StrEnum):
     INTEGRATION = "integration"
     MANAGER = "manager"
     VIEWER = "viewer"
+    SYSTEM = "system"
+
+
+# The roles an API token may carry.
+TOKEN_ROLES = (Role.ADMIN, Role.INTEGRATION, Role.MANAGER, Role.VIEWER)
 
 
 class Permission(enum.Enum):
@@ -32,6 +38,7 @@ class Permission(enum.Enum):
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
+    Role.SYSTEM: frozenset(Permission),
     Role.INTEGRATION: frozenset(
         {
             Permission.READ_ACCOUNTS,
@@ -66,7 +73,8 @@ class Principal:
     def can(self, permission: Permission) -> bool:
         return permission in _GRANTS[self.role]
 
-    @property
-    def sees_only_own_accounts(self) -> bool:
-        """Managers see an account only when it is assigned to them."""
-        return self.role is Role.MANAGER
+
+def system_principal(task: str) -> Principal:
+    """The principal of work no client started: a scheduled job or an operator command,
+    named so the audit log tells them apart (``system:seed-demo``)."""
+    return Principal(f"system:{task}", Role.SYSTEM)

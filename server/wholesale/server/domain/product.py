@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields, replace
 
+from wholesale.server.domain.audit import Json, json_value
 from wholesale.server.domain.currency import is_currency
 from wholesale.server.domain.money import MAX_AMOUNT, MICROS_PER_UNIT, Money
 from wholesale.server.domain.text import MAX_EXTERNAL_ID, check_text, check_token
@@ -135,3 +136,8 @@ def validate_product(v: Validator, product: ProductFields) -> None:
         f"selling units per case: 1 to {MAX_PACK_SIZE:,} (0 means 1)",
     )
     _validate_list_price(v, product.list_price)
+
+
+def audit_values(product: ProductFields) -> dict[str, Json]:
+    """Every writable field in the audit log's JSON form."""
+    return {f.name: json_value(getattr(product, f.name)) for f in fields(product)}

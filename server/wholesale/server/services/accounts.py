@@ -1,7 +1,8 @@
 """Account use cases: who may do what to which account, validated, audited, atomic.
 
-Callers run the mutating functions inside a write transaction (see idempotency.run_once),
-so a change, its audit event and its stored response commit together.
+Each use case opens its own transaction on the unit of work; when it runs inside a replayed
+request (see idempotency.run_once) that is the request's transaction, so a change, its
+audit event and its stored response commit together.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from wholesale.server.domain.account import (
     Account,
     AccountFields,
     AccountStatus,
+    audit_values,
     validate_account,
 )
+from wholesale.server.domain.audit import FieldChange, changes_between, creation_changes
 from wholesale.server.domain.filters import Condition, parse_filter
 from wholesale.server.domain.ids import parse_id, resource_key
 from wholesale.server.domain.principal import Permission
@@ -29,10 +32,9 @@ from wholesale.server.errors import (
     Validator,
 )
 from wholesale.server.services import mutations
-from wholesale.server.services.context import CallContext
 from wholesale.server.services.paging import keyset_page
+from wholesale.server.services.unit_of_work import UnitOfWork
 from wholesale.server.store import account_store
-from wholesale.server.store.database import now_us
 
 MAX_BATCH = 1000
 # Fields a batch upsert overwrites on existing accounts when it names none: the ERP owns
@@ -59,8 +61,12 @@ def resource_name(account_id: int) -> str:
     return f"accounts/{account_id}"
 
 
-def _audit(ctx: CallContext, account_id: int, changed: Sequence[str], when_us: int) -> None:
-    mutations.audit(ctx, resource_name(account_id), changed, when_us)
+def _audit(work: UnitOfWork, account_id: int, changes: Sequence[FieldChange]) -> None:
+    mutations.audit(work, resource_name(account_id), changes)
+
+
+def _field_changes(before: AccountFields, after: AccountFields) -> list[FieldChange]:
+    return changes_between(audit_values(before), audit_values(after))
 
 
 def _parse_id(account_id: str, field: str) -> int:
@@ -75,20 +81,17 @@ def _parse_id(account_id: str, field: str) -> int:
 
 
 def visible_account(
-    ctx: CallContext, account_id: str, *, lock: bool = False, field: str = "id"
+    work: UnitOfWork, account_id: str, *, lock: bool = False, field: str = "id"
 ) -> Account:
-    """The account if it exists and the caller may see it; NOT_FOUND otherwise, so a
+    """The account if it exists within the caller's scope; NOT_FOUND otherwise, so a
     manager cannot even learn that someone else's account exists. ``field`` names the
     request field that carries the id."""
-    account = account_store.get_account(_parse_id(account_id, field), lock=lock)
-    return _visible(ctx, account, account_id)
+    account = account_store.get_account(_parse_id(account_id, field), work.scope, lock=lock)
+    return _found(account, account_id)
 
 
-def _visible(ctx: CallContext, account: Account | None, shown_key: str) -> Account:
-    hidden = account is None or (
-        ctx.principal.sees_only_own_accounts and account.fields.manager != ctx.principal.subject
-    )
-    if hidden:
+def _found(account: Account | None, shown_key: str) -> Account:
+    if account is None:
         raise NotFound(f"account {shown_key!r} not found", reason="ACCOUNT_NOT_FOUND")
     return account
 
@@ -97,16 +100,28 @@ def _check_etag(account: Account, etag: str) -> None:
     mutations.check_etag(f"account {account.id}", account.etag, etag)
 
 
-def _check_external_id_free(v_path: str, external_id: str, own_id: int | None) -> None:
+def _check_external_id_free(
+    work: UnitOfWork, v_path: str, external_id: str, own_id: int | None
+) -> None:
+    """ALREADY_EXISTS when another account holds ``external_id``; it is named only to a
+    caller who may see it."""
     if not external_id:
         return
     owner = account_store.external_id_owner(external_id)
-    if owner is not None and owner != own_id:
+    if owner is None or owner[0] == own_id:
+        return
+    owner_id, owner_manager = owner
+    if not work.scope.includes(owner_manager):
         raise AlreadyExists(
-            f"external_id {external_id!r} already belongs to account {owner}",
+            f"external_id {external_id!r} already belongs to another account",
             reason="EXTERNAL_ID_TAKEN",
-            metadata={"field": v_path, "account_id": str(owner)},
+            metadata={"field": v_path},
         )
+    raise AlreadyExists(
+        f"external_id {external_id!r} already belongs to account {owner_id}",
+        reason="EXTERNAL_ID_TAKEN",
+        metadata={"field": v_path, "account_id": str(owner_id)},
+    )
 
 
 def _validated(fields: AccountFields, prefix: str, *, closed: bool = False) -> AccountFields:
@@ -116,30 +131,31 @@ def _validated(fields: AccountFields, prefix: str, *, closed: bool = False) -> A
     return fields
 
 
-def _assign_for_manager(ctx: CallContext, fields: AccountFields) -> AccountFields:
-    """Managers create accounts for themselves only."""
-    if not ctx.principal.sees_only_own_accounts:
+def _assign_for_manager(work: UnitOfWork, fields: AccountFields) -> AccountFields:
+    """A caller limited to one manager's accounts creates accounts for that manager only."""
+    manager = work.scope.manager
+    if manager is None:
         return fields
-    if fields.manager and fields.manager != ctx.principal.subject:
+    if fields.manager and fields.manager != manager:
         raise PermissionDenied(
             "a manager can only create accounts assigned to themselves",
             reason="MANAGER_CHANGE_NOT_ALLOWED",
         )
-    return replace(fields, manager=ctx.principal.subject)
+    return replace(fields, manager=manager)
 
 
-def create_account(ctx: CallContext, fields: AccountFields) -> Account:
-    ctx.require(Permission.WRITE_ACCOUNTS)
-    fields = _validated(_assign_for_manager(ctx, fields).with_defaults(), "account")
-    _check_external_id_free("account.external_id", fields.external_id, None)
-    return _insert(ctx, fields)
+def create_account(work: UnitOfWork, fields: AccountFields) -> Account:
+    work.require(Permission.WRITE_ACCOUNTS)
+    fields = _validated(_assign_for_manager(work, fields).with_defaults(), "account")
+    with work.writing():
+        _check_external_id_free(work, "account.external_id", fields.external_id, None)
+        return _insert(work, fields)
 
 
-def _insert(ctx: CallContext, fields: AccountFields) -> Account:
-    when = now_us()
+def _insert(work: UnitOfWork, fields: AccountFields) -> Account:
     with _external_id_race(fields.external_id):
-        account = account_store.insert_account(fields, when)
-    _audit(ctx, account.id, AccountFields().differing_fields(fields), when)
+        account = account_store.insert_account(fields, work.now_us())
+    _audit(work, account.id, creation_changes(audit_values(AccountFields()), audit_values(fields)))
     return account
 
 
@@ -153,32 +169,34 @@ def _external_id_race(external_id: str) -> AbstractContextManager[None]:
     )
 
 
-def get_account(ctx: CallContext, account_id: str, external_id: str = "") -> Account:
+def get_account(work: UnitOfWork, account_id: str, external_id: str = "") -> Account:
     """By the service's id or by the ERP's external_id (exactly one of them)."""
-    ctx.require(Permission.READ_ACCOUNTS)
+    work.require(Permission.READ_ACCOUNTS)
     key = resource_key("id", account_id, external_id)
-    if not key.by_external_id:
-        return visible_account(ctx, account_id)
-    account = account_store.accounts_by_external_id([external_id]).get(external_id)
-    return _visible(ctx, account, external_id)
+    with work.reading():
+        if not key.by_external_id:
+            return visible_account(work, account_id)
+        found = account_store.accounts_by_external_id([external_id], work.scope)
+        return _found(found.get(external_id), external_id)
 
 
 def update_account(
-    ctx: CallContext, account_id: str, changes: AccountFields, paths: set[str], etag: str
+    work: UnitOfWork, account_id: str, changes: AccountFields, paths: set[str], etag: str
 ) -> Account:
-    ctx.require(Permission.WRITE_ACCOUNTS)
-    current = visible_account(ctx, account_id, lock=True)
-    if "manager" in paths and not ctx.principal.can(Permission.ASSIGN_MANAGER):
+    work.require(Permission.WRITE_ACCOUNTS)
+    if "manager" in paths and not work.principal.can(Permission.ASSIGN_MANAGER):
         raise PermissionDenied(
             "only admins and integrations assign accounts to managers",
             reason="MANAGER_CHANGE_NOT_ALLOWED",
         )
-    _check_etag(current, etag)
-    return _apply_changes(ctx, current, changes, paths, "account")
+    with work.writing():
+        current = visible_account(work, account_id, lock=True)
+        _check_etag(current, etag)
+        return _apply_changes(work, current, changes, paths, "account")
 
 
 def _apply_changes(
-    ctx: CallContext, current: Account, changes: AccountFields, paths: set[str], path: str
+    work: UnitOfWork, current: Account, changes: AccountFields, paths: set[str], path: str
 ) -> Account:
     """Writes the fields named in ``paths`` over a stored account, after every check an
     update and a batch upsert share; ``path`` is where the account sits in the request."""
@@ -199,50 +217,59 @@ def _apply_changes(
         )
     _validated(merged, path, closed=current.is_closed)
     if merged.external_id != current.fields.external_id:
-        _check_external_id_free(f"{path}.external_id", merged.external_id, current.id)
-    return _write_changes(ctx, current, merged)
+        _check_external_id_free(work, f"{path}.external_id", merged.external_id, current.id)
+    return _write_changes(work, current, merged)
 
 
-def _write_changes(ctx: CallContext, current: Account, merged: AccountFields) -> Account:
-    changed = current.fields.differing_fields(merged)
-    if not changed:
+def _write_changes(work: UnitOfWork, current: Account, merged: AccountFields) -> Account:
+    changes = _field_changes(current.fields, merged)
+    if not changes:
         return current
-    when = now_us()
     with _external_id_race(merged.external_id):
-        updated = account_store.update_account(current, merged, when)
-    _audit(ctx, current.id, changed, when)
+        updated = account_store.update_account(current, merged, work.now_us())
+    _audit(work, current.id, changes)
     return updated
 
 
-def delete_account(ctx: CallContext, account_id: str, etag: str) -> Account:
-    ctx.require(Permission.WRITE_ACCOUNTS)
-    current = visible_account(ctx, account_id, lock=True)
-    _check_etag(current, etag)
-    if current.is_closed:
-        raise FailedPrecondition(
-            f"account {current.id} is already closed", reason="ACCOUNT_ALREADY_CLOSED"
-        )
-    when = now_us()
-    closed = replace(current.fields, status=AccountStatus.CLOSED)
+def _set_closed(work: UnitOfWork, current: Account, status: int, closing: bool) -> Account:
+    """Closes or reopens ``current`` with ``status``, audited with the closing time."""
+    when = work.now_us()
     account = account_store.update_account(
-        current, closed, when, delete_time_us=when, status_before_close=current.fields.status
+        current,
+        replace(current.fields, status=status),
+        when,
+        delete_time_us=when if closing else None,
+        status_before_close=current.fields.status if closing else None,
     )
-    _audit(ctx, current.id, ["status", "delete_time"], when)
+    closed_at = FieldChange(
+        "delete_time", None if closing else current.delete_time_us, when if closing else None
+    )
+    _audit(work, current.id, [*_field_changes(current.fields, account.fields), closed_at])
     return account
 
 
-def undelete_account(ctx: CallContext, account_id: str) -> Account:
-    ctx.require(Permission.WRITE_ACCOUNTS)
-    current = visible_account(ctx, account_id, lock=True)
-    if not current.is_closed:
-        raise FailedPrecondition(f"account {current.id} is not closed", reason="ACCOUNT_NOT_CLOSED")
-    when = now_us()
-    reopened = replace(current.fields, status=account_store.status_before_close(current.id))
-    account = account_store.update_account(
-        current, reopened, when, delete_time_us=None, status_before_close=None
-    )
-    _audit(ctx, current.id, ["status", "delete_time"], when)
-    return account
+def delete_account(work: UnitOfWork, account_id: str, etag: str) -> Account:
+    work.require(Permission.WRITE_ACCOUNTS)
+    with work.writing():
+        current = visible_account(work, account_id, lock=True)
+        _check_etag(current, etag)
+        if current.is_closed:
+            raise FailedPrecondition(
+                f"account {current.id} is already closed", reason="ACCOUNT_ALREADY_CLOSED"
+            )
+        return _set_closed(work, current, AccountStatus.CLOSED, closing=True)
+
+
+def undelete_account(work: UnitOfWork, account_id: str) -> Account:
+    work.require(Permission.WRITE_ACCOUNTS)
+    with work.writing():
+        current = visible_account(work, account_id, lock=True)
+        if not current.is_closed:
+            raise FailedPrecondition(
+                f"account {current.id} is not closed", reason="ACCOUNT_NOT_CLOSED"
+            )
+        status = account_store.status_before_close(current.id)
+        return _set_closed(work, current, status, closing=False)
 
 
 # ---- listing -------------------------------------------------------------------------
@@ -292,39 +319,36 @@ def _status_condition(condition: Condition) -> Condition:
     return replace(condition, value=str(AccountStatus[name].value))
 
 
-def _conditions(ctx: CallContext, query: AccountQuery) -> list:
+def _conditions(query: AccountQuery) -> list:
     parsed = parse_filter(query.filter, account_store.ACCOUNT_FILTER_FIELDS)
     parsed = [_status_condition(c) if c.field == "status" else c for c in parsed]
     where = [account_store.condition_expression(c) for c in parsed]
-    if ctx.principal.sees_only_own_accounts:
-        where.append(
-            account_store.condition_expression(Condition("manager", "=", ctx.principal.subject))
-        )
     if not query.show_deleted:
         where.append(account_store.AccountRow.delete_time_us.is_null())
     return where
 
 
-def list_accounts(ctx: CallContext, query: AccountQuery) -> tuple[list[Account], str]:
+def list_accounts(work: UnitOfWork, query: AccountQuery) -> tuple[list[Account], str]:
     """One page of the accounts the caller may see, and the token of the next page."""
-    ctx.require(Permission.READ_ACCOUNTS)
+    work.require(Permission.READ_ACCOUNTS)
     order_field, descending = _parse_order_by(query.order_by)
-    where = _conditions(ctx, query)
+    where = _conditions(query)
     token_query = {
         "filter": query.filter,
         "order_by": query.order_by,
         "show_deleted": query.show_deleted,
-        "subject": ctx.principal.subject,
+        "subject": work.principal.subject,
     }
-    return keyset_page(
-        lambda after, limit: account_store.list_accounts(
-            where, order_field, descending, after, limit
-        ),
-        lambda last: [account_store.order_key(last, order_field), last.id],
-        token_query,
-        query.page_size,
-        query.page_token,
-    )
+    with work.reading():
+        return keyset_page(
+            lambda after, limit: account_store.list_accounts(
+                work.scope, where, order_field, descending, after, limit
+            ),
+            lambda last: [account_store.order_key(last, order_field), last.id],
+            token_query,
+            query.page_size,
+            query.page_token,
+        )
 
 
 # ---- batch upsert --------------------------------------------------------------------
@@ -353,21 +377,27 @@ def _validate_batch(records: Sequence[AccountFields]) -> None:
 
 
 def batch_upsert_accounts(
-    ctx: CallContext, records: Sequence[AccountFields], paths: set[str] | None
+    work: UnitOfWork, records: Sequence[AccountFields], paths: set[str] | None
 ) -> BatchResult:
     """Creates or updates every record by external_id, or raises and writes nothing."""
-    ctx.require(Permission.BULK_WRITE_ACCOUNTS)
+    work.require(Permission.BULK_WRITE_ACCOUNTS)
     _validate_batch(records)
-    paths = (paths or BATCH_DEFAULT_FIELDS) - {"external_id"}
-    existing = account_store.accounts_by_external_id([r.external_id for r in records], lock=True)
-    results, created, unchanged = [], 0, 0
+    with work.writing():
+        return _upsert(work, records, (paths or BATCH_DEFAULT_FIELDS) - {"external_id"})
+
+
+def _upsert(work: UnitOfWork, records: Sequence[AccountFields], paths: set[str]) -> BatchResult:
+    keys = [r.external_id for r in records]
+    existing = account_store.accounts_by_external_id(keys, work.scope, lock=True)
+    results: list[Account] = []
+    created = unchanged = 0
     for index, record in enumerate(records):
         current = existing.get(record.external_id)
         if current is None:
-            results.append(_insert(ctx, record.with_defaults()))
+            results.append(_insert(work, record.with_defaults()))
             created += 1
             continue
-        account = _apply_changes(ctx, current, record.with_defaults(), paths, f"accounts[{index}]")
+        account = _apply_changes(work, current, record.with_defaults(), paths, f"accounts[{index}]")
         unchanged += account is current
         results.append(account)
     return BatchResult(results, created, len(records) - created - unchanged, unchanged)

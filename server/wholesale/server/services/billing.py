@@ -11,15 +11,14 @@ from wholesale.server.domain.billing import (
 from wholesale.server.domain.money import format_micros
 from wholesale.server.domain.principal import Permission
 from wholesale.server.errors import Validator
-from wholesale.server.services.context import CallContext
 from wholesale.server.services.mutations import Outcome, audit_change
 from wholesale.server.services.orders import resolve_account
+from wholesale.server.services.unit_of_work import UnitOfWork
 from wholesale.server.store import billing_store, order_store
 from wholesale.server.store.billing_store import StoredInvoice, StoredPayment
-from wholesale.server.store.database import in_write_transaction, now_us
 
 
-def _invoice_values(v: Validator, invoice: InvoiceInput) -> dict | None:
+def _invoice_values(work: UnitOfWork, v: Validator, invoice: InvoiceInput) -> dict | None:
     """Column values of a valid invoice, or None after recording what is wrong."""
     validate_invoice(v, invoice)
     account = resolve_account(v, invoice.account_id, invoice.account_external_id)
@@ -32,7 +31,7 @@ def _invoice_values(v: Validator, invoice: InvoiceInput) -> dict | None:
     )
     order_id = None
     if invoice.order_external_id:
-        order = order_store.get_order_by_external_id(invoice.order_external_id)
+        order = order_store.get_order_by_external_id(invoice.order_external_id, work.scope)
         if v.check(order is not None, "order_external_id", "no such order is recorded"):
             order_id = order.id
             v.check(
@@ -66,11 +65,15 @@ _INVOICE_FIELDS = {
 }
 
 
-@in_write_transaction
-def record_invoice(ctx: CallContext, invoice: InvoiceInput) -> tuple[StoredInvoice, Outcome]:
-    ctx.require(Permission.WRITE_ORDERS)
+def record_invoice(work: UnitOfWork, invoice: InvoiceInput) -> tuple[StoredInvoice, Outcome]:
+    work.require(Permission.WRITE_ORDERS)
+    with work.writing():
+        return _record_invoice(work, invoice)
+
+
+def _record_invoice(work: UnitOfWork, invoice: InvoiceInput) -> tuple[StoredInvoice, Outcome]:
     v = Validator("invoice")
-    values = _invoice_values(v, invoice)
+    values = _invoice_values(work, v, invoice)
     existing = billing_store.invoice_by_external_id(invoice.external_id, lock=True)
     if values is not None and existing is not None:
         v.check(
@@ -87,16 +90,22 @@ def record_invoice(ctx: CallContext, invoice: InvoiceInput) -> tuple[StoredInvoi
     v.raise_if_any("invalid invoice")
     if existing is not None and _unchanged(existing, values, _INVOICE_FIELDS):
         return existing, Outcome.UNCHANGED
-    stored = billing_store.save_invoice(existing, values, now_us())
-    audit_change(ctx, f"invoices/{stored.id}", existing is None)
+    stored = billing_store.save_invoice(existing, values, work.now_us())
+    audit_change(work, f"invoices/{stored.id}", existing is None)
     return stored, Outcome.CREATED if existing is None else Outcome.UPDATED
 
 
-@in_write_transaction
 def record_payment(
-    ctx: CallContext, payment: PaymentInput
+    work: UnitOfWork, payment: PaymentInput
 ) -> tuple[StoredPayment, StoredInvoice, Outcome]:
-    ctx.require(Permission.WRITE_ORDERS)
+    work.require(Permission.WRITE_ORDERS)
+    with work.writing():
+        return _record_payment(work, payment)
+
+
+def _record_payment(
+    work: UnitOfWork, payment: PaymentInput
+) -> tuple[StoredPayment, StoredInvoice, Outcome]:
     v = Validator("payment")
     validate_payment(v, payment)
     invoice = billing_store.invoice_by_external_id(payment.invoice_external_id, lock=True)
@@ -115,8 +124,8 @@ def record_payment(
     fields = {"invoice": "invoice_id", "amount_micros": "amount_micros", "paid_day": "paid_day"}
     if existing is not None and _unchanged(existing, values, fields):
         return existing, invoice, Outcome.UNCHANGED
-    stored = billing_store.save_payment(existing, values, now_us())
-    audit_change(ctx, f"payments/{stored.id}", existing is None)
+    stored = billing_store.save_payment(existing, values, work.now_us())
+    audit_change(work, f"payments/{stored.id}", existing is None)
     outcome = Outcome.CREATED if existing is None else Outcome.UPDATED
     return stored, billing_store.invoice_by_id(invoice.id), outcome
 

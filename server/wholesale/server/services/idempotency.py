@@ -10,12 +10,9 @@ import hashlib
 import re
 from collections.abc import Callable
 
-import peewee
-
-from wholesale.server.errors import FieldViolation, InvalidArgument, concurrent_change
-from wholesale.server.services.context import CallContext
+from wholesale.server.errors import Aborted, FieldViolation, InvalidArgument
+from wholesale.server.services.unit_of_work import UnitOfWork
 from wholesale.server.store import idempotency_store
-from wholesale.server.store.database import now_us, write_transaction
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
@@ -28,14 +25,14 @@ def check_request_id(request_id: str) -> None:
         )
 
 
-def _caller(ctx: CallContext) -> str:
+def _caller(work: UnitOfWork) -> str:
     """Whose request ids these are: subject and role, so a token of another role with the
     same subject never receives a response its own role could not have produced."""
-    return f"{ctx.principal.subject}/{ctx.principal.role.value}"
+    return f"{work.principal.subject}/{work.principal.role.value}"
 
 
-def _replay(ctx: CallContext, request_hash: str) -> bytes | None:
-    found = idempotency_store.find_response(_caller(ctx), ctx.method, ctx.request_id)
+def _replay(work: UnitOfWork, request_hash: str) -> bytes | None:
+    found = idempotency_store.find_response(_caller(work), work.method, work.request_id)
     if found is None:
         return None
     stored_hash, response = found
@@ -50,29 +47,29 @@ def _replay(ctx: CallContext, request_hash: str) -> bytes | None:
     return response
 
 
-def run_once(ctx: CallContext, request: bytes, work: Callable[[], bytes]) -> bytes:
-    """Runs ``work`` (which returns the serialized response) at most once per request_id."""
-    check_request_id(ctx.request_id)
-    if not ctx.request_id:
-        try:
-            with write_transaction():
-                return work()
-        except peewee.IntegrityError as exc:
-            raise concurrent_change() from exc
+def run_once(work: UnitOfWork, request: bytes, mutation: Callable[[], bytes]) -> bytes:
+    """Runs ``mutation`` (which returns the serialized response) at most once per
+    request_id, in one write transaction with the response it stores."""
+    check_request_id(work.request_id)
+    if not work.request_id:
+        with work.writing():
+            return mutation()
     request_hash = hashlib.sha256(request).hexdigest()
     try:
-        with write_transaction():
-            replayed = _replay(ctx, request_hash)
+        with work.writing():
+            replayed = _replay(work, request_hash)
             if replayed is not None:
                 return replayed
-            response = work()
+            response = mutation()
             idempotency_store.save_response(
-                _caller(ctx), ctx.method, ctx.request_id, request_hash, response, now_us()
+                _caller(work), work.method, work.request_id, request_hash, response, work.now_us()
             )
             return response
-    except peewee.IntegrityError as exc:
-        # A concurrent twin committed first (PostgreSQL); its response is the answer.
-        replayed = _replay(ctx, request_hash)
+    except Aborted:
+        # A concurrent twin committed first (its response row clashed with ours on
+        # PostgreSQL); its response is the answer.
+        with work.reading():
+            replayed = _replay(work, request_hash)
         if replayed is None:
-            raise concurrent_change() from exc
+            raise
         return replayed

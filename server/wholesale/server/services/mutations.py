@@ -4,15 +4,13 @@ the unique-key race between two writers, and the outcome of an ERP upsert."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 
-import peewee
-
+from wholesale.server.domain.audit import FieldChange
 from wholesale.server.errors import Aborted, ServiceError
-from wholesale.server.services.context import CallContext
-from wholesale.server.store import audit_store
-from wholesale.server.store.database import db_proxy, now_us
+from wholesale.server.services.unit_of_work import UnitOfWork
+from wholesale.server.store import audit_store, transactions
 
 
 class Outcome(enum.IntEnum):
@@ -25,27 +23,30 @@ class Outcome(enum.IntEnum):
     REJECTED = 4
 
 
-def audit_change(ctx: CallContext, resource: str, created: bool) -> None:
-    """Audits a recorded ERP document (order, invoice, payment)."""
-    audit(ctx, resource, ["created" if created else "updated"], now_us())
+# One audited change: the resource ("accounts/42"), the names of the fields that changed,
+# and their values before and after where they are kept.
+Change = tuple[str, Sequence[str], Sequence[FieldChange]]
 
 
-def audit(ctx: CallContext, resource: str, changed: Sequence[str], when_us: int) -> None:
-    """Records who changed which fields of ``resource`` (e.g. "accounts/42"), in the
+def audit_change(work: UnitOfWork, resource: str, created: bool) -> None:
+    """Audits a recorded ERP document (order, invoice, payment), which the ERP sends whole."""
+    audit_many(work, [(resource, ["created" if created else "updated"], ())])
+
+
+def audit(work: UnitOfWork, resource: str, changes: Sequence[FieldChange]) -> None:
+    """Records who changed which fields of ``resource`` from what to what, in the
     transaction of the change."""
-    audit_many(ctx, [(resource, changed)], when_us)
+    audit_many(work, [(resource, [c.field for c in changes], changes)])
 
 
-def audit_many(
-    ctx: CallContext, changes: Sequence[tuple[str, Sequence[str]]], when_us: int
-) -> None:
-    """:func:`audit` for each (resource, changed fields) of one call, in one statement."""
+def audit_many(work: UnitOfWork, changes: Sequence[Change]) -> None:
+    """:func:`audit` for each change of one call, in one statement."""
     audit_store.record_events(
-        time_us=when_us,
-        actor=ctx.principal.subject,
-        role=ctx.principal.role.value,
-        method=ctx.method,
-        request_id=ctx.request_id,
+        time_us=work.now_us(),
+        actor=work.principal.subject,
+        role=work.principal.role.value,
+        method=work.method,
+        request_id=work.request_id,
         changes=changes,
     )
 
@@ -60,13 +61,7 @@ def check_etag(what: str, current_etag: str, sent_etag: str) -> None:
         )
 
 
-@contextmanager
-def unique_key_race(clash: Callable[[], ServiceError]) -> Iterator[None]:
+def unique_key_race(clash: Callable[[], ServiceError]) -> AbstractContextManager[None]:
     """Turns a unique-key violation inside the block into ``clash()``: two writers checked
-    a key at once and the other one committed first. The savepoint keeps the transaction
-    usable, so ``clash`` may query to say which key it was."""
-    try:
-        with db_proxy.atomic():
-            yield
-    except peewee.IntegrityError as exc:
-        raise clash() from exc
+    a key at once and the other one committed first."""
+    return transactions.unique_key_guard(clash)

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from wholesale.server.domain.access import EVERY_ACCOUNT
 from wholesale.server.domain.calendar import day_number
 from wholesale.server.domain.filters import Condition, parse_filter
 from wholesale.server.domain.ids import parse_id, resource_key
@@ -26,11 +27,10 @@ from wholesale.server.domain.order import (
 from wholesale.server.domain.principal import Permission
 from wholesale.server.errors import FieldViolation, InvalidArgument, NotFound, Validator
 from wholesale.server.services import mutations
-from wholesale.server.services.context import CallContext
 from wholesale.server.services.mutations import Outcome
 from wholesale.server.services.paging import keyset_page
+from wholesale.server.services.unit_of_work import UnitOfWork
 from wholesale.server.store import order_store
-from wholesale.server.store.database import in_write_transaction, now_us
 from wholesale.server.store.order_store import AccountRef, OrderRow, StoredOrder
 
 MAX_IMPORT_BATCH = 2000
@@ -169,8 +169,9 @@ def _checked_row(
     return _order_row(order, ref, batch.products)
 
 
-def upsert_orders(orders: Sequence[OrderInput]) -> list[OrderOutcome]:
-    """Checks every order and writes the good ones; call inside a write transaction."""
+def upsert_orders(work: UnitOfWork, orders: Sequence[OrderInput]) -> list[OrderOutcome]:
+    """Checks every order and writes the good ones, in the unit of work's write
+    transaction."""
     orders = [o.with_defaults() for o in orders]
     batch = _BatchContext.load(orders)
     outcomes: list[OrderOutcome] = []
@@ -193,7 +194,7 @@ def upsert_orders(orders: Sequence[OrderInput]) -> list[OrderOutcome]:
             outcomes.append(
                 OrderOutcome(row.external_id, Outcome.UPDATED, existing.id, len(row.lines))
             )
-    when = now_us()
+    when = work.now_us()
     new_ids = order_store.insert_orders(new_rows, when) if new_rows else {}
     if changed:
         order_store.replace_orders(changed, when)
@@ -216,21 +217,21 @@ def resolve_account(v: Validator, account_id: str, account_external_id: str) -> 
     )
 
 
-@in_write_transaction
-def record_order(ctx: CallContext, order: OrderInput) -> tuple[StoredOrder, Outcome]:
+def record_order(work: UnitOfWork, order: OrderInput) -> tuple[StoredOrder, Outcome]:
     """Upserts one order; a rejected one is INVALID_ARGUMENT with paths under ``order.``."""
-    ctx.require(Permission.WRITE_ORDERS)
-    (outcome,) = upsert_orders([order])
-    rejected = Validator("order")
-    for violation in outcome.violations:
-        rejected.add(violation.field, violation.description)
-    rejected.raise_if_any("invalid order")
-    if outcome.outcome is not Outcome.UNCHANGED:
-        mutations.audit_change(
-            ctx, f"orders/{outcome.order_id}", outcome.outcome is Outcome.CREATED
-        )
-    stored = order_store.get_order(outcome.order_id or 0)
-    assert stored is not None
+    work.require(Permission.WRITE_ORDERS)
+    with work.writing():
+        (outcome,) = upsert_orders(work, [order])
+        rejected = Validator("order")
+        for violation in outcome.violations:
+            rejected.add(violation.field, violation.description)
+        rejected.raise_if_any("invalid order")
+        if outcome.outcome is not Outcome.UNCHANGED:
+            mutations.audit_change(
+                work, f"orders/{outcome.order_id}", outcome.outcome is Outcome.CREATED
+            )
+        stored = order_store.get_order(outcome.order_id or 0, EVERY_ACCOUNT)
+    assert stored is not None, "the order was just written in this transaction"
     return stored, outcome.outcome
 
 
@@ -246,45 +247,46 @@ class ImportBatchResult:
         return sum(o.line_count for o in self.outcomes)
 
 
-@in_write_transaction
 def import_orders(
-    ctx: CallContext, items: Sequence[OrderInput | OrderOutcome]
+    work: UnitOfWork, items: Sequence[OrderInput | OrderOutcome]
 ) -> ImportBatchResult:
     """One import batch. ``items`` may hold orders already rejected while being read
     (malformed money); they keep their place in the results."""
-    ctx.require(Permission.WRITE_ORDERS)
+    work.require(Permission.WRITE_ORDERS)
     if not 0 < len(items) <= MAX_IMPORT_BATCH:
         raise InvalidArgument(
             f"an import batch holds 1 to {MAX_IMPORT_BATCH} orders",
             violations=[FieldViolation("orders", f"1 to {MAX_IMPORT_BATCH} orders")],
         )
     valid = [item for item in items if isinstance(item, OrderInput)]
-    written = iter(upsert_orders(valid) if valid else ())
-    result = ImportBatchResult(
-        [item if isinstance(item, OrderOutcome) else next(written) for item in items]
-    )
-    if result.count(Outcome.CREATED) + result.count(Outcome.UPDATED):
-        mutations.audit(ctx, "orders", [], now_us())
+    with work.writing():
+        written = iter(upsert_orders(work, valid) if valid else ())
+        result = ImportBatchResult(
+            [item if isinstance(item, OrderOutcome) else next(written) for item in items]
+        )
+        if result.count(Outcome.CREATED) + result.count(Outcome.UPDATED):
+            mutations.audit(work, "orders", [])
     return result
 
 
-def _visible(ctx: CallContext, order: StoredOrder | None, shown_id: str) -> StoredOrder:
-    hidden = order is None or (
-        ctx.principal.sees_only_own_accounts and order.account_manager != ctx.principal.subject
-    )
-    if hidden:
+def _found(order: StoredOrder | None, shown_id: str) -> StoredOrder:
+    if order is None:
         raise NotFound(f"order {shown_id!r} not found", reason="ORDER_NOT_FOUND")
     return order
 
 
-def get_order(ctx: CallContext, order_id: str, external_id: str = "") -> StoredOrder:
-    """By the service's id or by the ERP's order number (exactly one of them)."""
-    ctx.require(Permission.READ_ORDERS)
+def get_order(work: UnitOfWork, order_id: str, external_id: str = "") -> StoredOrder:
+    """By the service's id or by the ERP's order number (exactly one of them), if its
+    account is within the caller's scope."""
+    work.require(Permission.READ_ORDERS)
     key = resource_key("id", order_id, external_id)
-    if key.by_external_id:
-        return _visible(ctx, order_store.get_order_by_external_id(external_id), external_id)
-    parsed = parse_id(order_id)
-    return _visible(ctx, order_store.get_order(parsed) if parsed else None, order_id)
+    with work.reading():
+        if key.by_external_id:
+            return _found(
+                order_store.get_order_by_external_id(external_id, work.scope), external_id
+            )
+        parsed = parse_id(order_id)
+        return _found(order_store.get_order(parsed, work.scope) if parsed else None, order_id)
 
 
 _FILTER_HINTS = {
@@ -323,18 +325,17 @@ _STATUS_NAMES = {status.name for status in OrderStatus if status.value}
 
 
 def list_orders(
-    ctx: CallContext, filter_text: str, page_size: int, page_token: str
+    work: UnitOfWork, filter_text: str, page_size: int, page_token: str
 ) -> tuple[list[StoredOrder], str]:
     """Newest order date first; the position after an order is (order day, id)."""
-    ctx.require(Permission.READ_ORDERS)
+    work.require(Permission.READ_ORDERS)
     conditions = parse_filter(filter_text, order_store.ORDER_FILTER_FIELDS)
     where = [order_store.order_condition(c.field, c.op, _filter_value(c)) for c in conditions]
-    if ctx.principal.sees_only_own_accounts:
-        where.append(order_store.managed_by(ctx.principal.subject))
-    return keyset_page(
-        lambda after, limit: order_store.list_orders(where, after, limit),
-        lambda order: [order.order_day, order.id],
-        {"orders": filter_text, "subject": ctx.principal.subject},
-        page_size,
-        page_token,
-    )
+    with work.reading():
+        return keyset_page(
+            lambda after, limit: order_store.list_orders(work.scope, where, after, limit),
+            lambda order: [order.order_day, order.id],
+            {"orders": filter_text, "subject": work.principal.subject},
+            page_size,
+            page_token,
+        )

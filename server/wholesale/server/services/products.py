@@ -1,8 +1,8 @@
 """Product use cases: the catalog the ERP maintains, validated, audited, atomic.
 
-Everyone may read the catalog; admins and integrations change it. Callers run the mutating
-functions inside a write transaction (see idempotency.run_once), so a change, its audit
-event and its stored response commit together.
+Everyone may read the catalog; admins and integrations change it. Each use case opens its
+own transaction on the unit of work (inside a replayed request, the request's), so a
+change, its audit event and its stored response commit together.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 
+from wholesale.server.domain.audit import FieldChange, changes_between, creation_changes
 from wholesale.server.domain.filters import Condition, parse_filter
 from wholesale.server.domain.ids import resource_key
 from wholesale.server.domain.principal import Permission
@@ -20,6 +21,7 @@ from wholesale.server.domain.product import (
     SKU,
     Product,
     ProductFields,
+    audit_values,
     validate_product,
     validate_sku,
 )
@@ -32,10 +34,9 @@ from wholesale.server.errors import (
     Validator,
 )
 from wholesale.server.services import mutations
-from wholesale.server.services.context import CallContext
 from wholesale.server.services.paging import keyset_page
+from wholesale.server.services.unit_of_work import UnitOfWork
 from wholesale.server.store import product_store
-from wholesale.server.store.database import now_us
 
 MAX_BATCH = 1000
 
@@ -96,66 +97,74 @@ def _write_race(sku: str, fields: ProductFields, *, creating: bool) -> AbstractC
     return mutations.unique_key_race(clash)
 
 
-def _insert(ctx: CallContext, sku: str, fields: ProductFields) -> Product:
-    when = now_us()
+def _field_changes(before: ProductFields | None, after: ProductFields) -> list[FieldChange]:
+    """What a write changes; a new product (``before`` None) against a blank record."""
+    if before is None:
+        return creation_changes(audit_values(ProductFields()), audit_values(after))
+    return changes_between(audit_values(before), audit_values(after))
+
+
+def _insert(work: UnitOfWork, sku: str, fields: ProductFields) -> Product:
     with _write_race(sku, fields, creating=True):
-        [product] = product_store.insert_products([(sku, fields)], when)
-    mutations.audit(ctx, resource_name(sku), ProductFields().differing_fields(fields), when)
+        [product] = product_store.insert_products([(sku, fields)], work.now_us())
+    mutations.audit(work, resource_name(sku), _field_changes(None, fields))
     return product
 
 
-def _write_changes(ctx: CallContext, current: Product, fields: ProductFields) -> Product:
+def _write_changes(work: UnitOfWork, current: Product, fields: ProductFields) -> Product:
     """Stores ``fields`` over ``current``; without a real change nothing is written and
     the etag stays."""
-    changed = current.fields.differing_fields(fields)
-    if not changed:
+    changes = _field_changes(current.fields, fields)
+    if not changes:
         return current
-    when = now_us()
     with _write_race(current.sku, fields, creating=False):
-        [product] = product_store.update_products([(current, fields)], when)
-    mutations.audit(ctx, resource_name(current.sku), changed, when)
+        [product] = product_store.update_products([(current, fields)], work.now_us())
+    mutations.audit(work, resource_name(current.sku), changes)
     return product
 
 
-def create_product(ctx: CallContext, sku: str, fields: ProductFields) -> Product:
-    ctx.require(Permission.WRITE_CATALOG)
+def create_product(work: UnitOfWork, sku: str, fields: ProductFields) -> Product:
+    work.require(Permission.WRITE_CATALOG)
     fields = fields.with_defaults()
     v = Validator("product")
     validate_sku(v, sku)
     validate_product(v, fields)
     v.raise_if_any()
-    if product_store.get_product(sku) is not None:
-        raise _sku_taken(sku, "product.sku")
-    _check_external_ids_free([(sku, fields.external_id, "product.external_id")])
-    return _insert(ctx, sku, fields)
+    with work.writing():
+        if product_store.get_product(sku) is not None:
+            raise _sku_taken(sku, "product.sku")
+        _check_external_ids_free([(sku, fields.external_id, "product.external_id")])
+        return _insert(work, sku, fields)
 
 
-def get_product(ctx: CallContext, sku: str, external_id: str = "") -> Product:
+def get_product(work: UnitOfWork, sku: str, external_id: str = "") -> Product:
     """By SKU or by the ERP's external_id (exactly one of them)."""
-    ctx.require(Permission.READ_CATALOG)
+    work.require(Permission.READ_CATALOG)
     key = resource_key("sku", sku, external_id)
-    if not key.by_external_id:
-        return _stored(sku, "sku")
-    owner = product_store.external_id_owners([external_id]).get(external_id)
-    product = product_store.get_product(owner) if owner else None
+    with work.reading():
+        if not key.by_external_id:
+            return _stored(sku, "sku")
+        owner = product_store.external_id_owners([external_id]).get(external_id)
+        product = product_store.get_product(owner) if owner else None
     if product is None:
         raise NotFound(f"product {external_id!r} not found", reason="PRODUCT_NOT_FOUND")
     return product
 
 
 def update_product(
-    ctx: CallContext, sku: str, changes: ProductFields, paths: set[str], etag: str
+    work: UnitOfWork, sku: str, changes: ProductFields, paths: set[str], etag: str
 ) -> Product:
     """Changes the fields named in ``paths``; a stale ``etag`` is ABORTED."""
-    ctx.require(Permission.WRITE_CATALOG)
-    current = _stored(sku, "product.sku", lock=True)
-    mutations.check_etag(f"product {sku}", current.etag, etag)
-    merged = current.fields.merged(changes, paths)
-    v = Validator("product")
-    validate_product(v, merged)
-    v.raise_if_any()
-    _check_external_ids_free([(sku, merged.external_id, "product.external_id")])
-    return _write_changes(ctx, current, merged)
+    work.require(Permission.WRITE_CATALOG)
+    with work.writing():
+        current = _stored(sku, "product.sku", lock=True)
+        mutations.check_etag(f"product {sku}", current.etag, etag)
+        merged = current.fields.merged(changes, paths)
+        v = Validator("product")
+        validate_product(v, merged)
+        v.raise_if_any()
+        _check_external_ids_free([(sku, merged.external_id, "product.external_id")])
+        return _write_changes(work, current, merged)
 
 
 # ---- listing -------------------------------------------------------------------------
@@ -192,19 +201,22 @@ def _checked(condition: Condition) -> Condition | None:
     return condition
 
 
-def list_products(ctx: CallContext, query: ProductQuery) -> tuple[list[Product], str]:
+def list_products(work: UnitOfWork, query: ProductQuery) -> tuple[list[Product], str]:
     """One page of products in SKU order, and the token of the next page."""
-    ctx.require(Permission.READ_CATALOG)
+    work.require(Permission.READ_CATALOG)
     parsed = parse_filter(query.filter, product_store.PRODUCT_FILTER_FIELDS)
     conditions = [c for c in map(_checked, parsed) if c is not None]
     where = [product_store.condition_expression(c) for c in conditions]
-    return keyset_page(
-        lambda after, limit: product_store.list_products(where, after[0] if after else None, limit),
-        lambda last: [last.sku],
-        {"product_filter": query.filter},
-        query.page_size,
-        query.page_token,
-    )
+    with work.reading():
+        return keyset_page(
+            lambda after, limit: product_store.list_products(
+                where, after[0] if after else None, limit
+            ),
+            lambda last: [last.sku],
+            {"product_filter": query.filter},
+            query.page_size,
+            query.page_token,
+        )
 
 
 # ---- batch upsert --------------------------------------------------------------------
@@ -240,7 +252,7 @@ def _validate_batch(records: Sequence[tuple[str, ProductFields]]) -> None:
 
 
 def batch_upsert_products(
-    ctx: CallContext, records: Sequence[tuple[str, ProductFields]]
+    work: UnitOfWork, records: Sequence[tuple[str, ProductFields]]
 ) -> BatchResult:
     """Creates or updates every (sku, fields) record, or raises and writes nothing.
 
@@ -249,8 +261,13 @@ def batch_upsert_products(
     are written a statement per kind, not per product; without a savepoint per row, a
     concurrent writer taking one of the keys aborts the whole batch as CONCURRENT_CHANGE
     (see idempotency.run_once), and a retry sees the winner's rows."""
-    ctx.require(Permission.WRITE_CATALOG)
+    work.require(Permission.WRITE_CATALOG)
     _validate_batch(records)
+    with work.writing():
+        return _upsert(work, records)
+
+
+def _upsert(work: UnitOfWork, records: Sequence[tuple[str, ProductFields]]) -> BatchResult:
     existing = product_store.products_by_sku([sku for sku, _ in records], lock=True)
     targets = [
         (
@@ -269,22 +286,21 @@ def batch_upsert_products(
     )
     new: list[tuple[str, ProductFields]] = []
     changed: list[tuple[Product, ProductFields]] = []
-    events: list[tuple[str, list[str]]] = []
+    events: list[mutations.Change] = []
     for sku, fields in targets:
         current = existing.get(sku)
-        before = current.fields if current else ProductFields()
-        differing = before.differing_fields(fields)
+        changes = _field_changes(current.fields if current else None, fields)
         if current is None:
             new.append((sku, fields))
-        elif differing:
+        elif changes:
             changed.append((current, fields))
-        if differing:
-            events.append((resource_name(sku), differing))
-    when = now_us()
+        if changes:
+            events.append((resource_name(sku), [c.field for c in changes], changes))
+    when = work.now_us()
     written = product_store.insert_products(new, when) + product_store.update_products(
         changed, when
     )
-    mutations.audit_many(ctx, events, when)
+    mutations.audit_many(work, events)
     stored = {**existing, **{p.sku: p for p in written}}
     return BatchResult(
         products=[stored[sku] for sku, _ in records],

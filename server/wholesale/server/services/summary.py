@@ -16,9 +16,8 @@ from wholesale.server.domain.money import (
 from wholesale.server.domain.principal import Permission
 from wholesale.server.errors import FieldViolation, InvalidArgument
 from wholesale.server.services.accounts import visible_account
-from wholesale.server.services.context import CallContext
+from wholesale.server.services.unit_of_work import UnitOfWork
 from wholesale.server.store import billing_store, summary_store
-from wholesale.server.store.database import in_read_snapshot
 from wholesale.server.store.summary_store import Share
 
 WINDOW_DAYS = (30, 90, 365)
@@ -42,10 +41,15 @@ class AccountSummary:
     average_days_paid_late: float
 
 
-@in_read_snapshot
-def account_summary(ctx: CallContext, account_id: str, as_of_day: int) -> AccountSummary:
-    ctx.require(Permission.READ_ORDERS)
-    account = visible_account(ctx, account_id, field="account_id")
+def account_summary(work: UnitOfWork, account_id: str, as_of_day: int) -> AccountSummary:
+    """The account's history up to ``as_of_day``, every figure from one snapshot."""
+    work.require(Permission.READ_ORDERS)
+    with work.reading():
+        return _summary(work, account_id, as_of_day)
+
+
+def _summary(work: UnitOfWork, account_id: str, as_of_day: int) -> AccountSummary:
+    account = visible_account(work, account_id, field="account_id")
     currency = account.fields.currency_code
     totals = summary_store.order_totals(account.id, as_of_day, WINDOW_DAYS)
     average = (
@@ -104,16 +108,16 @@ class CreditDecision:
         return self.credit_limit_micros - self.outstanding_micros
 
 
-@in_read_snapshot
 def check_credit(
-    ctx: CallContext, account_id: str, amount: Money, as_of_day: int, grace_days: int
+    work: UnitOfWork, account_id: str, amount: Money, as_of_day: int, grace_days: int
 ) -> CreditDecision:
-    ctx.require(Permission.READ_ORDERS)
-    account = visible_account(ctx, account_id, field="account_id")
-    currency = account.fields.currency_code
-    requested = _requested_micros(amount, currency)
+    work.require(Permission.READ_ORDERS)
+    with work.reading():
+        account = visible_account(work, account_id, field="account_id")
+        currency = account.fields.currency_code
+        requested = _requested_micros(amount, currency)
+        position = billing_store.balance_position(account.id, as_of_day, grace_days)
     limit = account.fields.credit_limit.to_micros() if account.fields.credit_limit else 0
-    position = billing_store.balance_position(account.id, as_of_day, grace_days)
     approved, reason, why = _decide(
         account.fields.status, limit, requested, position, currency, grace_days
     )

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import peewee
 
+from wholesale.server.domain.access import EVERY_ACCOUNT, AccountScope
 from wholesale.server.domain.account import (
     Account,
     AccountFields,
@@ -21,7 +22,7 @@ from wholesale.server.domain.money import Money
 from wholesale.server.store.database import is_postgres
 from wholesale.server.store.models import Account as AccountRow
 from wholesale.server.store.models import AccountTag
-from wholesale.server.store.sql import contains, fetch_rows, locked
+from wholesale.server.store.sql import contains, fetch_rows, in_scope, locked, storable
 
 
 def _address_from_json(text: str) -> Address:
@@ -87,9 +88,9 @@ def _tag_list() -> peewee.Node:
     return tags.select(joined).where(tags.account == AccountRow.id).alias("tag_list")
 
 
-def _select_accounts() -> peewee.ModelSelect:
-    """Accounts with their tags, in one query."""
-    return AccountRow.select(AccountRow, _tag_list())
+def _select_accounts(scope: AccountScope) -> peewee.ModelSelect:
+    """The accounts ``scope`` allows, with their tags, in one query."""
+    return in_scope(AccountRow.select(AccountRow, _tag_list()), scope, AccountRow.manager)
 
 
 def _with_tags(rows: Sequence[AccountRow]) -> list[Account]:
@@ -119,12 +120,15 @@ def update_account(
     AccountRow.update(**values).where(AccountRow.id == account.id).execute()
     if fields.tags != account.fields.tags:
         _replace_tags(account.id, fields.tags)
-    return get_account(account.id, lock=False)
+    updated = get_account(account.id, EVERY_ACCOUNT)
+    assert updated is not None, "the row was just written in this transaction"
+    return updated
 
 
-def get_account(account_id: int, *, lock: bool = False) -> Account | None:
-    """The account, or None; ``lock`` holds its row until the transaction ends (PostgreSQL)."""
-    rows = list(locked(_select_accounts().where(AccountRow.id == account_id), lock))
+def get_account(account_id: int, scope: AccountScope, *, lock: bool = False) -> Account | None:
+    """The account if it exists within ``scope``, or None; ``lock`` holds its row until the
+    transaction ends (PostgreSQL)."""
+    rows = list(locked(_select_accounts(scope).where(AccountRow.id == account_id), lock))
     return _with_tags(rows)[0] if rows else None
 
 
@@ -134,16 +138,25 @@ def status_before_close(account_id: int) -> int:
 
 
 def accounts_by_external_id(
-    external_ids: Sequence[str], *, lock: bool = False
+    external_ids: Sequence[str], scope: AccountScope, *, lock: bool = False
 ) -> dict[str, Account]:
-    query = _select_accounts().where(AccountRow.external_id.in_(list(external_ids)))
+    keys = storable(external_ids)
+    if not keys:
+        return {}
+    query = _select_accounts(scope).where(AccountRow.external_id.in_(keys))
     query = locked(query, lock)
     return {a.fields.external_id: a for a in _with_tags(list(query))}
 
 
-def external_id_owner(external_id: str) -> int | None:
-    row = AccountRow.select(AccountRow.id).where(AccountRow.external_id == external_id).first()
-    return row.id if row else None
+def external_id_owner(external_id: str) -> tuple[int, str] | None:
+    """The id and manager of the account holding ``external_id`` (whatever the caller's
+    scope: an ERP id is unique across all accounts), or None."""
+    row = (
+        AccountRow.select(AccountRow.id, AccountRow.manager)
+        .where(AccountRow.external_id == external_id)
+        .first()
+    )
+    return (row.id, row.manager) if row else None
 
 
 # ---- listing -------------------------------------------------------------------------
@@ -181,6 +194,7 @@ def condition_expression(condition: Condition) -> peewee.Node:
 
 
 def list_accounts(
+    scope: AccountScope,
     where: Sequence[peewee.Node],
     order_field: str,
     descending: bool,
@@ -189,7 +203,7 @@ def list_accounts(
 ) -> list[Account]:
     """One page in (order key, id) order, starting after the keyset position ``after``."""
     key = ORDER_COLUMNS[order_field]
-    query = _select_accounts()
+    query = _select_accounts(scope)
     for expression in where:
         query = query.where(expression)
     if after is not None:

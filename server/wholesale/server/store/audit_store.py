@@ -5,32 +5,28 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+import peewee
+
+from wholesale.server.domain.audit import AuditEntry, FieldChange
 from wholesale.server.domain.filters import Condition
 from wholesale.server.store.models import AuditEvent
+from wholesale.server.store.sql import escape_like, like
 
+# Filter fields and the operators each takes; event_time values arrive as microseconds.
 AUDIT_FILTER_FIELDS = {
-    name: frozenset({"="}) for name in ("actor", "method", "resource", "request_id")
+    **{
+        name: frozenset({"="})
+        for name in ("actor", "role", "method", "action", "resource", "request_id")
+    },
+    "event_time": frozenset({">=", ">", "<=", "<"}),
 }
-
-
-def record_event(
-    *,
-    time_us: int,
-    actor: str,
-    role: str,
-    method: str,
-    resource: str,
-    request_id: str,
-    changed_fields: Sequence[str],
-) -> None:
-    record_events(
-        time_us=time_us,
-        actor=actor,
-        role=role,
-        method=method,
-        request_id=request_id,
-        changes=[(resource, changed_fields)],
-    )
+_COMPARISONS = {
+    "=": lambda a, b: a == b,
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+}
 
 
 def record_events(
@@ -40,9 +36,9 @@ def record_events(
     role: str,
     method: str,
     request_id: str,
-    changes: Sequence[tuple[str, Sequence[str]]],
+    changes: Sequence[tuple[str, Sequence[str], Sequence[FieldChange]]],
 ) -> None:
-    """One event per (resource, changed fields) of one call, written in one statement."""
+    """One event per (resource, changed fields, field changes) of one call, in one statement."""
     if not changes:
         return
     AuditEvent.insert_many(
@@ -55,23 +51,45 @@ def record_events(
                 "resource": resource,
                 "request_id": request_id,
                 "changed_fields_json": json.dumps(list(changed_fields)),
+                "changes_json": json.dumps(
+                    [{"field": c.field, "old": c.old, "new": c.new} for c in field_changes]
+                ),
             }
-            for resource, changed_fields in changes
+            for resource, changed_fields, field_changes in changes
         ]
     ).execute()
 
 
+def _condition(condition: Condition, value: str | int) -> peewee.Node:
+    if condition.field == "action":
+        return like(AuditEvent.method, f"%/{escape_like(str(value))}")
+    column = AuditEvent.event_time_us if condition.field == "event_time" else None
+    column = column or getattr(AuditEvent, condition.field)
+    return _COMPARISONS[condition.op](column, value)
+
+
 def list_events(
-    conditions: Sequence[Condition], before_id: int | None, limit: int
-) -> list[AuditEvent]:
-    """Newest first, keyset-paged by id (ids grow with time)."""
+    conditions: Sequence[tuple[Condition, str | int]], before_id: int | None, limit: int
+) -> list[AuditEntry]:
+    """Newest first, keyset-paged by id (ids grow with time); each condition comes with
+    its value as stored."""
     query = AuditEvent.select()
-    for condition in conditions:
-        query = query.where(getattr(AuditEvent, condition.field) == condition.value)
+    for condition, value in conditions:
+        query = query.where(_condition(condition, value))
     if before_id is not None:
         query = query.where(AuditEvent.id < before_id)
-    return list(query.order_by(AuditEvent.id.desc()).limit(limit))
+    return [_entry(row) for row in query.order_by(AuditEvent.id.desc()).limit(limit)]
 
 
-def changed_fields(event: AuditEvent) -> list[str]:
-    return json.loads(event.changed_fields_json)
+def _entry(row: AuditEvent) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        event_time_us=row.event_time_us,
+        actor=row.actor,
+        role=row.role,
+        method=row.method,
+        resource=row.resource,
+        request_id=row.request_id,
+        changed_fields=json.loads(row.changed_fields_json),
+        changes=[FieldChange(c["field"], c["old"], c["new"]) for c in json.loads(row.changes_json)],
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wholesale.server.store.models import Invoice, Payment
-from wholesale.server.store.sql import fetch_rows, locked
+from wholesale.server.store.sql import fetch_rows, locked, storable
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,8 @@ def _invoice(row: Invoice) -> StoredInvoice:
 def invoice_by_external_id(external_id: str, *, lock: bool = False) -> StoredInvoice | None:
     """The invoice; ``lock`` holds its row until the transaction ends, so concurrent
     payments against it are checked one after the other (PostgreSQL)."""
+    if not storable([external_id]):
+        return None
     row = locked(Invoice.select().where(Invoice.external_id == external_id), lock).first()
     return _invoice(row) if row else None
 
@@ -94,6 +96,8 @@ def save_invoice(existing: StoredInvoice | None, values: dict, now_us: int) -> S
 
 
 def payment_by_external_id(external_id: str) -> StoredPayment | None:
+    if not storable([external_id]):
+        return None
     row = Payment.get_or_none(Payment.external_id == external_id)
     if row is None:
         return None

@@ -8,17 +8,10 @@ pooled, so each RPC borrows a connection and gives it back.
 
 from __future__ import annotations
 
-import functools
-import time
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
 from urllib.parse import parse_qsl, unquote, urlparse
 
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 # Every model binds to this proxy; open_database() points it at the real database.
 db_proxy = peewee.DatabaseProxy()
@@ -94,48 +87,3 @@ def close_database() -> None:
 
 def is_postgres() -> bool:
     return isinstance(db_proxy.obj, peewee.PostgresqlDatabase)
-
-
-def write_transaction() -> peewee._atomic:
-    """A transaction for read-then-write work.
-
-    On SQLite it takes the write lock up front (BEGIN IMMEDIATE): a deferred transaction that
-    reads and then writes can fail with "database is locked" instead of waiting its turn.
-    """
-    database = db_proxy.obj
-    if isinstance(database, peewee.SqliteDatabase):
-        return database.atomic("IMMEDIATE")
-    return database.atomic()
-
-
-def now_us() -> int:
-    """The current instant in integer microseconds since the epoch, UTC."""
-    return time.time_ns() // 1000
-
-
-def in_write_transaction(function: Callable[P, R]) -> Callable[P, R]:
-    """Runs a use case in one write transaction: its writes and audit events commit
-    together or not at all."""
-
-    @functools.wraps(function)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        with write_transaction():
-            return function(*args, **kwargs)
-
-    return run
-
-
-def in_read_snapshot(function: Callable[P, R]) -> Callable[P, R]:
-    """Runs a read-only use case on one snapshot of the database, so figures computed by
-    several queries agree even while an import is writing (REPEATABLE READ on PostgreSQL;
-    an SQLite read transaction in WAL mode sees one snapshot already)."""
-
-    @functools.wraps(function)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        database = db_proxy.obj
-        with database.atomic():
-            if is_postgres():
-                database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            return function(*args, **kwargs)
-
-    return run

@@ -163,6 +163,12 @@ CREATE TABLE payment (
 CREATE INDEX payment_invoice ON payment (invoice_id, paid_day);
 """
 
+# The audit log keeps old and new values of the changed fields, and is filtered by time.
+_AUDIT_VALUES = """
+ALTER TABLE audit_event ADD COLUMN changes_json TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX audit_event_time ON audit_event (event_time_us, id)
+"""
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -185,6 +191,7 @@ def _run_script(script: str) -> Callable[[peewee.Database], None]:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, tokens, audit log, idempotency", _run_script(_INITIAL_SCHEMA)),
     Migration(2, "catalog, orders, invoices, payments", _run_script(_ERP_HISTORY)),
+    Migration(3, "audit values and time index", _run_script(_AUDIT_VALUES)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -71,6 +71,8 @@ class AuditEvent(BaseModel):
     resource = peewee.CharField()
     request_id = peewee.CharField(default="")
     changed_fields_json = peewee.TextField(default="[]")
+    # [{"field": ..., "old": ..., "new": ...}] in the JSON form of domain.audit.
+    changes_json = peewee.TextField(default="[]")
 
 
 class IdempotencyRecord(BaseModel):

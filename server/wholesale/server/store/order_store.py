@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import peewee
 
+from wholesale.server.domain.access import AccountScope
 from wholesale.server.store.models import Account, OrderLine, Product, SalesOrder
-from wholesale.server.store.sql import IN_CHUNK, insert_rows, select_where_in
+from wholesale.server.store.sql import IN_CHUNK, in_scope, insert_rows, select_where_in, storable
 
 
 def _chunks(values: Sequence, size: int = IN_CHUNK) -> Iterable[Sequence]:
@@ -218,8 +219,9 @@ def _lines_by_order(order_ids: Sequence[int]) -> dict[int, list[StoredLine]]:
     return lines
 
 
-def _select_orders() -> peewee.ModelSelect:
-    return SalesOrder.select(
+def _select_orders(scope: AccountScope) -> peewee.ModelSelect:
+    """Orders of the accounts ``scope`` allows, with their account's ids."""
+    query = SalesOrder.select(
         SalesOrder.id,
         SalesOrder.external_id,
         SalesOrder.account,
@@ -233,6 +235,7 @@ def _select_orders() -> peewee.ModelSelect:
         SalesOrder.create_time_us,
         SalesOrder.update_time_us,
     ).join(Account)
+    return in_scope(query, scope, Account.manager)
 
 
 def _with_lines(rows: list[tuple]) -> list[StoredOrder]:
@@ -245,19 +248,23 @@ def _with_lines(rows: list[tuple]) -> list[StoredOrder]:
     ]
 
 
-def get_order(order_id: int) -> StoredOrder | None:
-    rows = list(_select_orders().where(SalesOrder.id == order_id).tuples())
+def get_order(order_id: int, scope: AccountScope) -> StoredOrder | None:
+    rows = list(_select_orders(scope).where(SalesOrder.id == order_id).tuples())
     return _with_lines(rows)[0] if rows else None
 
 
-def get_order_by_external_id(external_id: str) -> StoredOrder | None:
-    rows = list(_select_orders().where(SalesOrder.external_id == external_id).tuples())
+def get_order_by_external_id(external_id: str, scope: AccountScope) -> StoredOrder | None:
+    if not storable([external_id]):
+        return None
+    rows = list(_select_orders(scope).where(SalesOrder.external_id == external_id).tuples())
     return _with_lines(rows)[0] if rows else None
 
 
-def list_orders(where: Sequence[peewee.Node], after: list | None, limit: int) -> list[StoredOrder]:
+def list_orders(
+    scope: AccountScope, where: Sequence[peewee.Node], after: list | None, limit: int
+) -> list[StoredOrder]:
     """Newest order date first, then highest id; ``after`` is the last (day, id) seen."""
-    query = _select_orders()
+    query = _select_orders(scope)
     for expression in where:
         query = query.where(expression)
     if after is not None:
@@ -298,7 +305,3 @@ def order_condition(field_name: str, op: str, value: int | str) -> peewee.Node:
     """SQL for one filter condition whose value the service already converted (numbers
     for ids, statuses and dates; the ERP's order number as sent)."""
     return _OPERATORS[op](_ORDER_FILTER_COLUMNS[field_name], value)
-
-
-def managed_by(subject: str) -> peewee.Node:
-    return Account.manager == subject

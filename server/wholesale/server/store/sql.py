@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import peewee
 
+from wholesale.server.domain.access import AccountScope
 from wholesale.server.store.database import db_proxy, is_postgres
 
 
@@ -32,6 +33,21 @@ def contains(column: peewee.Node, text: str) -> peewee.Node:
 def path_or_below(column: peewee.Node, path: str) -> peewee.Node:
     """``column`` is ``path`` or a path below it: "a/b" matches "a/b" and "a/b/c", not "a/bc"."""
     return (column == path) | like(column, f"{escape_like(path)}/%")
+
+
+def in_scope(
+    query: peewee.ModelSelect, scope: AccountScope, manager: peewee.Field
+) -> peewee.ModelSelect:
+    """``query`` restricted to the accounts ``scope`` allows, ``manager`` being the account
+    manager column the query reads: the access policy in SQL, for every store's lookups."""
+    return query if scope.manager is None else query.where(manager == scope.manager)
+
+
+def storable(values: Iterable) -> list:
+    """The keys a lookup can find: a text holding NUL can never have been stored (validation
+    refuses it, and PostgreSQL refuses the whole statement), so it is left out rather than
+    failing the batch it came in."""
+    return [v for v in values if not (isinstance(v, str) and "\x00" in v)]
 
 
 def locked(query: peewee.ModelSelect, lock: bool) -> peewee.ModelSelect:
@@ -96,7 +112,7 @@ def select_where_in(select_sql: str, column: str, values: Iterable) -> list[tupl
     """Rows of ``select_sql`` (no WHERE) whose ``column`` is in ``values``, fetched in
     chunks with plain driver parameters: for thousands of keys peewee's per-value
     expression objects cost more than the query."""
-    values = list(values)
+    values = storable(values)
     database = db_proxy.obj
     rows: list[tuple] = []
     for start in range(0, len(values), IN_CHUNK):

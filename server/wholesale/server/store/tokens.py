@@ -10,7 +10,8 @@ import hashlib
 import secrets
 import time
 
-from wholesale.server.domain.principal import Principal, Role
+from wholesale.server.domain.clock import Clock, SystemClock
+from wholesale.server.domain.principal import TOKEN_ROLES, Principal, Role
 from wholesale.server.store.models import ApiToken
 
 TOKEN_PREFIX = "wsk_"
@@ -24,9 +25,16 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(role: str, subject: str) -> str:
-    """Stores a new token for ``subject`` with ``role`` and returns it; it is never shown again."""
+_SYSTEM_CLOCK = SystemClock()
+
+
+def issue_token(role: str, subject: str, *, clock: Clock = _SYSTEM_CLOCK) -> str:
+    """Stores a new token for ``subject`` with ``role`` and returns it; it is never shown again.
+
+    Only the API roles: the system role belongs to the server's own work, never to a token."""
     checked_role = Role(role)
+    if checked_role not in TOKEN_ROLES:
+        raise ValueError(f"a token cannot carry the {role} role")
     if not subject or len(subject) > 100 or any(c.isspace() for c in subject):
         raise ValueError("subject must be 1 to 100 characters without spaces")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -34,7 +42,7 @@ def issue_token(role: str, subject: str) -> str:
         token_hash=_hash(token),
         subject=subject,
         role=checked_role.value,
-        create_time_us=time.time_ns() // 1000,
+        create_time_us=clock.now_us(),
     )
     return token
 
@@ -58,11 +66,11 @@ def principal_for(token: str) -> Principal | None:
     return principal
 
 
-def revoke_tokens(subject: str) -> int:
+def revoke_tokens(subject: str, *, clock: Clock = _SYSTEM_CLOCK) -> int:
     """Revokes every live token of ``subject``; returns how many."""
     _recent.clear()
     return (
-        ApiToken.update(revoke_time_us=time.time_ns() // 1000)
+        ApiToken.update(revoke_time_us=clock.now_us())
         .where(ApiToken.subject == subject, ApiToken.revoke_time_us.is_null())
         .execute()
     )
