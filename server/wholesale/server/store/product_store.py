@@ -17,6 +17,7 @@ from wholesale.server.store.sql import (
     insert_rows,
     locked,
     path_or_below,
+    storable,
 )
 
 
@@ -109,7 +110,7 @@ def products_by_sku(skus: Sequence[str], *, lock: bool = False) -> dict[str, Pro
 
 def external_id_owners(external_ids: Sequence[str]) -> dict[str, str]:
     """external_id -> the SKU of the product holding it, for those that are taken."""
-    wanted = [e for e in external_ids if e]
+    wanted = [e for e in storable(external_ids) if e]
     if not wanted:
         return {}
     query = ProductRow.select(ProductRow.external_id, ProductRow.sku).where(
