@@ -7,12 +7,10 @@ import datetime as dt
 from google.type import date_pb2, money_pb2
 
 from wholesale.server.api.convert import check_well_formed, money_to_proto, timestamp
-from wholesale.server.domain.billing import InvoiceInput, PaymentInput
+from wholesale.server.domain.billing import InvoiceInput, PaymentInput, StoredInvoice, StoredPayment
 from wholesale.server.domain.calendar import date_of, day_number
 from wholesale.server.domain.money import Money, micros_from_units_nanos
-from wholesale.server.domain.order import OrderInput, OrderLineInput
-from wholesale.server.store.billing_store import StoredInvoice, StoredPayment
-from wholesale.server.store.order_store import StoredOrder
+from wholesale.server.domain.order import OrderInput, OrderLineInput, StoredOrder
 from wholesale.v1 import billing_pb2, order_pb2
 
 

@@ -18,12 +18,12 @@ from wholesale.server.api.order_convert import (
     payment_to_proto,
 )
 from wholesale.server.domain.order import OrderInput
+from wholesale.server.domain.summary import Share
 from wholesale.server.errors import FieldViolation, InvalidArgument
 from wholesale.server.services import billing, orders, summary
 from wholesale.server.services.mutations import Outcome
 from wholesale.server.services.orders import OrderOutcome
 from wholesale.server.services.summary import AccountSummary, CreditDecision
-from wholesale.server.store.summary_store import Share
 from wholesale.v1 import order_pb2, order_service_pb2_grpc
 from wholesale.v1 import order_service_pb2 as pb
 

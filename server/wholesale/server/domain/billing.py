@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from wholesale.server.domain.money import MAX_AMOUNT, MAX_MICROS
@@ -56,3 +57,43 @@ def validate_payment(v: Validator, payment: PaymentInput) -> None:
     v.check(bool(payment.invoice_external_id), "invoice_external_id", "required")
     validate_amount(v, "amount", payment.amount_micros)
     v.check(payment.paid_day is not None, "paid_date", "required: a valid date")
+
+
+# ---- as recorded ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredInvoice:
+    id: int
+    external_id: str
+    account_id: int
+    account_external_id: str
+    order_id: int | None
+    order_external_id: str
+    amount_micros: int
+    currency_code: str
+    issue_day: int
+    due_day: int
+    paid_micros: int
+    paid_day: int | None
+
+
+@dataclass(frozen=True)
+class StoredPayment:
+    id: int
+    external_id: str
+    invoice_id: int
+    amount_micros: int
+    paid_day: int
+
+
+@dataclass(frozen=True)
+class BalancePosition:
+    """An account's receivables on one day."""
+
+    outstanding_micros: int
+    overdue_micros: int
+    # Overdue by more than the grace days: what blocks credit.
+    blocking_micros: int
+    blocking_count: int
+    oldest_overdue_days: int

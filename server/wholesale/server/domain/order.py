@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from wholesale.server.domain.currency import is_currency
@@ -171,3 +172,65 @@ def validate_order(v: Validator, order: OrderInput, currency: str) -> None:
     if lines_ok:
         total = sum(line.quantity * (line.unit_price_micros or 0) for line in order.lines)
         v.check(total <= MAX_MICROS, "lines", f"the order total must not exceed {MAX_AMOUNT:,}")
+
+
+# ---- orders as recorded -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """What recording an order needs to know about its account."""
+
+    id: int
+    external_id: str
+    currency_code: str
+    closed: bool
+
+
+@dataclass(frozen=True)
+class StoredOrderKey:
+    id: int
+    account_id: int
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """An order ready to store: money in micros, lines as (product_id, qty, price, total)."""
+
+    external_id: str
+    account_id: int
+    order_day: int
+    status: int
+    channel: int
+    currency_code: str
+    lines: tuple[tuple[int, int, int, int], ...]
+    content_hash: str
+
+    @property
+    def total_micros(self) -> int:
+        return sum(line[3] for line in self.lines)
+
+
+@dataclass(frozen=True)
+class StoredLine:
+    sku: str
+    quantity: int
+    unit_price_micros: int
+    line_total_micros: int
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    id: int
+    external_id: str
+    account_id: int
+    account_external_id: str
+    order_day: int
+    status: int
+    channel: int
+    currency_code: str
+    total_micros: int
+    create_time_us: int
+    update_time_us: int
+    lines: tuple[StoredLine, ...]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from wholesale.server.domain.billing import (
     InvoiceInput,
     PaymentInput,
+    StoredInvoice,
+    StoredPayment,
     validate_invoice,
     validate_payment,
 )
@@ -15,7 +17,6 @@ from wholesale.server.services.mutations import Outcome, audit_change
 from wholesale.server.services.orders import resolve_account
 from wholesale.server.services.unit_of_work import UnitOfWork
 from wholesale.server.store import billing_store, order_store
-from wholesale.server.store.billing_store import StoredInvoice, StoredPayment
 
 
 def _invoice_values(work: UnitOfWork, v: Validator, invoice: InvoiceInput) -> dict | None:

@@ -18,8 +18,12 @@ from wholesale.server.domain.calendar import day_number
 from wholesale.server.domain.filters import Condition, parse_filter
 from wholesale.server.domain.ids import parse_id, resource_key
 from wholesale.server.domain.order import (
+    AccountRef,
     OrderInput,
+    OrderRow,
     OrderStatus,
+    StoredOrder,
+    StoredOrderKey,
     content_hash,
     line_total_micros,
     validate_order,
@@ -31,7 +35,6 @@ from wholesale.server.services.mutations import Outcome
 from wholesale.server.services.paging import keyset_page
 from wholesale.server.services.unit_of_work import UnitOfWork
 from wholesale.server.store import order_store
-from wholesale.server.store.order_store import AccountRef, OrderRow, StoredOrder
 
 MAX_IMPORT_BATCH = 2000
 
@@ -56,7 +59,7 @@ class _BatchContext:
     accounts_by_id: dict[int, AccountRef]
     accounts_by_external_id: dict[str, AccountRef]
     products: dict[str, int]
-    existing: dict[str, order_store.StoredOrderKey]
+    existing: dict[str, StoredOrderKey]
 
     @classmethod
     def load(cls, orders: Sequence[OrderInput]) -> _BatchContext:

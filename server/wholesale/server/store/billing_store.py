@@ -6,35 +6,9 @@ Balances are aggregated in SQL over the indexed (account_id, due_day) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from wholesale.server.domain.billing import BalancePosition, StoredInvoice, StoredPayment
 from wholesale.server.store.models import Invoice, Payment
 from wholesale.server.store.sql import fetch_rows, locked, storable
-
-
-@dataclass(frozen=True)
-class StoredInvoice:
-    id: int
-    external_id: str
-    account_id: int
-    account_external_id: str
-    order_id: int | None
-    order_external_id: str
-    amount_micros: int
-    currency_code: str
-    issue_day: int
-    due_day: int
-    paid_micros: int
-    paid_day: int | None
-
-
-@dataclass(frozen=True)
-class StoredPayment:
-    id: int
-    external_id: str
-    invoice_id: int
-    amount_micros: int
-    paid_day: int
 
 
 def _payments_of(invoice_id: int) -> list[tuple[int, int]]:
@@ -111,18 +85,6 @@ def save_payment(existing: StoredPayment | None, values: dict, now_us: int) -> S
         Payment.update(**values, update_time_us=now_us).where(Payment.id == existing.id).execute()
         row = Payment.get_by_id(existing.id)
     return StoredPayment(row.id, row.external_id, row.invoice_id, row.amount_micros, row.paid_day)
-
-
-@dataclass(frozen=True)
-class BalancePosition:
-    """An account's receivables on one day."""
-
-    outstanding_micros: int
-    overdue_micros: int
-    # Overdue by more than the grace days: what blocks credit.
-    blocking_micros: int
-    blocking_count: int
-    oldest_overdue_days: int
 
 
 _POSITION_SQL = """

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import peewee
 
 from wholesale.server.domain.access import AccountScope
+from wholesale.server.domain.order import (
+    AccountRef,
+    OrderRow,
+    StoredLine,
+    StoredOrder,
+    StoredOrderKey,
+)
 from wholesale.server.store.models import Account, OrderLine, Product, SalesOrder
 from wholesale.server.store.sql import IN_CHUNK, in_scope, insert_rows, select_where_in, storable
 
@@ -15,16 +21,6 @@ from wholesale.server.store.sql import IN_CHUNK, in_scope, insert_rows, select_w
 def _chunks(values: Sequence, size: int = IN_CHUNK) -> Iterable[Sequence]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-@dataclass(frozen=True)
-class AccountRef:
-    """What recording an order needs to know about its account."""
-
-    id: int
-    external_id: str
-    currency_code: str
-    closed: bool
 
 
 _ACCOUNT_REF_SQL = "SELECT id, external_id, currency_code, delete_time_us FROM account"
@@ -49,13 +45,6 @@ def product_ids(skus: Iterable[str]) -> dict[str, int]:
     return dict(select_where_in("SELECT sku, id FROM product", "sku", sorted(set(skus))))
 
 
-@dataclass(frozen=True)
-class StoredOrderKey:
-    id: int
-    account_id: int
-    content_hash: str
-
-
 def orders_by_external_id(external_ids: Iterable[str]) -> dict[str, StoredOrderKey]:
     rows = select_where_in(
         "SELECT external_id, id, account_id, content_hash FROM sales_order",
@@ -63,24 +52,6 @@ def orders_by_external_id(external_ids: Iterable[str]) -> dict[str, StoredOrderK
         sorted(set(external_ids)),
     )
     return {row[0]: StoredOrderKey(*row[1:]) for row in rows}
-
-
-@dataclass(frozen=True)
-class OrderRow:
-    """An order ready to store: money in micros, lines as (product_id, qty, price, total)."""
-
-    external_id: str
-    account_id: int
-    order_day: int
-    status: int
-    channel: int
-    currency_code: str
-    lines: tuple[tuple[int, int, int, int], ...]
-    content_hash: str
-
-    @property
-    def total_micros(self) -> int:
-        return sum(line[3] for line in self.lines)
 
 
 ORDER_COLUMNS = (
@@ -174,31 +145,6 @@ def replace_orders(orders: Sequence[tuple[int, OrderRow]], now_us: int) -> None:
 # ---- reads ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StoredLine:
-    sku: str
-    quantity: int
-    unit_price_micros: int
-    line_total_micros: int
-
-
-@dataclass(frozen=True)
-class StoredOrder:
-    id: int
-    external_id: str
-    account_id: int
-    account_external_id: str
-    account_manager: str
-    order_day: int
-    status: int
-    channel: int
-    currency_code: str
-    total_micros: int
-    create_time_us: int
-    update_time_us: int
-    lines: tuple[StoredLine, ...]
-
-
 def _lines_by_order(order_ids: Sequence[int]) -> dict[int, list[StoredLine]]:
     lines: dict[int, list[StoredLine]] = {}
     for chunk in _chunks(list(order_ids)):
@@ -226,7 +172,6 @@ def _select_orders(scope: AccountScope) -> peewee.ModelSelect:
         SalesOrder.external_id,
         SalesOrder.account,
         Account.external_id,
-        Account.manager,
         SalesOrder.order_day,
         SalesOrder.status,
         SalesOrder.channel,

@@ -6,23 +6,12 @@ Only placed and fulfilled orders count. Every query filters on the indexed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from wholesale.server.domain.order import COUNTED_STATUSES
+from wholesale.server.domain.summary import OrderTotals, Share
 from wholesale.server.store.database import is_postgres
 from wholesale.server.store.sql import fetch_rows
 
 _COUNTED = ", ".join(str(int(status)) for status in COUNTED_STATUSES)
-
-
-@dataclass(frozen=True)
-class OrderTotals:
-    count: int
-    spend_micros: int
-    first_day: int | None
-    last_day: int | None
-    # Per trailing window length: (spend micros, order count).
-    windows: dict[int, tuple[int, int]]
 
 
 def order_totals(account_id: int, as_of_day: int, window_days: tuple[int, ...]) -> OrderTotals:
@@ -66,14 +55,6 @@ def median_gap_days(account_id: int, as_of_day: int) -> float:
         as_of_day,
     )
     return sum(int(row[0]) for row in middle) / len(middle)
-
-
-@dataclass(frozen=True)
-class Share:
-    key: str
-    name: str
-    spend_micros: int
-    quantity: int
 
 
 def top_shares(
