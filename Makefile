@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PROTO_FILES := $(wildcard protos/wholesale/v1/*.proto)
 GOOGLEAPIS = $(shell $(PY) -c 'import google.type, os; print(os.path.dirname(os.path.dirname(google.type.__path__[0])))')
 
-.PHONY: install proto proto-check lint test serve bench clean
+.PHONY: install proto proto-check third-party lint breaking test serve bench clean
 
 install:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,12 +26,21 @@ proto-check: proto
 	git diff --exit-code --stat -- client/wholesale/v1
 	test -z "$$(git status --porcelain -- client/wholesale/v1)"
 
-lint:
+# The googleapis types the contract imports, copied from the installed package (not committed).
+third-party:
 	rm -rf protos/third_party && mkdir -p protos/third_party/google/type
 	cp $(GOOGLEAPIS)/google/type/money.proto $(GOOGLEAPIS)/google/type/date.proto protos/third_party/google/type/
+
+# buf lint, ruff, the layering contracts (import-linter, see pyproject.toml).
+lint: third-party
 	cd protos && ../$(BIN)/buf lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+
+# Fails if protos/ would break stubs generated from any earlier commit of the contract.
+breaking: third-party
+	protos/breaking.sh $(BIN)/buf
 
 test:
 	$(BIN)/pytest $(PYTEST_ARGS)
