@@ -150,6 +150,10 @@ def _bad_invoices(account_id: str) -> dict[str, tuple]:
         ),
         "zero_amount": (make_invoice("INV-X", account_id=a, amount="0"), "invoice.amount"),
         "negative_amount": (make_invoice("INV-X", account_id=a, amount="-5.00"), "invoice.amount"),
+        "more_decimals_than_the_currency": (
+            make_invoice("INV-X", account_id=a, amount="10.005"),
+            "invoice.amount",
+        ),
         "foreign_currency": (
             make_invoice("INV-X", account_id=a, amount="10.00", currency="USD"),
             "invoice.amount",
@@ -334,6 +338,10 @@ def _bad_payments() -> dict[str, tuple]:
             make_payment("PAY-X", "INV-P", "10.00", "2026-03-10", currency="USD"),
             "payment.amount",
         ),
+        "more_decimals_than_the_currency": (
+            make_payment("PAY-X", "INV-P", "10.001", "2026-03-10"),
+            "payment.amount",
+        ),
         "missing_external_id": (
             make_payment("", "INV-P", "10.00", "2026-03-10"),
             "payment.external_id",
@@ -411,6 +419,20 @@ def owing(api: OrdersApi, account):
         )
     )
     return account
+
+
+@pytest.mark.parametrize("amount", ["10.001", "0.5E-2"])
+def test_credit_for_a_fraction_of_a_cent_is_refused_with_the_rule(api, owing, amount):
+    request = order_service_pb2.CheckCreditRequest(account_id=owing.id, amount=money(amount))
+
+    failure = expect_failure(
+        api.orders.CheckCredit,
+        request,
+        metadata=api.md("admin"),
+        code=INVALID,
+        fields=["amount"],
+    )
+    assert "EUR amounts have at most 2 decimals" in failure.violations[0][1]
 
 
 @pytest.mark.parametrize(

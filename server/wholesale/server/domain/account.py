@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 
 from wholesale.server.domain.audit import Json, enum_json, json_value
-from wholesale.server.domain.currency import is_currency, minor_units
-from wholesale.server.domain.money import MAX_AMOUNT, Money
+from wholesale.server.domain.currency import is_currency
+from wholesale.server.domain.money import MAX_AMOUNT, Money, minor_units_rule
 from wholesale.server.domain.text import MAX_EXTERNAL_ID, check_text, check_token
 from wholesale.server.errors import Validator
 
@@ -204,7 +204,7 @@ def _validate_credit_limit(v: Validator, limit: Money | None, currency: str) -> 
         v.check(
             limit.has_minor_unit_precision(),
             path,
-            f"{currency} amounts have at most {minor_units(currency)} decimals",
+            minor_units_rule(currency),
         )
 
 

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 
 from wholesale.server.domain.account import Account, AccountStatus
 from wholesale.server.domain.billing import BalancePosition
-from wholesale.server.domain.money import MAX_AMOUNT, MICROS_PER_UNIT, Money, format_micros
+from wholesale.server.domain.money import (
+    MAX_AMOUNT,
+    MICROS_PER_UNIT,
+    Money,
+    format_micros,
+    in_minor_units,
+    minor_units_rule,
+)
 from wholesale.server.errors import FieldViolation, InvalidArgument
 
 
@@ -55,6 +62,7 @@ def requested_micros(amount: Money, currency: str) -> int:
         amount.currency in ("", currency)
         and 0 < amount.amount <= MAX_AMOUNT
         and exact == exact.to_integral_value()
+        and in_minor_units(int(exact), currency)
     )
     if not valid:
         raise InvalidArgument(
@@ -62,8 +70,8 @@ def requested_micros(amount: Money, currency: str) -> int:
             violations=[
                 FieldViolation(
                     "amount",
-                    f"a positive amount in {currency} of at most {MAX_AMOUNT:,}, "
-                    "with at most 6 decimals",
+                    f"a positive amount in {currency} of at most {MAX_AMOUNT:,}; "
+                    f"{minor_units_rule(currency)}",
                 )
             ],
         )

@@ -83,6 +83,17 @@ def round_micros_to_minor_unit(micros: int, currency: str) -> int:
     return rounded if micros >= 0 else -rounded
 
 
+def in_minor_units(micros: int, currency: str) -> bool:
+    """Whether ``micros`` is a whole number of the currency's minor unit (cents for EUR,
+    yen for JPY): what an invoice, a payment or a credit limit can be."""
+    return micros % 10 ** (6 - minor_units(currency)) == 0
+
+
+def minor_units_rule(currency: str) -> str:
+    """The rule :func:`in_minor_units` checks, as a field violation says it."""
+    return f"{currency} amounts have at most {minor_units(currency)} decimals"
+
+
 def format_micros(micros: int, currency: str) -> str:
     """For messages to people: "1234.50 EUR" (micros beyond the minor unit are kept)."""
     amount = Money.from_micros(micros, currency).amount

@@ -10,7 +10,7 @@ from wholesale.server.domain.billing import (
     validate_invoice,
     validate_payment,
 )
-from wholesale.server.domain.money import format_micros
+from wholesale.server.domain.money import format_micros, in_minor_units, minor_units_rule
 from wholesale.server.domain.principal import Permission
 from wholesale.server.errors import Validator
 from wholesale.server.services.mutations import Outcome, audit_change
@@ -30,6 +30,12 @@ def _invoice_values(work: UnitOfWork, v: Validator, invoice: InvoiceInput) -> di
         "amount",
         f"must be in the account currency {account.currency_code}",
     )
+    if invoice.amount_micros is not None:
+        v.check(
+            in_minor_units(invoice.amount_micros, account.currency_code),
+            "amount",
+            minor_units_rule(account.currency_code),
+        )
     order_id = None
     if invoice.order_external_id:
         order = order_store.get_order_by_external_id(invoice.order_external_id, work.scope)
@@ -140,6 +146,7 @@ def _check_against_invoice(
         "amount",
         f"must be in the invoice currency {currency}",
     )
+    v.check(in_minor_units(payment.amount_micros, currency), "amount", minor_units_rule(currency))
     v.check(
         payment.paid_day >= invoice.issue_day,
         "paid_date",
