@@ -115,9 +115,6 @@ class AccountFields:
         limit = self.credit_limit or Money(Decimal(0), self.currency_code)
         return limit if limit.currency else replace(limit, currency=self.currency_code)
 
-    def differing_fields(self, other: AccountFields) -> list[str]:
-        return [f.name for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)]
-
 
 WRITABLE_FIELDS = frozenset(f.name for f in fields(AccountFields))
 

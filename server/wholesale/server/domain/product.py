@@ -71,9 +71,6 @@ class ProductFields:
             active=stored.active if self.active is None else self.active,
         )
 
-    def differing_fields(self, other: ProductFields) -> list[str]:
-        return [f.name for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)]
-
 
 WRITABLE_FIELDS = frozenset(f.name for f in fields(ProductFields))
 
