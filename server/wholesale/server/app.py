@@ -105,6 +105,9 @@ def create_server(config: ServerConfig, clock: Clock | None = None) -> tuple[Ser
     limits = [
         ("grpc.max_receive_message_length", config.max_message_bytes),
         ("grpc.max_send_message_length", config.max_message_bytes),
+        # gRPC lets a second process bind a busy port by default (SO_REUSEPORT) and then
+        # shares the calls between the two: an address in use must fail instead.
+        ("grpc.so_reuseport", 0),
     ]
     executor = futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc")
     grpc_server = grpc.server(
@@ -149,18 +152,13 @@ def serve(config: ServerConfig) -> None:
     host = config.listen.rsplit(":", 1)[0]
     scheme = "TLS" if config.tls_cert else "plaintext"
     log.info(
-        "serving on %s:%d (%s), database %s", host, port, scheme, _redacted(config.database_url)
+        "serving on %s:%d (%s), database %s",
+        host,
+        port,
+        scheme,
+        database.redacted(config.database_url),
     )
     stopping.wait()
     server.stop(config.grace_seconds, drain=config.drain_seconds).wait()
     database.close_database()
     log.info("stopped")
-
-
-def _redacted(url: str) -> str:
-    """The URL without a password, for logs."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    credentials, host = rest.rsplit("@", 1)
-    return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import logging
 import sys
+from pathlib import Path
 
 import click
 
@@ -27,11 +28,47 @@ def _open(config: ServerConfig):
         raise click.UsageError(str(exc)) from exc
 
 
+def _open_existing(config: ServerConfig, create: bool):
+    """The database an operator command writes into, said on stderr. One that does not
+    exist yet is created only with ``--create``: a token or a revocation in a new, empty
+    database is never what was meant (it happens when the command runs in another
+    directory than the server)."""
+    url = config.database_url
+    path = database.sqlite_path(url)
+    shown = database.redacted(url)
+    if path is not None and not create and not Path(path).is_file():
+        _exit_with(
+            f"there is no database at {shown} (file {Path(path).resolve()}): run this where the "
+            "server runs, name its database with --database, or pass --create to make a new one"
+        )
+    db = _open(config)
+    try:
+        with db.connection_context():
+            empty = not db.get_tables()
+        if empty and not create:
+            _exit_with(
+                f"{shown} holds no wholesale database: name the server's with "
+                "--database, or pass --create to set one up here"
+            )
+        migrations.ensure_schema(db)
+    except migrations.SchemaError as exc:
+        _exit_with(str(exc))
+    click.echo(f"database: {shown}{' (created)' if empty else ''}", err=True)
+    return db
+
+
 database_option = click.option(
     "--database",
     "database_url",
     help="sqlite:///PATH or postgresql://USER@HOST/DB "
     "[env WHOLESALE_DATABASE_URL; default sqlite:///wholesale.db]",
+)
+
+
+create_option = click.option(
+    "--create",
+    is_flag=True,
+    help="set up a new database if there is none at --database (otherwise an error)",
 )
 
 
@@ -110,11 +147,12 @@ def migrate(ctx: click.Context, **flags) -> None:
 )
 @click.option("--subject", required=True, help="who the token is for, e.g. a manager's login")
 @database_option
+@create_option
 @click.pass_context
-def create_token(ctx: click.Context, role: str, subject: str, **flags) -> None:
-    """Create an API token and print it (only the token, once) on stdout."""
-    db = _open(_config(ctx, **flags))
-    migrations.ensure_schema(db)
+def create_token(ctx: click.Context, role: str, subject: str, create: bool, **flags) -> None:
+    """Create an API token and print it (only the token, once) on stdout; the database it
+    went into is named on stderr."""
+    db = _open_existing(_config(ctx, **flags), create)
     try:
         with db.connection_context():
             click.echo(tokens.issue_token(role=role, subject=subject))
@@ -128,7 +166,7 @@ def create_token(ctx: click.Context, role: str, subject: str, **flags) -> None:
 @click.pass_context
 def revoke_tokens(ctx: click.Context, subject: str, **flags) -> None:
     """Revoke every token of a subject."""
-    db = _open(_config(ctx, **flags))
+    db = _open_existing(_config(ctx, **flags), create=False)
     with db.connection_context():
         click.echo(f"revoked {tokens.revoke_tokens(subject)} token(s)", err=True)
 

@@ -58,11 +58,18 @@ def _postgres(url: str, max_connections: int) -> peewee.Database:
     )
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file an sqlite:/// URL names, or None for another backend."""
+    if not url.lower().startswith("sqlite:"):
+        return None
+    path = url[len("sqlite:") :].removeprefix("//")
+    return path[1:] if path.startswith("/") else path
+
+
 def make_database(url: str, max_connections: int = 32) -> peewee.Database:
     scheme = url.split(":", 1)[0].lower()
     if scheme == "sqlite":
-        path = url.removeprefix("sqlite://")
-        return _sqlite(path[1:] if path.startswith("/") else path, max_connections)
+        return _sqlite(sqlite_path(url) or "", max_connections)
     if scheme in ("postgres", "postgresql"):
         return _postgres(url, max_connections)
     raise DatabaseUrlError(
@@ -87,3 +94,12 @@ def close_database() -> None:
 
 def is_postgres() -> bool:
     return isinstance(db_proxy.obj, peewee.PostgresqlDatabase)
+
+
+def redacted(url: str) -> str:
+    """The URL without a password, for logs."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"
