@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from wholesale.server.errors import InvalidArgument, ServiceError
+from wholesale.server.errors import FieldViolation, InvalidArgument, ServiceError
 
 ERROR_DOMAIN = "wholesale.v1"
 
@@ -31,22 +33,41 @@ def to_status(error: ServiceError) -> grpc.Status:
         )
     ]
     if isinstance(error, InvalidArgument) and error.violations:
-        details.append(
-            _packed(
-                error_details_pb2.BadRequest(
-                    field_violations=[
-                        error_details_pb2.BadRequest.FieldViolation(
-                            field=v.field, description=v.description
-                        )
-                        for v in error.violations
-                    ]
-                )
-            )
-        )
+        details.append(_packed(_bad_request(error.violations)))
     code = grpc_code(error).value[0]
     return rpc_status.to_status(
-        status_pb2.Status(code=code, message=error.message, details=details)
+        status_pb2.Status(code=code, message=_clipped(error.message, MAX_MESSAGE), details=details)
     )
+
+
+# Status and details travel in the response trailers, which a client refuses beyond its
+# metadata limit (8 KiB by default in gRPC): the answer to a request with thousands of
+# mistakes (or huge values echoed in them) must still arrive, so it lists the first
+# violations up to a budget and says how many more there are.
+MAX_MESSAGE = 500
+MAX_FIELD = 200
+MAX_DESCRIPTION = 300
+VIOLATIONS_BUDGET = 3000  # serialized bytes; base64 in the trailer makes it 4/3 as much
+
+
+def _clipped(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bad_request(violations: Sequence[FieldViolation]) -> error_details_pb2.BadRequest:
+    listed = error_details_pb2.BadRequest()
+    for index, violation in enumerate(violations):
+        entry = error_details_pb2.BadRequest.FieldViolation(
+            field=_clipped(violation.field, MAX_FIELD),
+            description=_clipped(violation.description, MAX_DESCRIPTION),
+        )
+        if listed.ByteSize() + entry.ByteSize() > VIOLATIONS_BUDGET:
+            listed.field_violations.add(
+                field="", description=f"and {len(violations) - index:,} more violations"
+            )
+            break
+        listed.field_violations.append(entry)
+    return listed
 
 
 def internal_status() -> grpc.Status:
