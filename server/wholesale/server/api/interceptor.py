@@ -12,10 +12,16 @@ import logging
 import time
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from wholesale.server.api.status import grpc_code, internal_status, to_status
 from wholesale.server.domain.clock import Clock
-from wholesale.server.errors import ServiceError, Unauthenticated
+from wholesale.server.errors import (
+    FieldViolation,
+    InvalidArgument,
+    ServiceError,
+    Unauthenticated,
+)
 from wholesale.server.services import unit_of_work
 from wholesale.server.services.unit_of_work import UnitOfWork
 
@@ -47,6 +53,31 @@ def _bearer_token(context: grpc.ServicerContext) -> str:
     )
 
 
+class _Undecodable:
+    """A request whose bytes are not a message of the method's type. gRPC answers a
+    deserializer that raises with INTERNAL, as if the server were broken; the bytes came
+    from the client, so it gets INVALID_ARGUMENT instead."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def error(self) -> InvalidArgument:
+        return InvalidArgument(
+            f"the request is not a valid message of this method's type ({self.reason})",
+            violations=[FieldViolation("request", "malformed protobuf bytes")],
+        )
+
+
+def _tolerant(deserialize):
+    def decode(data: bytes):
+        try:
+            return deserialize(data)
+        except DecodeError as exc:
+            return _Undecodable(str(exc) or "cannot be parsed")
+
+    return decode
+
+
 def _unsupported_streaming(request, context: grpc.ServicerContext):
     context.abort(grpc.StatusCode.UNIMPLEMENTED, "streaming RPCs are not served")
 
@@ -65,7 +96,7 @@ class CallInterceptor(grpc.ServerInterceptor):
             return grpc.unary_unary_rpc_method_handler(_unsupported_streaming)
         return grpc.unary_unary_rpc_method_handler(
             self._wrap(method, handler.unary_unary),
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=_tolerant(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
 
@@ -75,6 +106,8 @@ class CallInterceptor(grpc.ServerInterceptor):
             request_id = getattr(request, "request_id", "")
             actor, code = "-", grpc.StatusCode.OK
             try:
+                if isinstance(request, _Undecodable):
+                    raise request.error()
                 token = _bearer_token(context)
                 with unit_of_work.for_token(token, self._clock, method, request_id) as work:
                     actor = work.principal.subject
