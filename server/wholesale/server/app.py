@@ -20,7 +20,7 @@ from wholesale.server.api.interceptor import CallInterceptor
 from wholesale.server.api.order_servicer import OrderServicer
 from wholesale.server.config import ServerConfig
 from wholesale.server.domain.clock import Clock, SystemClock
-from wholesale.server.store import database, migrations
+from wholesale.server.store import database, migrations, secrets
 from wholesale.v1 import (
     account_service_pb2,
     account_service_pb2_grpc,
@@ -102,6 +102,7 @@ def create_server(config: ServerConfig, clock: Clock | None = None) -> tuple[Ser
     pass a clock they can set)."""
     db = database.open_database(config.database_url, max_connections=config.max_workers + 4)
     migrations.ensure_schema(db)
+    secrets.preload()
     limits = [
         ("grpc.max_receive_message_length", config.max_message_bytes),
         ("grpc.max_send_message_length", config.max_message_bytes),

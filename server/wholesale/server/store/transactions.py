@@ -3,6 +3,7 @@ and database errors turned into the project's own.
 
 Services never see peewee: a unique-key clash a writer did not foresee becomes ABORTED
 ``CONCURRENT_CHANGE`` (two writers checked the same key at once; a retry sees the winner),
+as does a deadlock or serialization failure PostgreSQL resolved by undoing this work,
 a busy or unreachable database becomes UNAVAILABLE, a NUL character that validation did
 not see becomes INVALID_ARGUMENT, whichever way the work entered the
 server (RPC, scheduled job or operator command).
@@ -29,6 +30,7 @@ log = logging.getLogger("wholesale.server.store")
 
 _UNAVAILABLE_SIGNS = ("database is locked", "could not connect", "connection", "terminating")
 _UNIQUE_SIGNS = ("unique constraint", "duplicate key")
+_CONFLICT_SIGNS = ("deadlock detected", "could not serialize access")
 
 
 def is_unique_clash(exc: Exception) -> bool:
@@ -49,6 +51,11 @@ def translated_errors() -> Iterator[None]:
         log.warning("unique-key clash treated as a concurrent change: %s", exc)
         raise concurrent_change() from exc
     except peewee.OperationalError as exc:
+        if any(sign in str(exc).lower() for sign in _CONFLICT_SIGNS):
+            # PostgreSQL chose this transaction to undo so that another could go on:
+            # nothing was written, and a retry succeeds.
+            log.warning("transaction undone by the database as a conflict: %s", exc)
+            raise concurrent_change() from exc
         if not any(sign in str(exc).lower() for sign in _UNAVAILABLE_SIGNS):
             raise
         log.warning("database unavailable: %s", exc)
