@@ -17,6 +17,7 @@ from wholesale.server.api.account_servicer import AccountServicer
 from wholesale.server.api.audit_servicer import AuditServicer
 from wholesale.server.api.catalog_servicer import CatalogServicer
 from wholesale.server.api.interceptor import CallInterceptor
+from wholesale.server.api.metrics import RpcMetrics
 from wholesale.server.api.order_servicer import OrderServicer
 from wholesale.server.config import ServerConfig
 from wholesale.server.domain.clock import Clock, SystemClock
@@ -52,13 +53,19 @@ class Server:
         grpc_server: grpc.Server,
         health_servicer: health.HealthServicer,
         executor: futures.ThreadPoolExecutor,
+        metrics: RpcMetrics,
     ) -> None:
         self._server = grpc_server
         self._health = health_servicer
         self._executor = executor
+        self.metrics = metrics
+        # The port /metrics is served on, once start() served it (None: no metrics).
+        self.metrics_port: int | None = None
 
-    def start(self) -> None:
+    def start(self, metrics_listen: str | None = None) -> None:
         self._server.start()
+        if metrics_listen:
+            self.metrics_port = self.metrics.serve(metrics_listen)
 
     def stop(self, grace: float | None, drain: float = 0.0) -> threading.Event:
         """Reports NOT_SERVING, keeps serving for ``drain`` seconds, then refuses new calls,
@@ -72,6 +79,7 @@ class Server:
         # gRPC cancels calls still running after the grace, but their Python threads run
         # on until the handler returns; none may touch the database once it is closed.
         self._executor.shutdown(wait=True)
+        self.metrics.stop()
         return stopped
 
     def wait_for_termination(self, timeout: float | None = None) -> bool:
@@ -111,9 +119,10 @@ def create_server(config: ServerConfig, clock: Clock | None = None) -> tuple[Ser
         ("grpc.so_reuseport", 0),
     ]
     executor = futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc")
+    metrics = RpcMetrics(database.pool_use)
     grpc_server = grpc.server(
         executor,
-        interceptors=[CallInterceptor(clock or SystemClock())],
+        interceptors=[CallInterceptor(clock or SystemClock(), metrics.observe)],
         options=limits,
     )
     account_service_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(), grpc_server)
@@ -131,7 +140,7 @@ def create_server(config: ServerConfig, clock: Clock | None = None) -> tuple[Ser
         port = grpc_server.add_secure_port(config.listen, _server_credentials(config))
     else:
         port = grpc_server.add_insecure_port(config.listen)
-    return Server(grpc_server, health_servicer, executor), port
+    return Server(grpc_server, health_servicer, executor, metrics), port
 
 
 def serve(config: ServerConfig) -> None:
@@ -149,7 +158,10 @@ def serve(config: ServerConfig) -> None:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    server.start()
+    server.start(config.metrics_listen)
+    if server.metrics_port is not None:
+        metrics_host = (config.metrics_listen or "").rpartition(":")[0] or "127.0.0.1"
+        log.info("metrics on http://%s:%d/metrics", metrics_host, server.metrics_port)
     host = config.listen.rsplit(":", 1)[0]
     scheme = "TLS" if config.tls_cert else "plaintext"
     log.info(

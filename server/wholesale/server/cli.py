@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime
-import logging
 import sys
 from pathlib import Path
 
 import click
 
+from wholesale.server import logs
 from wholesale.server.config import ConfigError, ServerConfig, load_config
 from wholesale.server.store import database, migrations, tokens
 from wholesale.server.store.database import DatabaseUrlError
@@ -104,6 +104,12 @@ def main(ctx: click.Context, config_file: str | None) -> None:
     "--grace-seconds", type=float, help="then give in-flight calls this long to finish [default 10]"
 )
 @click.option("--log-level", help="DEBUG, INFO, WARNING or ERROR [default INFO]")
+@click.option("--log-format", help="text or json (one object per line) [default text]")
+@click.option(
+    "--metrics-listen",
+    help="HOST:PORT to serve Prometheus metrics on at /metrics [env WHOLESALE_METRICS_LISTEN; "
+    "default: none]",
+)
 @click.pass_context
 def serve(ctx: click.Context, **flags) -> None:
     """Serve the gRPC API until SIGTERM or SIGINT."""
@@ -113,7 +119,9 @@ def serve(ctx: click.Context, **flags) -> None:
     level = config.log_level.upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise click.UsageError(f"log level must be DEBUG, INFO, WARNING or ERROR, not {level}")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if config.log_format not in logs.FORMATS:
+        raise click.UsageError(f"log format must be text or json, not {config.log_format}")
+    logs.configure(level, config.log_format)
     try:
         run(config)
     except (migrations.SchemaError, DatabaseUrlError) as exc:

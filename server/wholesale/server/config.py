@@ -36,6 +36,10 @@ class ServerConfig:
     credit_grace_days: int = 7
     # Largest request the server accepts, in bytes.
     max_message_bytes: int = 8 * 1024 * 1024
+    # HOST:PORT for Prometheus metrics at /metrics; None serves none.
+    metrics_listen: str | None = None
+    # "text" or "json" (one JSON object per line).
+    log_format: str = "text"
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(ServerConfig)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
+from collections.abc import Callable
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -82,9 +83,14 @@ def _unsupported_streaming(request, context: grpc.ServicerContext):
     context.abort(grpc.StatusCode.UNIMPLEMENTED, "streaming RPCs are not served")
 
 
+# Told of every answered call: full method name, status code name, seconds taken.
+CallObserver = Callable[[str, str, float], None]
+
+
 class CallInterceptor(grpc.ServerInterceptor):
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, observe: CallObserver | None = None) -> None:
         self._clock = clock
+        self._observe = observe
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
@@ -119,13 +125,20 @@ class CallInterceptor(grpc.ServerInterceptor):
                 log.exception("unexpected error in %s (request_id=%s)", method, request_id)
                 code, status = grpc.StatusCode.INTERNAL, internal_status()
             finally:
+                seconds = time.perf_counter() - started
+                if self._observe is not None:
+                    self._observe(method, code.name, seconds)
+                fields = {
+                    "method": method,
+                    "code": code.name,
+                    "duration_ms": round(seconds * 1000, 1),
+                    "actor": actor,
+                    "request_id": request_id or "-",
+                }
                 log.info(
-                    "rpc method=%s code=%s duration_ms=%.1f actor=%s request_id=%s",
-                    method,
-                    code.name,
-                    (time.perf_counter() - started) * 1000,
-                    actor,
-                    request_id or "-",
+                    " ".join(f"{name}=%s" for name in fields),
+                    *fields.values(),
+                    extra={"rpc": fields},
                 )
             context.abort_with_status(status)
 

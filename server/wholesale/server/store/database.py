@@ -92,6 +92,14 @@ def close_database() -> None:
         database.close_all()
 
 
+def pool_use() -> tuple[int, int]:
+    """(connections in use, most the pool may open) of the open database."""
+    pool = db_proxy.obj
+    if pool is None:
+        return 0, 0
+    return len(getattr(pool, "_in_use", ())), getattr(pool, "_max_connections", 0) or 0
+
+
 def is_postgres() -> bool:
     return isinstance(db_proxy.obj, peewee.PostgresqlDatabase)
 
