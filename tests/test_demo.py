@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from wholesale.server.cli import main as server_cli
 from wholesale.server.demo import seed_demo
-from wholesale.server.domain.calendar import day_number
+from wholesale.server.domain.calendar import date_of, day_number
 from wholesale.server.domain.clock import SystemClock
 from wholesale.server.services import unit_of_work
 from wholesale.server.services.summary import AccountSummary, account_summary
@@ -58,8 +58,8 @@ def test_seeding_twice_with_the_same_seed_changes_nothing(demo_db: str) -> None:
     again = seed_demo(ACCOUNTS, SEED, end_date=END)
 
     assert _dump() == first
-    assert "(0 new, 0 updated)" in again
-    assert again.count("(0 new") == 3 + 2  # orders, invoices, payments; products, accounts
+    # products, accounts, orders, invoices, payments: nothing new, nothing updated
+    assert again.count("(0 new, 0 updated)") == 5
 
 
 def test_external_ids_are_unique(demo_db: str) -> None:
@@ -68,6 +68,17 @@ def test_external_ids_are_unique(demo_db: str) -> None:
             f"SELECT COUNT(*), COUNT(DISTINCT external_id) FROM {table}"
         )
         assert total == distinct > 0
+
+
+def test_order_numbers_carry_the_order_date_and_the_account(demo_db: str) -> None:
+    rows = fetch_rows(
+        "SELECT o.external_id, o.order_day, a.external_id FROM sales_order o "
+        "JOIN account a ON a.id = o.account_id"
+    )
+    for number, day, account in rows:
+        date, account_number = number.split("-")[2:4]
+        assert date == date_of(day).strftime("%Y%m%d"), number
+        assert account == f"ERP-{account_number}", number
 
 
 def test_buyers_have_weekly_fortnightly_and_monthly_cadences(demo_db: str) -> None:

@@ -87,6 +87,7 @@ class Server:
 
 
 def _server_credentials(config: ServerConfig) -> grpc.ServerCredentials:
+    assert config.tls_key and config.tls_cert, "load_config requires both or neither"
     key, cert = Path(config.tls_key).read_bytes(), Path(config.tls_cert).read_bytes()
     client_ca = Path(config.tls_client_ca).read_bytes() if config.tls_client_ca else None
     return grpc.ssl_server_credentials(

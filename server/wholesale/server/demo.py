@@ -73,13 +73,14 @@ def _product_fields(product: DemoProduct) -> tuple[str, ProductFields]:
     )
 
 
-def _seed_products(work: UnitOfWork, catalog: Sequence[DemoProduct]) -> int:
-    """Creates or refreshes the catalog through the ERP batch upsert; returns how many
-    products are new."""
-    created = 0
+def _seed_products(work: UnitOfWork, catalog: Sequence[DemoProduct]) -> tuple[int, int]:
+    """Creates or refreshes the catalog through the ERP batch upsert; (created, updated)."""
+    created = updated = 0
     for batch in _batches(catalog, products.MAX_BATCH):
-        created += products.batch_upsert_products(work, list(map(_product_fields, batch))).created
-    return created
+        result = products.batch_upsert_products(work, list(map(_product_fields, batch)))
+        created += result.created
+        updated += result.updated
+    return created, updated
 
 
 def _seed_accounts(work: UnitOfWork, records: list[AccountFields]) -> tuple[int, int]:
@@ -133,6 +134,7 @@ def _write_orders(
             if outcome.outcome is Outcome.REJECTED:
                 raise SeedError(f"demo order {outcome.external_id} rejected: {outcome.message}")
             tally.orders[outcome.outcome] += 1
+            assert outcome.order_id is not None, "a stored order has its id"
             ids[outcome.external_id] = outcome.order_id
     tally.lines += sum(len(order.lines) for order in demo_orders)
     return ids
@@ -308,16 +310,17 @@ def _seed(
     started = time.perf_counter()
     end = end_date or date_of(work.today())
     catalog = demo_catalog(seed)
-    products_created = _seed_products(work, catalog)
+    products_created, products_updated = _seed_products(work, catalog)
     records = demo_accounts(account_count, seed)
-    accounts_created, _ = _seed_accounts(work, records)
+    accounts_created, accounts_updated = _seed_accounts(work, records)
     history = (
         f"{seed_history(work, records, seed, catalog, end, years)} up to {end.isoformat()}"
         if years
         else "no history"
     )
     return (
-        f"seeded {len(catalog)} products ({products_created} new), {account_count} accounts "
-        f"({accounts_created} new) for managers {', '.join(MANAGERS)}, {history} "
+        f"seeded {len(catalog)} products ({products_created:,} new, {products_updated:,} "
+        f"updated), {account_count:,} accounts ({accounts_created:,} new, {accounts_updated:,} "
+        f"updated) for managers {', '.join(MANAGERS)}, {history} "
         f"in {time.perf_counter() - started:.1f} s"
     )

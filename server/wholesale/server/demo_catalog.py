@@ -235,7 +235,7 @@ def demo_catalog(seed: int) -> list[DemoProduct]:
     """Every item of every product line in every size, at the line's unit price varied a
     little by the seed; every 37th product is discontinued."""
     rng = random.Random(f"{seed}/catalog")
-    products = []
+    products: list[DemoProduct] = []
     for line in PRODUCT_LINES:
         for item in line.items:
             for size, pack, unit_cents in line.sizes:

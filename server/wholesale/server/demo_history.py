@@ -284,6 +284,15 @@ def _lines(rng: random.Random, plan: Plan, day: int) -> tuple[OrderLineInput, ..
     return tuple(lines)
 
 
+def _order_number(account_number: int, day: int, slot_day: int) -> str:
+    """The order's real date and the account, e.g. DEMO-SO-20260114-000042; an order moved
+    from its slot says by how many days (-E1 one early, -L2 two late), since a neighbouring
+    slot may fall on that day too."""
+    shift = day - slot_day
+    moved = "" if not shift else f"-{'E' if shift < 0 else 'L'}{abs(shift)}"
+    return f"DEMO-SO-{date_of(day):%Y%m%d}-{account_number:06d}{moved}"
+
+
 def _order(plan: Plan, key: str, slot_day: int) -> DemoOrder | None:
     rng = random.Random(f"{plan.seed}/order/{plan.number}/{key}")
     day = _order_day(rng, slot_day)
@@ -294,7 +303,7 @@ def _order(plan: Plan, key: str, slot_day: int) -> DemoOrder | None:
     if not lines:
         return None
     order = OrderInput(
-        external_id=f"DEMO-SO-{plan.number:06d}-{key}",
+        external_id=_order_number(plan.number, day, slot_day),
         account_id="",
         account_external_id=plan.account.external_id,
         order_day=day,
@@ -303,7 +312,9 @@ def _order(plan: Plan, key: str, slot_day: int) -> DemoOrder | None:
         currency_code=CURRENCY,
         lines=lines,
     )
-    total = sum(line_total_micros(q, price, CURRENCY) for _, q, price, *_ in lines)
+    total = sum(
+        line_total_micros(line.quantity, line.unit_price_micros or 0, CURRENCY) for line in lines
+    )
     return DemoOrder(order, total)
 
 
@@ -323,6 +334,7 @@ def invoice_for(plan: Plan, order: DemoOrder) -> InvoiceInput | None:
     """Fulfilled orders are invoiced the day after delivery, due after the payment terms."""
     if order.order.status != OrderStatus.FULFILLED:
         return None
+    assert order.order.order_day is not None, "generated orders are dated"
     issue = order.order.order_day + 1
     return InvoiceInput(
         external_id=order.order.external_id.replace("DEMO-SO-", "DEMO-INV-"),
@@ -345,6 +357,7 @@ def _payment_plan(plan: Plan, rng: random.Random, invoice: InvoiceInput) -> list
     """(paid day, amount) of each payment the account makes on the invoice, future ones
     included; the caller keeps those up to the end day."""
     issue, due, amount = invoice.issue_day, invoice.due_day, invoice.amount_micros
+    assert issue is not None and due is not None and amount is not None, "generated: complete"
     payer = plan.profile.payer
     if payer is not Payer.PUNCTUAL and rng.random() < DISPUTED_SHARE:
         return []

@@ -106,7 +106,7 @@ def account_to_proto(account: Account) -> account_pb2.Account:
         external_id=fields.external_id,
         legal_name=fields.legal_name,
         display_name=fields.display_name,
-        status=fields.status,
+        status=account_pb2.AccountStatus.ValueType(fields.status),
         price_tier=fields.price_tier,
         tags=list(fields.tags),
         region=fields.region,
@@ -115,7 +115,11 @@ def account_to_proto(account: Account) -> account_pb2.Account:
         manager=fields.manager,
         contacts=[
             account_pb2.Contact(
-                name=c.name, role=c.role, email=c.email, phone=c.phone, primary=c.primary
+                name=c.name,
+                role=account_pb2.ContactRole.ValueType(c.role),
+                email=c.email,
+                phone=c.phone,
+                primary=c.primary,
             )
             for c in fields.contacts
         ],

@@ -41,7 +41,7 @@ def current_work() -> UnitOfWork:
 
 def _bearer_token(context: grpc.ServicerContext) -> str:
     for key, value in context.invocation_metadata():
-        if key == "authorization":
+        if key == "authorization" and isinstance(value, str):
             scheme, _, token = value.partition(" ")
             if scheme.lower() == "bearer" and token.strip():
                 return token.strip()

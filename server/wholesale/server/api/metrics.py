@@ -9,6 +9,7 @@ Errors are the calls whose ``code`` is not ``OK``:
 from __future__ import annotations
 
 from collections.abc import Callable
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
@@ -46,7 +47,7 @@ class RpcMetrics:
             registry=self.registry,
         )
         limit.set_function(lambda: pool_use()[1])
-        self._http = None
+        self._http: WSGIServer | None = None
 
     def observe(self, method: str, code: str, seconds: float) -> None:
         self._calls.labels(method, code).inc()
@@ -56,8 +57,9 @@ class RpcMetrics:
         """Serves /metrics on ``listen`` (HOST:PORT, port 0 for any) in a thread; returns
         the port."""
         host, _, port = listen.rpartition(":")
-        self._http, _thread = start_http_server(int(port), host or "127.0.0.1", self.registry)
-        return self._http.server_address[1]
+        http, _thread = start_http_server(int(port), host or "127.0.0.1", self.registry)
+        self._http = http
+        return int(http.server_address[1])
 
     def stop(self) -> None:
         if self._http is not None:

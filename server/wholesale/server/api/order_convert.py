@@ -56,8 +56,8 @@ def order_from_proto(order: order_pb2.Order, path: str) -> OrderInput:
         account_id=order.account_id,
         account_external_id=order.account_external_id,
         order_day=day_from_proto(order.order_date),
-        status=order.status,
-        channel=order.channel,
+        status=order_pb2.OrderStatus.ValueType(order.status),
+        channel=order_pb2.OrderChannel.ValueType(order.channel),
         currency_code=order.currency_code,
         lines=tuple(
             _line_from_proto(line, f"{prefix}lines[{index}]")
@@ -78,8 +78,8 @@ def order_to_proto(order: StoredOrder) -> order_pb2.Order:
         account_id=str(order.account_id),
         account_external_id=order.account_external_id,
         order_date=date_to_proto(order.order_day),
-        status=order.status,
-        channel=order.channel,
+        status=order_pb2.OrderStatus.ValueType(order.status),
+        channel=order_pb2.OrderChannel.ValueType(order.channel),
         currency_code=currency,
         lines=[
             order_pb2.OrderLine(

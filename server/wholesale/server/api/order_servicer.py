@@ -17,13 +17,13 @@ from wholesale.server.api.order_convert import (
     payment_from_proto,
     payment_to_proto,
 )
+from wholesale.server.domain.credit import CreditDecision
 from wholesale.server.domain.order import OrderInput
-from wholesale.server.domain.summary import Share
+from wholesale.server.domain.summary import AccountSummary, Share
 from wholesale.server.errors import FieldViolation, InvalidArgument
 from wholesale.server.services import billing, orders, summary
 from wholesale.server.services.mutations import Outcome
 from wholesale.server.services.orders import OrderOutcome
-from wholesale.server.services.summary import AccountSummary, CreditDecision
 from wholesale.v1 import order_pb2, order_service_pb2_grpc
 from wholesale.v1 import order_service_pb2 as pb
 
@@ -31,11 +31,15 @@ from wholesale.v1 import order_service_pb2 as pb
 MAX_FIRST_POSITION = 2**62
 
 
+def _outcome(outcome: Outcome) -> order_pb2.RecordOutcome.ValueType:
+    return order_pb2.RecordOutcome.ValueType(outcome)
+
+
 def _import_result(position: int, outcome: OrderOutcome) -> pb.ImportOrderResult:
     return pb.ImportOrderResult(
         position=position,
         external_id=outcome.external_id,
-        outcome=outcome.outcome,
+        outcome=_outcome(outcome.outcome),
         error_message=outcome.message,
         violations=[
             pb.ImportFieldViolation(field=v.field, description=v.description)
@@ -110,7 +114,7 @@ def _decision_to_proto(decision: CreditDecision) -> pb.CheckCreditResponse:
         account_external_id=decision.account_external_id,
         account_display_name=decision.account_display_name,
         approved=decision.approved,
-        reason=decision.reason,
+        reason=pb.CreditDecisionReason.ValueType(decision.reason),
         explanation=decision.explanation,
         credit_limit=money_from_micros(decision.credit_limit_micros, currency),
         outstanding_balance=money_from_micros(decision.outstanding_micros, currency),
@@ -130,7 +134,7 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
     def RecordOrder(self, request: pb.RecordOrderRequest, context) -> pb.RecordOrderResponse:
         order = order_from_proto(request.order, "order")
         stored, outcome = orders.record_order(current_work(), order)
-        return pb.RecordOrderResponse(order=order_to_proto(stored), outcome=outcome)
+        return pb.RecordOrderResponse(order=order_to_proto(stored), outcome=_outcome(outcome))
 
     def ImportOrders(self, request: pb.ImportOrdersRequest, context) -> pb.ImportOrdersResponse:
         if not 0 <= request.first_position <= MAX_FIRST_POSITION:
@@ -170,7 +174,7 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
     def RecordInvoice(self, request: pb.RecordInvoiceRequest, context) -> pb.RecordInvoiceResponse:
         invoice = invoice_from_proto(request.invoice)
         stored, outcome = billing.record_invoice(current_work(), invoice)
-        return pb.RecordInvoiceResponse(invoice=invoice_to_proto(stored), outcome=outcome)
+        return pb.RecordInvoiceResponse(invoice=invoice_to_proto(stored), outcome=_outcome(outcome))
 
     def RecordPayment(self, request: pb.RecordPaymentRequest, context) -> pb.RecordPaymentResponse:
         payment = payment_from_proto(request.payment)
@@ -178,7 +182,7 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
         return pb.RecordPaymentResponse(
             payment=payment_to_proto(stored, invoice),
             invoice=invoice_to_proto(invoice),
-            outcome=outcome,
+            outcome=_outcome(outcome),
         )
 
     def GetAccountSummary(

@@ -31,10 +31,11 @@ class PaymentInput(NamedTuple):
 
 
 def validate_amount(v: Validator, path: str, micros: int | None) -> bool:
-    return (
-        v.check(micros is not None, path, "at most 6 decimals")
-        and v.check(micros > 0, path, "must be positive")
-        and v.check(micros <= MAX_MICROS, path, f"at most {MAX_AMOUNT:,}")
+    if micros is None:
+        v.add(path, "at most 6 decimals")
+        return False
+    return v.check(micros > 0, path, "must be positive") and v.check(
+        micros <= MAX_MICROS, path, f"at most {MAX_AMOUNT:,}"
     )
 
 
@@ -46,10 +47,11 @@ def validate_invoice(v: Validator, invoice: InvoiceInput) -> None:
         "give exactly one of account_id and account_external_id",
     )
     validate_amount(v, "amount", invoice.amount_micros)
-    issue_ok = v.check(invoice.issue_day is not None, "issue_date", "required: a valid date")
-    due_ok = v.check(invoice.due_day is not None, "due_date", "required: a valid date")
-    if issue_ok and due_ok:
-        v.check(invoice.due_day >= invoice.issue_day, "due_date", "must not be before issue_date")
+    issue, due = invoice.issue_day, invoice.due_day
+    v.check(issue is not None, "issue_date", "required: a valid date")
+    v.check(due is not None, "due_date", "required: a valid date")
+    if issue is not None and due is not None:
+        v.check(due >= issue, "due_date", "must not be before issue_date")
 
 
 def validate_payment(v: Validator, payment: PaymentInput) -> None:

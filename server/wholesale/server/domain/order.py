@@ -127,9 +127,11 @@ def _validate_line(v: Validator, line: OrderLineInput, currency: str) -> None:
         0 < line.quantity <= MAX_QUANTITY, "quantity", f"must be between 1 and {MAX_QUANTITY:,}"
     )
     price = line.unit_price_micros
+    if price is None:
+        v.add("unit_price", "at most 6 decimals")
+        return
     price_ok = (
-        v.check(price is not None, "unit_price", "at most 6 decimals")
-        and v.check(price >= 0, "unit_price", "must not be negative")
+        v.check(price >= 0, "unit_price", "must not be negative")
         and v.check(price <= MAX_MICROS, "unit_price", f"must not exceed {MAX_AMOUNT:,}")
         and v.check(
             line.price_currency in ("", currency),

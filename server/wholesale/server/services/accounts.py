@@ -383,7 +383,7 @@ def batch_upsert_accounts(
     work.require(Permission.BULK_WRITE_ACCOUNTS)
     _validate_batch(records)
     with work.writing():
-        return _upsert(work, records, (paths or BATCH_DEFAULT_FIELDS) - {"external_id"})
+        return _upsert(work, records, set(paths or BATCH_DEFAULT_FIELDS) - {"external_id"})
 
 
 def _upsert(work: UnitOfWork, records: Sequence[AccountFields], paths: set[str]) -> BatchResult:

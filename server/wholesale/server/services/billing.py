@@ -39,7 +39,9 @@ def _invoice_values(work: UnitOfWork, v: Validator, invoice: InvoiceInput) -> di
     order_id = None
     if invoice.order_external_id:
         order = order_store.get_order_by_external_id(invoice.order_external_id, work.scope)
-        if v.check(order is not None, "order_external_id", "no such order is recorded"):
+        if order is None:
+            v.add("order_external_id", "no such order is recorded")
+        else:
             order_id = order.id
             v.check(
                 order.account_id == account.id,
@@ -95,6 +97,7 @@ def _record_invoice(work: UnitOfWork, invoice: InvoiceInput) -> tuple[StoredInvo
             "are already recorded against it",
         )
     v.raise_if_any("invalid invoice")
+    assert values is not None, "an invoice without violations has its values"
     if existing is not None and _unchanged(existing, values, _INVOICE_FIELDS):
         return existing, Outcome.UNCHANGED
     stored = billing_store.save_invoice(existing, values, work.now_us())
@@ -122,6 +125,7 @@ def _record_payment(
     if invoice is not None and not v.violations:
         _check_against_invoice(v, payment, invoice, existing)
     v.raise_if_any("invalid payment")
+    assert invoice is not None, "a payment without violations names a recorded invoice"
     values = {
         "external_id": payment.external_id,
         "invoice": invoice.id,
@@ -140,15 +144,18 @@ def _record_payment(
 def _check_against_invoice(
     v: Validator, payment: PaymentInput, invoice: StoredInvoice, existing: StoredPayment | None
 ) -> None:
+    """The rules that need the invoice, for a payment that passed validate_payment."""
+    amount, paid_day = payment.amount_micros, payment.paid_day
+    assert amount is not None and paid_day is not None, "validate_payment checked them"
     currency = invoice.currency_code
     v.check(
         payment.amount_currency in ("", currency),
         "amount",
         f"must be in the invoice currency {currency}",
     )
-    v.check(in_minor_units(payment.amount_micros, currency), "amount", minor_units_rule(currency))
+    v.check(in_minor_units(amount, currency), "amount", minor_units_rule(currency))
     v.check(
-        payment.paid_day >= invoice.issue_day,
+        paid_day >= invoice.issue_day,
         "paid_date",
         "must not be before the invoice's issue date",
     )
@@ -161,7 +168,7 @@ def _check_against_invoice(
     already = invoice.paid_micros - (existing.amount_micros if existing else 0)
     outstanding = invoice.amount_micros - already
     v.check(
-        payment.amount_micros <= outstanding,
+        amount <= outstanding,
         "amount",
         f"exceeds the invoice's outstanding {format_micros(outstanding, currency)}",
     )

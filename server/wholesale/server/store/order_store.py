@@ -187,7 +187,18 @@ def _with_lines(rows: list[tuple]) -> list[StoredOrder]:
     lines = _lines_by_order([row[0] for row in rows])
     return [
         StoredOrder(
-            row[0], row[1], row[2], row[3] or "", *row[4:], lines=tuple(lines.get(row[0], ()))
+            id=row[0],
+            external_id=row[1],
+            account_id=row[2],
+            account_external_id=row[3] or "",
+            order_day=row[4],
+            status=row[5],
+            channel=row[6],
+            currency_code=row[7],
+            total_micros=row[8],
+            create_time_us=row[9],
+            update_time_us=row[10],
+            lines=tuple(lines.get(row[0], ())),
         )
         for row in rows
     ]
