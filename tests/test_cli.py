@@ -189,3 +189,43 @@ def test_config_file_settings_rank_below_environment_and_flags(
 
     rejected = wholesale("config", "set", "output", "xml", who=None)
     assert rejected.returncode == 2 and "output" in rejected.stderr
+
+
+def test_output_option_works_before_the_command_and_after_the_subcommand(wholesale: Run) -> None:
+    create(wholesale, "--legal-name", "Corner Shop GmbH")
+
+    after = wholesale("accounts", "list", "-o", "json")
+    assert after.returncode == 0, after.stderr
+    assert [account["legal_name"] for account in json.loads(after.stdout)] == ["Corner Shop GmbH"]
+    later_wins = wholesale("--output", "csv", "accounts", "list", "--output", "json")
+    assert json.loads(later_wins.stdout)[0]["legal_name"] == "Corner Shop GmbH"
+    shown = json.loads(wholesale("config", "show", "-o", "json").stdout)
+    assert {row["key"]: row["source"] for row in shown}["output"] == "flag"
+    wrong = wholesale("accounts", "list", "-o", "yaml")
+    assert wrong.returncode == 2 and "'yaml' is not one of 'table', 'json', 'csv'" in wrong.stderr
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("http://127.0.0.1:50051", "without a scheme, such as 127.0.0.1:50051"),
+        ("127.0.0.1:99999", "port 1-65535"),
+        ("::1", "[::1]:50051"),
+        ("shop server:50051", "HOST or HOST:PORT"),
+        ("127.0.0.1:", "HOST or HOST:PORT"),
+    ],
+)
+def test_a_malformed_server_address_is_a_usage_error_that_says_what_to_write(
+    wholesale: Run, address: str, expected: str
+) -> None:
+    for args, env in (
+        (("--server", address, "accounts", "list"), {}),
+        (("accounts", "list"), {"WHOLESALE_SERVER": address}),
+    ):
+        result = wholesale(*args, **env)
+        assert result.returncode == 2, result.stderr
+        [line] = result.stderr.splitlines()
+        assert line.startswith("error: server ") and expected in line
+    assert "WHOLESALE_SERVER" in wholesale("accounts", "list", WHOLESALE_SERVER=address).stderr
+    refused = wholesale("config", "set", "server", address, who=None)
+    assert refused.returncode == 2 and expected in refused.stderr

@@ -40,6 +40,14 @@ FAULTS = {
     "bad_status": lambda row: {**row, "status": "shipped"},
     "missing_column": lambda row: {k: row[k] for k in HEADER[:-2]},
 }
+# Faults of a whole order, planted in every row of it, all for the server to find.
+# repeated_id gives the order the number of the order two before it, so the number
+# recurs non-consecutively within one batch.
+ORDER_FAULTS = {
+    "unknown_account": lambda row, number: {**row, "account_external_id": "ERP-NOBODY"},
+    "wrong_currency": lambda row, number: {**row, "currency": "USD"},
+    "repeated_id": lambda row, number: {**row, "order_external_id": f"SO-{number - 2:07d}"},
+}
 
 
 @dataclass
@@ -98,7 +106,7 @@ def write_order_csv(
 ) -> OrderCsvFile:
     """Writes ``orders`` orders of ``lines_per_order`` lines (distinct SKUs) for the given
     account external ids; ``faults`` maps an order's index to a FAULTS name planted in its
-    first row. Deterministic for a seed."""
+    first row, or to an ORDER_FAULTS name planted in all of them. Deterministic for a seed."""
     rng = random.Random(seed)
     written = OrderCsvFile(path)
     with path.open("w", newline="", encoding="utf-8") as file:
@@ -108,11 +116,14 @@ def write_order_csv(
         for number in range(orders):
             rows = _order_rows(number, rng, accounts, skus, lines_per_order)
             fault = (faults or {}).get(number)
-            if fault:
+            if fault in ORDER_FAULTS:
+                rows = [ORDER_FAULTS[fault](row, number) for row in rows]
+            elif fault:
                 rows[0] = FAULTS[fault](rows[0])
+            if fault:
                 written.rejected_orders.append(rows[0]["order_external_id"])
                 written.rejected_lines += range(line + 1, line + 1 + len(rows))
-                written.fault_lines[rows[0]["order_external_id"]] = line + 1
+                written.fault_lines[f"SO-{number:07d}"] = line + 1
             writer.writerows([row[column] for column in HEADER if column in row] for row in rows)
             line += len(rows)
         written.rows, written.orders = line - 1, orders

@@ -22,6 +22,7 @@ from wholesale.client.cli_common import (
     EXIT_USAGE,
     LIMIT_OPTION,
     Session,
+    accept_output_option,
     api_filter,
     apply_options,
     decimal_option,
@@ -43,6 +44,7 @@ from wholesale.client.cli_config import (
     mask_token,
     resolve,
     save_config,
+    server_target,
 )
 from wholesale.client.cli_credit import credit
 from wholesale.client.cli_orders import orders
@@ -296,6 +298,8 @@ def config_set(session: Session, key: str, value: str) -> None:
     saved = load_config(session.config_file)
     if value:
         check_value(key, value, "the command line")
+        if key == "server":
+            server_target(value, "the command line")
         saved[key] = value
     else:
         saved.pop(key, None)
@@ -323,6 +327,7 @@ def _shown(key: str, value: str | None) -> str:
 accounts.add_command(account_summary, "summary")
 for group in (products, orders, credit):
     cli.add_command(group)
+accept_output_option(cli)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

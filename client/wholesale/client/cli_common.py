@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from wholesale.client import errors
-from wholesale.client.cli_config import Setting
+from wholesale.client.cli_config import ENVIRONMENT, OUTPUT_FORMATS, Setting, server_target
 from wholesale.client.client import Client
 from wholesale.client.money import to_money
 from wholesale.client.pager import Pager
@@ -65,6 +65,15 @@ class Session:
     def value(self, key: str) -> str | None:
         return self.settings[key].value
 
+    def origin(self, key: str) -> str:
+        """Where a setting came from, in the words a person would look for it."""
+        source = self.settings[key].source
+        if source == "flag":
+            return f"--{key.replace('_', '-')}"
+        if source == "env":
+            return ENVIRONMENT[key]
+        return str(self.config_file) if source == "config" else "the defaults"
+
     @property
     def output(self) -> str:
         return self.value("output") or "table"
@@ -74,10 +83,34 @@ class Session:
         token = self.value("token")
         if not token:
             raise MissingToken()
-        return Client(self.value("server") or "", token, ca_file=self.value("ca_file"))
+        target = server_target(self.value("server") or "", self.origin("server"))
+        return Client(target, token, ca_file=self.value("ca_file"))
 
 
 pass_session = click.make_pass_decorator(Session)
+
+
+def _set_output(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_object(Session).settings["output"] = Setting(value, "flag")
+
+
+def accept_output_option(group: click.Group) -> None:
+    """Adds -o/--output to every command under ``group``, so it works after the subcommand
+    (where most people type it) as well as before the command; the later one wins."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            accept_output_option(command)
+        else:
+            command.params.append(
+                click.Option(
+                    ["--output", "-o"],
+                    type=click.Choice(OUTPUT_FORMATS),
+                    expose_value=False,
+                    callback=_set_output,
+                    help="table, json or csv; also accepted before the command.",
+                )
+            )
 
 
 def apply_options(options: Iterable[Decorator]) -> Decorator:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +24,11 @@ DEFAULTS: dict[str, str | None] = {
     "output": "table",
 }
 KEYS = tuple(DEFAULTS)
+DEFAULT_PORT = 50051
+# HOST[:PORT] with a DNS name or IPv4 address, or [IPv6][:PORT].
+_ADDRESS = re.compile(
+    r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*)|\[[0-9A-Fa-f:.]+\])(?::(?P<port>\d+))?"
+)
 ENVIRONMENT = {
     "server": "WHOLESALE_SERVER",
     "token": "WHOLESALE_TOKEN",
@@ -51,6 +57,27 @@ def check_value(key: str, value: str, origin: str) -> None:
         raise ConfigError(f"unknown setting {key!r} in {origin}; known: {', '.join(KEYS)}")
     if key == "output" and value not in OUTPUT_FORMATS:
         raise ConfigError(f"output in {origin} must be one of {', '.join(OUTPUT_FORMATS)}")
+
+
+def server_target(address: str, origin: str) -> str:
+    """The ``HOST:PORT`` gRPC dials for a server address as people write it: a missing
+    port is the server's default (gRPC alone would dial 443), and a URL or anything else
+    gRPC would only fail to reach later, as "unreachable", is refused now saying why."""
+    written = address.strip()
+    if "://" in written:
+        example = written.split("://", 1)[1].rstrip("/") or "localhost:50051"
+        raise ConfigError(
+            f"server {address!r} in {origin} is a URL; write HOST:PORT without a scheme, "
+            f"such as {example}"
+        )
+    match = _ADDRESS.fullmatch(written)
+    port = int(match["port"]) if match and match["port"] else DEFAULT_PORT
+    if match is None or not 1 <= port <= 65535:
+        raise ConfigError(
+            f"server {address!r} in {origin} is not an address; write HOST or HOST:PORT "
+            f"(port 1-65535, default {DEFAULT_PORT}), such as localhost:50051 or [::1]:50051"
+        )
+    return f"{match['host']}:{port}"
 
 
 def load_config(path: Path) -> dict[str, str]:

@@ -163,11 +163,12 @@ class ImportTally:
             yield group.order
 
     def batch_done(self, progress: ImportProgress) -> None:
-        for result in progress.batch:
-            group = self._pending.pop(result.position)
+        groups = [self._pending.pop(result.position) for result in progress.batch]
+        first_lines = [group.lines[0] for group in groups]
+        for result, group in zip(progress.batch, groups, strict=True):
             outcome = outcome_name(result.outcome)
             if outcome == "rejected":
-                self._reject(group, server_errors(group, result))
+                self._reject(group, server_errors(group, result, first_lines))
             else:
                 self._count(outcome, group)
         # Rejected rows before the first order still unanswered can be written in line

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import re
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ KNOWN_COLUMNS = (*ORDER_COLUMNS, *ACCOUNT_COLUMNS, *LINE_COLUMNS, ERROR_COLUMN)
 MAX_LINES = 1000
 # The error of a row that was fine itself but shares an order with a rejected one.
 NOT_IMPORTED = "not imported: line {} of the same order was rejected"
+# The server's description of an order number repeated within one ImportOrders batch.
+_REPEAT = re.compile(r"repeats the order at index (\d+) of this batch")
 _EXTRA = "\0extra"  # DictReader's key for fields beyond the header
 # The server's names for order fields, as the file's columns.
 _COLUMN_OF_FIELD = {"external_id": "order_external_id", "currency_code": "currency"}
@@ -214,26 +217,42 @@ def _local_errors(group: OrderRows) -> list[str]:
     ]
 
 
-def server_errors(group: OrderRows, result: ImportOrderResult) -> list[str]:
+def server_errors(
+    group: OrderRows, result: ImportOrderResult, batch_lines: Sequence[int] = ()
+) -> list[str]:
     """One error per row of an order the server rejected: the violations of that row's
-    line ("lines[2].sku" belongs to the third row) and those of the whole order."""
+    line ("lines[2].sku" belongs to the third row) and those of the whole order (unknown
+    account, wrong currency, ...), which every row carries. ``batch_lines`` are the first
+    lines of the batch's orders, to say where a repeated order number was first used."""
     own: list[list[str]] = [[] for _ in group.rows]
     shared = []
     for violation in result.violations:
         index, field_name = _line_field(violation.field)
-        text = f"{_COLUMN_OF_FIELD.get(field_name, field_name)}: {violation.description}"
+        column = _COLUMN_OF_FIELD.get(field_name, field_name)
+        text = f"{column}: {_description(violation.description, group, batch_lines)}"
         if index is not None and index < len(own):
             own[index].append(text)
         else:
             shared.append(text)
     if not shared and not any(own):
         shared.append(result.error_message or "rejected by the server")
-    bad_lines = [line for line, texts in zip(group.lines, own, strict=True) if texts]
-    fallback = NOT_IMPORTED.format(bad_lines[0])
+    bad_line = next((line for line, texts in zip(group.lines, own, strict=True) if texts), None)
     return [
-        f"line {line}: {_joined(*shared, *texts) or fallback}"
+        f"line {line}: {_joined(*shared, *texts) or NOT_IMPORTED.format(bad_line)}"
         for line, texts in zip(group.lines, own, strict=True)
     ]
+
+
+def _description(text: str, group: OrderRows, batch_lines: Sequence[int]) -> str:
+    """The server's words, except that a batch index means nothing in a file: a repeated
+    order number is told by the line where it was first used."""
+    repeat = _REPEAT.fullmatch(text)
+    if repeat is None or int(repeat[1]) >= len(batch_lines):
+        return text
+    return (
+        f"{group.external_id} was already used by the order at line "
+        f"{batch_lines[int(repeat[1])]}; the rows of an order must be consecutive"
+    )
 
 
 def _line_field(path: str) -> tuple[int | None, str]:
