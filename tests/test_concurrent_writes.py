@@ -2,7 +2,10 @@
 server, and on PostgreSQL with two server processes sharing the database.
 
 Every client retries what the API says is worth retrying (ABORTED, UNAVAILABLE) with the
-same request id, as the client library does; at the end each write is there exactly once.
+same request id, as the client library does; at the end each write is there exactly once,
+and the answers agree with it: a request id sent to every server at once names one account,
+the CREATED outcomes of overlapping imports add up to the number of orders, and the etag
+updates that lost a race were told so (with ABORTED) and retried.
 """
 
 from __future__ import annotations
@@ -10,15 +13,19 @@ from __future__ import annotations
 import random
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import grpc
+import psycopg2
 import pytest
-from conftest import reset_postgres
+from conftest import RunningServer, reset_postgres
 from grpc_health.v1 import health_pb2_grpc
 from support.orders import OrdersApi, make_line, make_order
 from support.rpc import make_account
@@ -48,7 +55,12 @@ class Tally:
     """What the clients saw succeed, to compare with what the database holds."""
 
     increments: int = 0
+    lost_races: int = 0
     batch_calls: int = 0
+    # request id -> the account ids its simultaneous sends were answered with
+    created: dict[str, set[str]] = field(default_factory=dict)
+    # order outcomes over every import answer: "created", "updated", "rejected"
+    imported: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -64,8 +76,41 @@ def the_orders(account_ids: list[str]) -> list:
     ]
 
 
-def client_work(api: OrdersApi, number: int, counter_id: str, orders: list, tally: Tally) -> None:
+def create_everywhere_at_once(apis: list[OrdersApi], number: int, tally: Tally) -> None:
+    """One CreateAccount request id sent to every server at the same moment, as a client
+    that timed out on one server retries on another while the first is still working."""
+    request = account_service_pb2.CreateAccountRequest(
+        account=make_account(legal_name=f"Created by {number}"), request_id=f"create-{number}"
+    )
+    with ThreadPoolExecutor(len(apis)) as pool:
+        sends = [
+            pool.submit(
+                retried, partial(api.accounts.CreateAccount, request, metadata=api.md("admin"))
+            )
+            for api in apis
+        ]
+    with tally.lock:
+        tally.created[request.request_id] = {send.result().account.id for send in sends}
+
+
+def import_all(api: OrdersApi, rng: random.Random, orders: list, tally: Tally) -> None:
+    """Every client imports every order, in batches of its own making: overlapping ERP ids."""
+    shuffled = orders[:]
+    rng.shuffle(shuffled)
+    for start in range(0, len(shuffled), 25):
+        answer = retried(partial(api.import_orders, shuffled[start : start + 25]))
+        with tally.lock:
+            for outcome in ("created", "updated", "rejected"):
+                count = getattr(answer, f"{outcome}_count")
+                tally.imported[outcome] = tally.imported.get(outcome, 0) + count
+
+
+def client_work(
+    apis: list[OrdersApi], number: int, counter_id: str, orders: list, tally: Tally
+) -> None:
+    api = apis[number % len(apis)]
     rng = random.Random(number)
+    create_everywhere_at_once(apis, number, tally)
     # Its own accounts, sent twice under one request id (a retry after a lost answer).
     mine = [
         make_account(external_id=f"C{number}-{i}", legal_name=f"Client {number} {i}")
@@ -80,11 +125,7 @@ def client_work(api: OrdersApi, number: int, counter_id: str, orders: list, tall
         )
     with tally.lock:
         tally.batch_calls += 1
-    # Every client imports every order, in batches of its own making: overlapping ERP ids.
-    shuffled = orders[:]
-    rng.shuffle(shuffled)
-    for start in range(0, len(shuffled), 25):
-        retried(lambda b=shuffled[start : start + 25]: api.import_orders(b))
+    import_all(api, rng, orders, tally)
     # Read-modify-write with etags on one shared account: no increment may be lost.
     for _ in range(INCREMENTS_PER_CLIENT):
         while True:
@@ -102,6 +143,8 @@ def client_work(api: OrdersApi, number: int, counter_id: str, orders: list, tall
             except grpc.RpcError as error:
                 if error.code() not in RETRIED:
                     raise
+                with tally.lock:
+                    tally.lost_races += 1
         with tally.lock:
             tally.increments += 1
         api.list_all(page_size=50)
@@ -117,24 +160,32 @@ def run_clients(apis: list[OrdersApi]) -> None:
 
     with ThreadPoolExecutor(CLIENTS) as pool:
         futures = [
-            pool.submit(client_work, apis[n % len(apis)], n, counter.id, orders, tally)
-            for n in range(CLIENTS)
+            pool.submit(client_work, apis, n, counter.id, orders, tally) for n in range(CLIENTS)
         ]
         for future in futures:
             future.result()
 
     assert setup.get(counter.id).payment_terms_days == tally.increments
     assert tally.increments == CLIENTS * INCREMENTS_PER_CLIENT
+    assert tally.lost_races > 0, "no etag update raced another: the check proves nothing"
     stored = setup.orders_by_external_id()
     assert sorted(stored) == sorted(o.external_id for o in orders)
     for order in orders:
         assert [(line.sku, line.quantity) for line in stored[order.external_id].lines] == [
             (line.sku, line.quantity) for line in order.lines
         ]
-    accounts = {a.external_id for a in setup.list_all(page_size=500)}
+    # Each order reported CREATED by exactly one import; the others found it unchanged.
+    assert tally.imported == {"created": ORDERS, "updated": 0, "rejected": 0}
+    listed = setup.list_all(page_size=500)
+    accounts = {a.external_id for a in listed if a.external_id}
     expected = {f"C{n}-{i}" for n in range(CLIENTS) for i in range(5)}
     assert expected <= accounts
-    assert len(accounts) == len(expected) + len(buyers) + 1  # nothing created twice
+    assert len(accounts) == len(expected) + len(buyers) + 1
+    # Each request id sent everywhere at once: one account, named in every answer.
+    assert all(len(ids) == 1 for ids in tally.created.values()), tally.created
+    by_request = sorted(account_id for ids in tally.created.values() for account_id in ids)
+    assert sorted(a.id for a in listed if a.legal_name.startswith("Created by ")) == by_request
+    assert len(listed) == len(accounts) + CLIENTS  # nothing created twice
     created = setup.audit_events(filter='action = "BatchUpsertAccounts"')
     assert len(created) == CLIENTS * 5  # each batch applied once, its repeat replayed
 
@@ -208,3 +259,56 @@ def test_concurrent_clients_on_two_postgres_servers_lose_and_double_nothing(
     finally:
         for channel in channels:
             channel.close()
+
+
+def page_token_key_insert(database_url: str) -> tuple[psycopg2.extensions.connection, bool]:
+    """An open transaction that creates the page-token key and has not committed yet, as
+    another server process's first paged list does; and whether there was none before (a
+    server that creates its key before serving leaves no race to provoke)."""
+    conn = psycopg2.connect(database_url)
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO server_secret (name, value) VALUES ('page_token_key', %s) "
+            "ON CONFLICT DO NOTHING",
+            (psycopg2.Binary(b"k" * 32),),
+        )
+        return conn, cur.rowcount == 1
+
+
+def wait_for_lock_waiter(database_url: str) -> None:
+    """Returns once some session of the database waits for a row lock."""
+    with closing(psycopg2.connect(database_url)) as conn, conn.cursor() as cur:
+        for _ in range(200):
+            cur.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cur.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    pytest.fail("the server never waited for the other process's page-token key")
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_the_first_paged_list_survives_another_process_creating_the_page_token_key(
+    running_server: RunningServer, channel: grpc.Channel
+) -> None:
+    """A list that created the key inside its REPEATABLE READ snapshot lost the insert race
+    to the other process as a serialization failure (INTERNAL, later ABORTED). A server
+    that has the key before it serves leaves the other process nothing to insert."""
+    api = OrdersApi(channel, running_server.tokens)
+    api.create(legal_name="First GmbH")
+    api.create(legal_name="Second GmbH")
+    other_process, racing = page_token_key_insert(running_server.database_url)
+    try:
+        request = account_service_pb2.ListAccountsRequest(page_size=1)
+        listing = api.accounts.ListAccounts.future(request, metadata=api.md("admin"))
+        if racing:
+            wait_for_lock_waiter(running_server.database_url)
+        other_process.commit()
+        page = listing.result(timeout=30)
+    finally:
+        other_process.close()
+
+    assert len(page.accounts) == 1
+    assert page.next_page_token
