@@ -5,7 +5,9 @@ Every client retries what the API says is worth retrying (ABORTED, UNAVAILABLE) 
 same request id, as the client library does; at the end each write is there exactly once,
 and the answers agree with it: a request id sent to every server at once names one account,
 the CREATED outcomes of overlapping imports add up to the number of orders, and the etag
-updates that lost a race were told so (with ABORTED) and retried.
+updates that lost a race were told so (with ABORTED) and retried. Clients that send
+competing versions of the same orders leave each order as exactly one of the versions,
+never a mixture of two sends' lines.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import random
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -25,14 +28,15 @@ from typing import Any
 import grpc
 import psycopg2
 import pytest
-from conftest import RunningServer, reset_postgres
+from conftest import RunningServer, reset_postgres, start_server
 from grpc_health.v1 import health_pb2_grpc
-from support.orders import OrdersApi, make_line, make_order
-from support.rpc import make_account
+from support.orders import SKUS, OrdersApi, make_line, make_order
+from support.rpc import make_account, money_value
 from test_shutdown import clean_environment, free_port, server_command, wait_until_serving
 
+from wholesale.server.config import ServerConfig
 from wholesale.server.store import database, migrations, tokens
-from wholesale.v1 import account_pb2, account_service_pb2
+from wholesale.v1 import account_pb2, account_service_pb2, order_pb2
 
 CLIENTS = 8
 ORDERS = 120
@@ -190,20 +194,18 @@ def run_clients(apis: list[OrdersApi]) -> None:
     assert len(created) == CLIENTS * 5  # each batch applied once, its repeat replayed
 
 
-def test_concurrent_clients_on_sqlite_lose_and_double_nothing(tmp_path: Path) -> None:
-    from conftest import start_server
-
-    from wholesale.server.config import ServerConfig
-
+@contextmanager
+def sqlite_apis(tmp_path: Path) -> Iterator[list[OrdersApi]]:
+    """One in-process server on SQLite, reached over three channels."""
     running = start_server(
         ServerConfig(listen="127.0.0.1:0", database_url=f"sqlite:///{tmp_path / 'w.db'}")
     )
+    channels = [running.channel() for _ in range(3)]
     try:
-        channels = [running.channel() for _ in range(3)]
-        run_clients([OrdersApi(ch, running.tokens) for ch in channels])
+        yield [OrdersApi(ch, running.tokens) for ch in channels]
+    finally:
         for channel in channels:
             channel.close()
-    finally:
         running.server.stop(0)
         database.close_database()
 
@@ -242,10 +244,10 @@ def two_servers(postgres_scratch_url: str, tmp_path: Path) -> Iterator[list[str]
             process.wait(30)
 
 
-def test_concurrent_clients_on_two_postgres_servers_lose_and_double_nothing(
-    two_servers: list[str], postgres_scratch_url: str
-) -> None:
-    db = database.open_database(postgres_scratch_url)
+@contextmanager
+def postgres_apis(addresses: list[str], database_url: str) -> Iterator[list[OrdersApi]]:
+    """One channel to each server process, with tokens issued in their database."""
+    db = database.open_database(database_url)
     migrations.ensure_schema(db)
     with db.connection_context():
         issued = {
@@ -253,12 +255,97 @@ def test_concurrent_clients_on_two_postgres_servers_lose_and_double_nothing(
             "integration": tokens.issue_token(role="integration", subject="erp"),
         }
     database.close_database()
-    channels = [grpc.insecure_channel(address) for address in two_servers]
+    channels = [grpc.insecure_channel(address) for address in addresses]
     try:
-        run_clients([OrdersApi(ch, issued) for ch in channels])
+        yield [OrdersApi(ch, issued) for ch in channels]
     finally:
         for channel in channels:
             channel.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def apis(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[OrdersApi]]:
+    """The APIs of one SQLite server, or of two server processes on one PostgreSQL."""
+    if request.param == "sqlite":
+        servers = sqlite_apis(tmp_path)
+    else:
+        url = request.getfixturevalue("postgres_scratch_url")
+        servers = postgres_apis(request.getfixturevalue("two_servers"), url)
+    with servers as opened:
+        yield opened
+
+
+def test_concurrent_clients_lose_and_double_nothing(apis: list[OrdersApi]) -> None:
+    run_clients(apis)
+
+
+CONTESTED_ORDERS = 30
+VERSIONS = 6  # clients, each sending its own version of every contested order
+
+
+def order_version(number: int, version: int, buyer_id: str) -> order_pb2.Order:
+    """Client ``version``'s idea of contested order ``number``: its line count and
+    quantities say which version it is, so a stored mixture of two versions shows."""
+    lines = [
+        make_line(SKUS[(number + line) % len(SKUS)], version * 10 + line + 1, "1.00")
+        for line in range(version % 3 + 1)
+    ]
+    return make_order(f"CO-{number:03d}", account_id=buyer_id, lines=lines)
+
+
+def send_versions(api: OrdersApi, version: int, buyer_id: str) -> list[int]:
+    """Every contested order in this client's version, twice, in shuffled import batches
+    and now and then one at a time with RecordOrder. (A batch never holds one order twice:
+    the import rejects that as the sender's mistake.)"""
+    rng = random.Random(version)
+    outcomes = []
+    for _ in range(2):
+        orders = [order_version(n, version, buyer_id) for n in range(CONTESTED_ORDERS)]
+        rng.shuffle(orders)
+        outcomes.extend(send_in_batches(api, rng, orders))
+    return outcomes
+
+
+def send_in_batches(api: OrdersApi, rng: random.Random, orders: list[order_pb2.Order]) -> list[int]:
+    """The outcome of every order sent."""
+    outcomes = []
+    for start in range(0, len(orders), 7):
+        batch = orders[start : start + 7]
+        if rng.random() < 0.3:
+            outcomes.append(retried(partial(api.record_order, batch[0])).outcome)
+            batch = batch[1:]
+        answer = retried(partial(api.import_orders, batch))
+        outcomes.extend(result.outcome for result in answer.results)
+    return outcomes
+
+
+def test_competing_versions_of_an_order_leave_exactly_one_of_them(
+    apis: list[OrdersApi],
+) -> None:
+    setup = apis[0]
+    setup.seed_catalog()
+    buyer = setup.create(external_id="BUY-CONTESTED", legal_name="Contested Buyer")
+    with ThreadPoolExecutor(VERSIONS) as pool:
+        sends = [
+            pool.submit(send_versions, apis[v % len(apis)], v, buyer.id) for v in range(VERSIONS)
+        ]
+        outcomes = Counter(outcome for send in sends for outcome in send.result())
+
+    stored = setup.orders_by_external_id()
+    assert len(stored) == CONTESTED_ORDERS
+    for number in range(CONTESTED_ORDERS):
+        versions = [_lines(order_version(number, v, buyer.id)) for v in range(VERSIONS)]
+        assert _lines(stored[f"CO-{number:03d}"]) in versions, "lines of two sends mixed"
+    assert outcomes[order_pb2.RECORD_OUTCOME_CREATED] == CONTESTED_ORDERS  # once each
+    assert outcomes[order_pb2.RECORD_OUTCOME_REJECTED] == 0
+    summary = setup.summary(buyer.id, as_of="2026-12-31")
+    assert summary.lifetime_order_count == CONTESTED_ORDERS
+    stored_spend = sum(line.quantity for o in stored.values() for line in o.lines)
+    assert money_value(summary.lifetime_spend) == stored_spend  # unit price 1.00: no line twice
+
+
+def _lines(order: order_pb2.Order) -> list[tuple[str, int]]:
+    return [(line.sku, line.quantity) for line in order.lines]
 
 
 def page_token_key_insert(database_url: str) -> tuple[psycopg2.extensions.connection, bool]:
