@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PROTO_FILES := $(wildcard protos/wholesale/v1/*.proto)
 GOOGLEAPIS = $(shell $(PY) -c 'import google.type, os; print(os.path.dirname(os.path.dirname(google.type.__path__[0])))')
 
-.PHONY: install proto proto-check third-party lint breaking test serve bench clean
+.PHONY: install proto proto-check third-party lint typecheck breaking test serve bench clean
 
 install:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: third-party
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+
+# mypy on the server (settings in pyproject.toml); the client library joins once it passes.
+typecheck:
+	$(BIN)/mypy server/wholesale/server
 
 # Fails if protos/ would break stubs generated from any earlier commit of the contract.
 breaking: third-party

@@ -50,7 +50,7 @@ class ServiceCalls:
         """A pager that sends ``request`` once per page with that page's token."""
 
         def fetch_page(token: str) -> tuple[Any, str]:
-            page_request = type(request)()
+            page_request: Any = type(request)()
             page_request.CopyFrom(request)
             page_request.page_token = token
             response = self._call(rpc, page_request)

@@ -92,7 +92,9 @@ pass_session = click.make_pass_decorator(Session)
 
 def _set_output(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value is not None:
-        ctx.find_object(Session).settings["output"] = Setting(value, "flag")
+        session = ctx.find_object(Session)
+        assert session is not None, "the root command creates the session"
+        session.settings["output"] = Setting(value, "flag")
 
 
 def accept_output_option(group: click.Group) -> None:

@@ -8,12 +8,12 @@ generated enums and building ``google.type.Date`` by hand; results convert back 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeAlias
 
 from google.type.date_pb2 import Date
 
 EnumLike = int | str
-DateLike = dt.date | str | Date
+DateLike: TypeAlias = dt.date | str | Date
 
 
 def enum_value(enum: Any, prefix: str, value: EnumLike) -> int:
