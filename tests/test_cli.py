@@ -19,6 +19,7 @@ from conftest import RunningServer
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 Run = Callable[..., subprocess.CompletedProcess]
+WHOLESALE = (sys.executable, "-m", "wholesale.client.cli")
 
 
 @pytest.fixture
@@ -27,13 +28,13 @@ def config_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def wholesale(running_server: RunningServer, config_file: Path) -> Run:
-    """Runs the CLI as ``who``, with server and token from the environment unless told
-    otherwise, and an empty config file of its own."""
+def wholesale_env(running_server: RunningServer, config_file: Path) -> Callable[..., dict]:
+    """The environment the CLI runs in as ``who``: server and token from the environment
+    unless told otherwise, and an empty config file of its own."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("WHOLESALE_")}
     base.update(WHOLESALE_CLI_CONFIG=str(config_file), COLUMNS="200")
 
-    def run(*args: str, who: str | None = "admin", **env: str) -> subprocess.CompletedProcess:
+    def env(who: str | None = "admin", **overrides: str) -> dict[str, str]:
         identity = (
             {
                 "WHOLESALE_SERVER": running_server.target,
@@ -42,9 +43,19 @@ def wholesale(running_server: RunningServer, config_file: Path) -> Run:
             if who
             else {}
         )
+        return {**base, **identity, **overrides}
+
+    return env
+
+
+@pytest.fixture
+def wholesale(wholesale_env: Callable[..., dict]) -> Run:
+    """Runs the CLI to the end, as ``who``."""
+
+    def run(*args: str, who: str | None = "admin", **env: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "wholesale.client.cli", *args],
-            env={**base, **identity, **env},
+            [*WHOLESALE, *args],
+            env=wholesale_env(who, **env),
             capture_output=True,
             text=True,
             check=False,

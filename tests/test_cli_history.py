@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import RunningServer
 from support.order_csv import write_order_csv
-from test_cli import Run, config_file, wholesale  # noqa: F401 (fixtures)
+from test_cli import Run, config_file, wholesale, wholesale_env  # noqa: F401 (fixtures)
 
 from wholesale.client import Client
 from wholesale.client.order_csv import LayoutError, OrderCsv, RejectsFile

@@ -19,6 +19,7 @@ from wholesale.client import errors
 from wholesale.client.cli_catalog import products
 from wholesale.client.cli_common import (
     EXIT_CODES,
+    EXIT_INTERRUPTED,
     EXIT_USAGE,
     LIMIT_OPTION,
     Session,
@@ -343,7 +344,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         return _fail(exc.format_message(), exc.exit_code)
     except click.Abort:
-        return _fail("interrupted", 130)
+        return _fail("interrupted", EXIT_INTERRUPTED)
     except errors.WholesaleError as exc:
         hint = HINTS.get(type(exc))
         return _fail(f"{exc} ({hint})" if hint else str(exc), EXIT_CODES.get(type(exc), 1))

@@ -30,6 +30,7 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 EXIT_USAGE, EXIT_NOT_FOUND, EXIT_DENIED, EXIT_CONFLICT, EXIT_UNAVAILABLE = 2, 3, 4, 5, 6
 # Not failures of the command but answers a script must tell from success.
 EXIT_REJECTED, EXIT_REFUSED = 7, 8
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 EXIT_CODES: dict[type[errors.WholesaleError], int] = {
     errors.InvalidArgument: EXIT_USAGE,
     errors.NotFound: EXIT_NOT_FOUND,

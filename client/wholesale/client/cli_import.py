@@ -28,9 +28,16 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from wholesale.client.cli_common import EXIT_REJECTED, Session, pass_session
+from wholesale.client.cli_common import (
+    EXIT_INTERRUPTED,
+    EXIT_REJECTED,
+    EXIT_UNAVAILABLE,
+    Session,
+    pass_session,
+)
 from wholesale.client.cli_output import print_json, print_rows
-from wholesale.client.imports import MAX_BATCH_SIZE, ImportProgress
+from wholesale.client.errors import DeadlineExceeded, Unavailable
+from wholesale.client.imports import MAX_BATCH_SIZE, ImportProgress, RetryNotice
 from wholesale.client.order_csv import (
     NOT_IMPORTED,
     LayoutError,
@@ -47,6 +54,8 @@ OUTCOMES = ("created", "updated", "unchanged", "rejected")
 # because another row of their order was are not shown.
 SHOWN_REJECTIONS = 10
 KNOCK_ON = NOT_IMPORTED.split("{")[0]
+DEFAULT_RETRY_FOR = 30.0
+RERUN_IS_SAFE = "running the same file again is safe: orders already written come back unchanged"
 HELP = f"""Import order history from FILE.csv (one row per order line).
 
 \b
@@ -83,8 +92,16 @@ extra `error` column giving the line number and the reason. A run that
 rejects nothing removes an old rejects file.
 
 \b
-Exit code: 0 when every row was imported, {EXIT_REJECTED} when some rows were rejected
-(see `wholesale --help` for the others).
+A batch the server cannot take (down, restarting, too slow to answer) is
+sent again with growing pauses, each attempt said on stderr with the
+reason; after --retry-for seconds (default {DEFAULT_RETRY_FOR:.0f}; each attempt also waits
+at most 10 s for its answer) the import stops with exit code {EXIT_UNAVAILABLE}. Stopped
+that way or with Ctrl-C, it says how many orders it wrote: running the
+same file again is safe and writes the rest.
+
+\b
+Exit code: 0 when every row was imported, {EXIT_REJECTED} when some rows were rejected,
+{EXIT_INTERRUPTED} when interrupted (see `wholesale --help` for the others).
 """
 
 
@@ -176,6 +193,21 @@ class ImportTally:
         waiting = next(iter(self._pending.values()), None)
         self.rejects.flush(waiting.lines[0] if waiting else None)
 
+    def retrying(self, notice: RetryNotice) -> None:
+        """Says on stderr, even without a terminal, that the import waits and why."""
+        self.progress.console.print(
+            f"{notice.error.code.name.lower()}: {notice.error}; sending the batch again in "
+            f"{notice.delay:.1f} s (attempt {notice.attempt} of {notice.max_attempts})",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+
+    @property
+    def written(self) -> int:
+        """Orders the server created or updated so far."""
+        return self.orders["created"] + self.orders["updated"]
+
     def _reject(self, group: OrderRows, errors: list[str]) -> None:
         self.rejects.write(group.rows, errors, group.lines)
         self._count("rejected", group)
@@ -204,8 +236,18 @@ class ImportTally:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the rejected rows; default FILE.rejected.csv beside FILE.",
 )
+@click.option(
+    "--retry-for",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_RETRY_FOR,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to keep sending a batch again while the server cannot take it.",
+)
 @pass_session
-def import_orders(session: Session, file: Path, batch_size: int, rejects: Path | None) -> int:
+def import_orders(
+    session: Session, file: Path, batch_size: int, rejects: Path | None, retry_for: float
+) -> int:
     """The help is HELP: the layout is documented where users look for it."""
     rejects = rejects or file.with_suffix(".rejected.csv")
     if rejects.resolve() == file.resolve():
@@ -213,7 +255,7 @@ def import_orders(session: Session, file: Path, batch_size: int, rejects: Path |
     started = time.monotonic()
     with file.open(newline="", encoding="utf-8-sig") as stream:
         reader = _reader(stream, file)
-        tally = _run_import(session, reader, rejects, count_rows(file), batch_size)
+        tally = _run_import(session, reader, rejects, count_rows(file), (batch_size, retry_for))
     elapsed = time.monotonic() - started
     _print_summary(session.output, tally, file, elapsed)
     return EXIT_REJECTED if tally.rows["rejected"] else 0
@@ -227,20 +269,49 @@ def _reader(stream: Iterable[str], file: Path) -> OrderCsv:
         raise click.BadParameter(f"{file}: {exc} ({hint})", param_hint="FILE") from exc
 
 
+class ImportStopped(click.ClickException):
+    """An import that stopped before the end of the file, saying what it wrote."""
+
+    def __init__(self, why: str, written: int, exit_code: int) -> None:
+        super().__init__(
+            f"{why}; {written:,} {_orders(written)} written before it stopped (the batch "
+            f"in flight may have been written too); {RERUN_IS_SAFE}"
+        )
+        self.exit_code = exit_code
+
+
+def _orders(count: int) -> str:
+    return "order" if count == 1 else "orders"
+
+
 def _run_import(
-    session: Session, reader: OrderCsv, rejects: Path, total: int, batch_size: int
+    session: Session, reader: OrderCsv, rejects: Path, total: int, pacing: tuple[int, float]
 ) -> ImportTally:
-    """Runs the import; the rejects file is put in place only if it ran to completion."""
+    """Runs the import, ``pacing`` being the batch size and how long to retry a batch;
+    the rejects file is put in place only if it ran to completion."""
+    batch_size, retry_for = pacing
     rejects_file = RejectsFile(rejects, reader.columns)
-    try:
-        with session.connect() as client, progress_bar(total) as bar:
-            tally = ImportTally(rejects_file, bar, bar.add_task("import", total=total))
-            client.import_orders(
-                tally.to_send(reader.orders()), batch_size=batch_size, on_progress=tally.batch_done
-            )
-    except BaseException:
-        rejects_file.discard()
-        raise
+    with progress_bar(total) as bar:
+        tally = ImportTally(rejects_file, bar, bar.add_task("import", total=total))
+        try:
+            with session.connect() as client:
+                client.import_orders(
+                    tally.to_send(reader.orders()),
+                    batch_size=batch_size,
+                    on_progress=tally.batch_done,
+                    retry_for=retry_for,
+                    on_retry=tally.retrying,
+                )
+        except KeyboardInterrupt:
+            rejects_file.discard()
+            raise ImportStopped("interrupted", tally.written, EXIT_INTERRUPTED) from None
+        except (Unavailable, DeadlineExceeded) as exc:
+            rejects_file.discard()
+            why = f"gave up after retrying for {retry_for:g} s: {exc}"
+            raise ImportStopped(why, tally.written, EXIT_UNAVAILABLE) from exc
+        except BaseException:
+            rejects_file.discard()
+            raise
     rejects_file.commit()
     return tally
 

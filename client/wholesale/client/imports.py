@@ -14,15 +14,21 @@ buffer, which a batch of a thousand orders does not.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import islice
 
 import grpc
 
-from wholesale.client.errors import Aborted, DeadlineExceeded, Unavailable, from_rpc_error
+from wholesale.client.errors import (
+    Aborted,
+    DeadlineExceeded,
+    Unavailable,
+    WholesaleError,
+    from_rpc_error,
+)
 from wholesale.client.orders import OrderLike, OrderServiceCalls, as_order
 from wholesale.v1 import order_pb2, order_service_pb2
 from wholesale.v1.order_pb2 import Order
@@ -37,6 +43,17 @@ FIRST_BACKOFF, MAX_BACKOFF = 0.5, 8.0
 # write of the same orders, such as its own earlier attempt still running on the server
 # after a client-side deadline (ABORTED). Resending is safe: orders are upserts by external_id.
 RETRIED = (Unavailable, DeadlineExceeded, Aborted)
+
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """A batch about to be sent again: which attempt comes next, after what pause, and the
+    failure of the attempt before, so a person watching knows the import is not stuck."""
+
+    attempt: int
+    max_attempts: int
+    delay: float
+    error: WholesaleError
 
 
 @dataclass(frozen=True)
@@ -130,7 +147,9 @@ class _Importer:
 
     client: ImportMethods
     on_progress: Callable[[ImportProgress], None] | None
+    on_retry: Callable[[RetryNotice], None] | None
     max_attempts: int
+    retry_for: float | None
     timeout: float | None
     report: ImportReport = field(default_factory=ImportReport)
     started: float = field(default_factory=time.monotonic)
@@ -169,25 +188,35 @@ class _Importer:
             return sent.future.result()
         except grpc.RpcError as error:
             failure = from_rpc_error(error)
-            if not isinstance(failure, RETRIED) or self.max_attempts == 1:
+            if not isinstance(failure, RETRIED):
                 raise failure from error
-        return self._resend(sent.request)
+        return self._resend(sent.request, failure)
 
-    def _resend(self, request: order_service_pb2.ImportOrdersRequest) -> ImportOrdersResponse:
+    def _resend(
+        self, request: order_service_pb2.ImportOrdersRequest, failure: WholesaleError
+    ) -> ImportOrdersResponse:
         """The remaining attempts at a batch whose first attempt failed in transit, ran out
         of time or lost a race with a concurrent write of the same orders: safe, because
-        every order in it is an upsert by external_id. The last attempt's failure is raised."""
-        delays = [min(FIRST_BACKOFF * 2**n, MAX_BACKOFF) for n in range(self.max_attempts - 1)]
-        for delay in delays[:-1]:
-            self._pause(delay)
-            with suppress(*RETRIED):
+        every order in it is an upsert by external_id. Attempts stop after ``max_attempts``
+        or when the next pause would end past ``retry_for`` seconds from now; the last
+        failure is raised."""
+        give_up = time.monotonic() + (math.inf if self.retry_for is None else self.retry_for)
+        for attempt in range(2, self.max_attempts + 1):
+            delay = min(FIRST_BACKOFF * 2 ** (attempt - 2), MAX_BACKOFF)
+            if time.monotonic() + delay > give_up:
+                break
+            self._pause(RetryNotice(attempt, self.max_attempts, delay, failure))
+            try:
                 return self._call(request)
-        self._pause(delays[-1])
-        return self._call(request)
+            except RETRIED as error:
+                failure = error
+        raise failure
 
-    def _pause(self, delay: float) -> None:
+    def _pause(self, notice: RetryNotice) -> None:
         self.report.retries += 1
-        time.sleep(delay)
+        if self.on_retry is not None:
+            self.on_retry(notice)
+        time.sleep(notice.delay)
 
     def _call(self, request: order_service_pb2.ImportOrdersRequest) -> ImportOrdersResponse:
         return self.client._call(self.client._orders.ImportOrders, request, timeout=self.timeout)
@@ -204,6 +233,8 @@ class ImportMethods(OrderServiceCalls):
         on_progress: Callable[[ImportProgress], None] | None = None,
         first_position: int = 0,
         max_attempts: int = 8,
+        retry_for: float | None = None,
+        on_retry: Callable[[RetryNotice], None] | None = None,
         timeout: float | None = None,
     ) -> ImportReport:
         """Records every order of ``orders`` (Order messages or dicts as ``record_order``
@@ -212,13 +243,15 @@ class ImportMethods(OrderServiceCalls):
         index) and does not stop the others. A batch failing with UNAVAILABLE,
         DEADLINE_EXCEEDED or ABORTED (a concurrent write of the same orders won, e.g. the
         batch's own earlier attempt that was still running when its deadline passed) is
-        sent again, up to ``max_attempts`` times in all, with backoff; ``timeout`` is each
-        batch call's deadline (default the client's)."""
+        sent again, up to ``max_attempts`` times in all, with backoff, and no longer than
+        ``retry_for`` seconds after the first failure (plus the last attempt's deadline);
+        ``on_retry`` hears of each attempt before it is made. ``timeout`` is each batch
+        call's deadline (default the client's)."""
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise ValueError(f"batch_size must be 1..{MAX_BATCH_SIZE}, not {batch_size}")
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
-        importer = _Importer(self, on_progress, max_attempts, timeout)
+        importer = _Importer(self, on_progress, on_retry, max_attempts, retry_for, timeout)
         return importer.run(orders, batch_size, first_position)
 
 
