@@ -4,7 +4,6 @@ masks, exception mapping, TLS and gRPC's retry policy (on SQLite and PostgreSQL)
 from __future__ import annotations
 
 import logging
-import socket
 import sqlite3
 import threading
 import uuid
@@ -15,6 +14,7 @@ import grpc
 import pytest
 from conftest import RunningServer, start_server
 from support.certs import TlsFiles, make_tls_files
+from support.server_process import free_port
 
 from wholesale.client import (
     Aborted,
@@ -317,18 +317,12 @@ def test_the_deadline_applies_to_every_call(
         logging.getLogger("wholesale.server.rpc").removeHandler(seen)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_unavailable_is_retried_until_a_late_server_answers(
     running_server: RunningServer, admin: Client
 ) -> None:
     """A server that comes up (on the same database) only after the first attempts failed."""
     account = create(admin)
-    port = _free_port()
+    port = free_port()
     late: list[RunningServer] = []
     config = ServerConfig(listen=f"127.0.0.1:{port}", database_url=running_server.database_url)
     starter = threading.Timer(0.5, lambda: late.append(start_server(config)))
@@ -347,7 +341,7 @@ def test_unavailable_is_retried_until_a_late_server_answers(
 
 def test_without_retries_unavailable_is_raised_at_once() -> None:
     with (
-        Client(f"127.0.0.1:{_free_port()}", "token", retries=False) as client,
+        Client(f"127.0.0.1:{free_port()}", "token", retries=False) as client,
         pytest.raises(Unavailable),
     ):
         client.get_account("1")

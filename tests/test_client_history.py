@@ -5,7 +5,6 @@ summaries and credit checks, all with friendly Python values."""
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from conftest import RunningServer, start_server
+from support.server_process import free_port
 
 from wholesale.client import (
     Aborted,
@@ -263,17 +263,11 @@ def test_import_is_refused_to_managers_and_checks_its_batch_size(
         connect("admin").import_orders([order_dict(1)], batch_size=2001)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_import_resends_a_batch_the_server_was_not_there_for(
     running_server: RunningServer, catalog: list[str], account_ids: dict[str, str]
 ) -> None:
     """gRPC's own retries are off, so only import_orders' resending can get the batch in."""
-    port = _free_port()
+    port = free_port()
     late: list[RunningServer] = []
     config = ServerConfig(listen=f"127.0.0.1:{port}", database_url=running_server.database_url)
     starter = threading.Timer(1.0, lambda: late.append(start_server(config)))

@@ -13,7 +13,6 @@ never a mixture of two sends' lines.
 from __future__ import annotations
 
 import random
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -29,10 +28,9 @@ import grpc
 import psycopg2
 import pytest
 from conftest import RunningServer, reset_postgres, start_server
-from grpc_health.v1 import health_pb2_grpc
 from support.orders import SKUS, OrdersApi, make_line, make_order
 from support.rpc import make_account, money_value
-from test_shutdown import clean_environment, free_port, server_command, wait_until_serving
+from support.server_process import ServerProcess
 
 from wholesale.server.config import ServerConfig
 from wholesale.server.store import database, migrations, tokens
@@ -214,34 +212,14 @@ def sqlite_apis(tmp_path: Path) -> Iterator[list[OrdersApi]]:
 def two_servers(postgres_scratch_url: str, tmp_path: Path) -> Iterator[list[str]]:
     """Two server processes on one PostgreSQL database; yields their addresses."""
     reset_postgres(postgres_scratch_url)
-    processes = []
+    servers: list[ServerProcess] = []
     try:
         for name in ("a", "b"):
-            listen = f"127.0.0.1:{free_port()}"
-            log = tmp_path / f"{name}.log"
-            with log.open("w") as log_file:
-                process = subprocess.Popen(
-                    [
-                        *server_command(),
-                        "serve",
-                        "--listen",
-                        listen,
-                        "--database",
-                        postgres_scratch_url,
-                    ],
-                    stdout=log_file,
-                    stderr=subprocess.STDOUT,
-                    env=clean_environment(),
-                    cwd=tmp_path,
-                )
-            processes.append((process, listen, log))
-            with grpc.insecure_channel(listen) as channel:
-                wait_until_serving(process, health_pb2_grpc.HealthStub(channel), log)
-        yield [listen for _, listen, _ in processes]
+            servers.append(ServerProcess(tmp_path, postgres_scratch_url, name))
+        yield [server.address for server in servers]
     finally:
-        for process, _, _ in processes:
-            process.terminate()
-            process.wait(30)
+        for server in servers:
+            server.stop()
 
 
 @contextmanager

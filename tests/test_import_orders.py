@@ -9,20 +9,14 @@ The batch tests run on SQLite and PostgreSQL; the crash test runs the real
 from __future__ import annotations
 
 import datetime
-import os
 import random
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
 from decimal import Decimal
 from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from support.orders import (
     CATALOG,
     CREATED,
@@ -41,6 +35,7 @@ from support.orders import (
     order_total,
 )
 from support.rpc import bearer, expect_failure, make_account, money_value
+from support.server_process import ServerProcess, run_server_cli
 
 from wholesale.v1 import order_pb2, order_service_pb2
 
@@ -284,92 +279,10 @@ BAD_EVERY = 250  # orders whose index is a multiple of this carry an unknown SKU
 EPOCH = datetime.date(1970, 1, 1)
 
 
-def _server_command() -> list[str]:
-    script = Path(sys.executable).with_name("wholesale-server")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", "wholesale.server.cli"]
-
-
-def _environment() -> dict[str, str]:
-    ours = ("WHOLESALE_", "DATABASE_URL")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
 def _cli(*args: str, cwd: Path) -> str:
-    done = subprocess.run(
-        [*_server_command(), *args],
-        capture_output=True,
-        text=True,
-        env=_environment(),
-        cwd=cwd,
-        check=False,
-    )
+    done = run_server_cli(*args, cwd=cwd)
     assert done.returncode == 0, f"wholesale-server {' '.join(args)} failed:\n{done.stderr}"
     return done.stdout
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ServerProcess:
-    """``wholesale-server serve`` on a database file, started and waited for."""
-
-    def __init__(self, tmp_path: Path, url: str, name: str) -> None:
-        self.port = _free_port()
-        self.log = tmp_path / f"{name}.log"
-        with self.log.open("w") as log_file:
-            self.process = subprocess.Popen(
-                [
-                    *_server_command(),
-                    "serve",
-                    "--listen",
-                    f"127.0.0.1:{self.port}",
-                    "--database",
-                    url,
-                ],
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                env=_environment(),
-                cwd=tmp_path,
-            )
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
-        self._wait_until_serving()
-
-    def _wait_until_serving(self) -> None:
-        health = health_pb2_grpc.HealthStub(self.channel)
-        while self.process.poll() is None:
-            try:
-                status = health.Check(health_pb2.HealthCheckRequest(), timeout=5).status
-                if status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError as error:
-                if error.code() not in (
-                    grpc.StatusCode.UNAVAILABLE,
-                    grpc.StatusCode.DEADLINE_EXCEEDED,
-                ):
-                    raise
-            time.sleep(0.05)
-        pytest.fail(f"server exited with {self.process.returncode}:\n{self.log.read_text()}")
-
-    def kill(self) -> int:
-        self.process.kill()  # SIGKILL: no drain, no grace, no cleanup
-        return self.process.wait()
-
-    def stop(self) -> None:
-        self.channel.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 def _history(seed: int) -> tuple[list[order_pb2.Order], dict[str, dict]]:

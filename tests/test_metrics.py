@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import urllib.request
 from pathlib import Path
 
 import grpc
 import pytest
 from conftest import PRINCIPALS
-from grpc_health.v1 import health_pb2_grpc
 from support.rpc import Api
-from test_shutdown import clean_environment, free_port, server_command, wait_until_serving
+from support.server_process import ServerProcess, free_port
 
 from wholesale.server.app import create_server
 from wholesale.server.config import ServerConfig
 from wholesale.server.store import database, tokens
-from wholesale.v1 import account_service_pb2
+from wholesale.v1 import account_service_pb2, account_service_pb2_grpc
 
 
 def scrape(port: int) -> dict[str, float]:
@@ -63,40 +61,19 @@ def test_metrics_count_calls_errors_and_latency_per_method(tmp_path: Path) -> No
 
 
 def test_json_logs_carry_the_rpc_fields(tmp_path: Path) -> None:
-    listen = f"127.0.0.1:{free_port()}"
-    log = tmp_path / "server.log"
-    url = "sqlite:///j.db"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [
-                *server_command(),
-                "serve",
-                "--listen",
-                listen,
-                "--database",
-                url,
-                "--log-format",
-                "json",
-                "--metrics-listen",
-                f"127.0.0.1:{free_port()}",
-            ],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            env=clean_environment(),
-            cwd=tmp_path,
-        )
+    metrics = f"127.0.0.1:{free_port()}"
+    server = ServerProcess(
+        tmp_path, "sqlite:///j.db", "server", "--log-format", "json", "--metrics-listen", metrics
+    )
     try:
-        with grpc.insecure_channel(listen) as channel:
-            wait_until_serving(process, health_pb2_grpc.HealthStub(channel), log)
-            try:
-                account_service_pb2_grpc_stub(channel).GetAccount(
-                    account_service_pb2.GetAccountRequest(id="1")
-                )
-            except grpc.RpcError as error:
-                assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+        with pytest.raises(grpc.RpcError) as caught:
+            account_service_pb2_grpc.AccountServiceStub(server.channel).GetAccount(
+                account_service_pb2.GetAccountRequest(id="1")
+            )
+        assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
     finally:
-        process.terminate()
-        process.wait(30)
+        server.stop()
+    log = server.log
 
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     rpc = [e for e in entries if e.get("method", "").endswith("/GetAccount")]
@@ -105,9 +82,3 @@ def test_json_logs_carry_the_rpc_fields(tmp_path: Path) -> None:
     assert rpc[0]["duration_ms"] >= 0 and rpc[0]["request_id"] == "-"
     assert {"time", "logger", "message"} <= set(rpc[0])
     assert any("metrics on http://127.0.0.1:" in e["message"] for e in entries)
-
-
-def account_service_pb2_grpc_stub(channel: grpc.Channel):
-    from wholesale.v1 import account_service_pb2_grpc
-
-    return account_service_pb2_grpc.AccountServiceStub(channel)

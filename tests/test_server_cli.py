@@ -3,55 +3,24 @@ the wrong directory."""
 
 from __future__ import annotations
 
-import subprocess
-import time
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2_grpc
-from test_shutdown import clean_environment, free_port, server_command, wait_until_serving
-
-
-def run_server_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*server_command(), *args],
-        capture_output=True,
-        text=True,
-        env=clean_environment(),
-        cwd=cwd,
-        check=False,
-        timeout=60,
-    )
+from support.server_process import ServerProcess, run_server_cli
 
 
 def test_a_second_server_on_a_busy_address_fails_at_once(tmp_path: Path) -> None:
-    port = free_port()
-    listen = f"127.0.0.1:{port}"
-    log = tmp_path / "first.log"
-    with log.open("w") as log_file:
-        first = subprocess.Popen(
-            [*server_command(), "serve", "--listen", listen, "--database", "sqlite:///a.db"],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            env=clean_environment(),
-            cwd=tmp_path,
-        )
+    first = ServerProcess(tmp_path, "sqlite:///a.db", "first")
     try:
-        with grpc.insecure_channel(listen) as channel:
-            wait_until_serving(first, health_pb2_grpc.HealthStub(channel), log)
-        started = time.monotonic()
+        # run_server_cli fails the test if the second server does not give up by itself.
         second = run_server_cli(
-            "serve", "--listen", listen, "--database", "sqlite:///b.db", cwd=tmp_path
+            "serve", "--listen", first.address, "--database", "sqlite:///b.db", cwd=tmp_path
         )
-        took = time.monotonic() - started
     finally:
-        first.terminate()
-        first.wait(30)
+        first.stop()
 
     assert second.returncode != 0, f"the second server started: {second.stderr}"
-    assert f"cannot listen on {listen}" in second.stderr
+    assert f"cannot listen on {first.address}" in second.stderr
     assert "Traceback" not in second.stderr
-    assert took < 30, "the second server did not give up at once"
 
 
 def test_create_token_refuses_to_invent_a_database(tmp_path: Path) -> None:

@@ -7,12 +7,9 @@ in-flight call finish once the lock is released, and exit with status 0.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,6 +17,13 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from support.rpc import bearer, make_account
+from support.server_process import (
+    clean_environment,
+    free_port,
+    run_server_cli,
+    server_command,
+    wait_until_serving,
+)
 
 from wholesale.v1 import account_service_pb2, account_service_pb2_grpc
 
@@ -28,49 +32,10 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 IN_FLIGHT_NAME = "In Flight GmbH"
 
 
-def server_command() -> list[str]:
-    script = Path(sys.executable).with_name("wholesale-server")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", "wholesale.server.cli"]
-
-
-def clean_environment() -> dict[str, str]:
-    ours = ("WHOLESALE_", "DATABASE_URL")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
 def cli(*args: str, cwd: Path) -> str:
-    done = subprocess.run(
-        [*server_command(), *args],
-        capture_output=True,
-        text=True,
-        env=clean_environment(),
-        cwd=cwd,
-        check=False,
-    )
+    done = run_server_cli(*args, cwd=cwd)
     assert done.returncode == 0, f"wholesale-server {' '.join(args)} failed:\n{done.stderr}"
     return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_serving(process: subprocess.Popen, health, log: Path) -> None:
-    while process.poll() is None:
-        try:
-            if health.Check(health_pb2.HealthCheckRequest()).status == SERVING:
-                return
-        except grpc.RpcError as error:
-            if error.code() != grpc.StatusCode.UNAVAILABLE:
-                raise
-        time.sleep(0.05)
-    pytest.fail(f"server exited with {process.returncode} before serving:\n{log.read_text()}")
 
 
 def wait_until_not_serving(process: subprocess.Popen, health) -> str:

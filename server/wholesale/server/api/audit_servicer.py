@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 
 from wholesale.server.api.convert import timestamp
 from wholesale.server.api.interceptor import current_work
@@ -41,20 +41,7 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
 
 def _value(value: Json) -> struct_pb2.Value:
     """A JSON value as google.protobuf.Value (None as null_value)."""
-    message = struct_pb2.Value()
-    if value is None:
-        message.null_value = struct_pb2.NULL_VALUE
-    elif isinstance(value, bool):
-        message.bool_value = value
-    elif isinstance(value, int | float):
-        message.number_value = value
-    elif isinstance(value, str):
-        message.string_value = value
-    elif isinstance(value, dict):
-        message.struct_value.update(value)
-    else:
-        message.list_value.extend(value)
-    return message
+    return json_format.ParseDict(value, struct_pb2.Value())
 
 
 def _field_change(change: FieldChange) -> pb.FieldChange:

@@ -34,7 +34,7 @@ from wholesale.server.errors import (
 from wholesale.server.services import mutations
 from wholesale.server.services.paging import keyset_page
 from wholesale.server.services.unit_of_work import UnitOfWork
-from wholesale.server.store import account_store
+from wholesale.server.store import account_store, transactions
 
 MAX_BATCH = 1000
 # Fields a batch upsert overwrites on existing accounts when it names none: the ERP owns
@@ -161,7 +161,7 @@ def _insert(work: UnitOfWork, fields: AccountFields) -> Account:
 
 def _external_id_race(external_id: str) -> AbstractContextManager[None]:
     """ALREADY_EXISTS when another writer took the external_id since we checked it."""
-    return mutations.unique_key_race(
+    return transactions.unique_key_guard(
         lambda: AlreadyExists(
             f"external_id {external_id!r} was just taken by another account",
             reason="EXTERNAL_ID_TAKEN",

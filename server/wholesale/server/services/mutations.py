@@ -1,16 +1,15 @@
-"""What every change to a stored resource shares: its audit event, the etag condition,
-the unique-key race between two writers, and the outcome of an ERP upsert."""
+"""What every change to a stored resource shares: its audit event, the etag condition and
+the outcome of an ERP upsert."""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 
 from wholesale.server.domain.audit import FieldChange
-from wholesale.server.errors import Aborted, ServiceError
+from wholesale.server.errors import Aborted
 from wholesale.server.services.unit_of_work import UnitOfWork
-from wholesale.server.store import audit_store, transactions
+from wholesale.server.store import audit_store
 
 
 class Outcome(enum.IntEnum):
@@ -59,9 +58,3 @@ def check_etag(what: str, current_etag: str, sent_etag: str) -> None:
             "read it again and retry",
             reason="ETAG_MISMATCH",
         )
-
-
-def unique_key_race(clash: Callable[[], ServiceError]) -> AbstractContextManager[None]:
-    """Turns a unique-key violation inside the block into ``clash()``: two writers checked
-    a key at once and the other one committed first."""
-    return transactions.unique_key_guard(clash)

@@ -36,7 +36,7 @@ from wholesale.server.errors import (
 from wholesale.server.services import mutations
 from wholesale.server.services.paging import keyset_page
 from wholesale.server.services.unit_of_work import UnitOfWork
-from wholesale.server.store import product_store
+from wholesale.server.store import product_store, transactions
 
 MAX_BATCH = 1000
 
@@ -94,7 +94,7 @@ def _write_race(sku: str, fields: ProductFields, *, creating: bool) -> AbstractC
             metadata={"field": "product.external_id"},
         )
 
-    return mutations.unique_key_race(clash)
+    return transactions.unique_key_guard(clash)
 
 
 def _field_changes(before: ProductFields | None, after: ProductFields) -> list[FieldChange]:

@@ -10,7 +10,7 @@ import peewee
 from wholesale.server.domain.audit import AuditEntry, FieldChange
 from wholesale.server.domain.filters import Condition
 from wholesale.server.store.models import AuditEvent
-from wholesale.server.store.sql import escape_like, like
+from wholesale.server.store.sql import COMPARISONS, escape_like, like
 
 # Filter fields and the operators each takes; event_time values arrive as microseconds.
 AUDIT_FILTER_FIELDS = {
@@ -19,13 +19,6 @@ AUDIT_FILTER_FIELDS = {
         for name in ("actor", "role", "method", "action", "resource", "request_id")
     },
     "event_time": frozenset({">=", ">", "<=", "<"}),
-}
-_COMPARISONS = {
-    "=": lambda a, b: a == b,
-    ">=": lambda a, b: a >= b,
-    ">": lambda a, b: a > b,
-    "<=": lambda a, b: a <= b,
-    "<": lambda a, b: a < b,
 }
 
 
@@ -65,7 +58,7 @@ def _condition(condition: Condition, value: str | int) -> peewee.Node:
         return like(AuditEvent.method, f"%/{escape_like(str(value))}")
     column = AuditEvent.event_time_us if condition.field == "event_time" else None
     column = column or getattr(AuditEvent, condition.field)
-    return _COMPARISONS[condition.op](column, value)
+    return COMPARISONS[condition.op](column, value)
 
 
 def list_events(

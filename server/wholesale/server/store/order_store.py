@@ -15,7 +15,14 @@ from wholesale.server.domain.order import (
     StoredOrderKey,
 )
 from wholesale.server.store.models import Account, OrderLine, Product, SalesOrder
-from wholesale.server.store.sql import IN_CHUNK, in_scope, insert_rows, select_where_in, storable
+from wholesale.server.store.sql import (
+    COMPARISONS,
+    IN_CHUNK,
+    in_scope,
+    insert_rows,
+    select_where_in,
+    storable,
+)
 
 
 def _chunks(values: Sequence, size: int = IN_CHUNK) -> Iterable[Sequence]:
@@ -240,14 +247,6 @@ ORDER_FILTER_FIELDS = {
     "status": frozenset({"=", "!="}),
     "order_date": frozenset({"=", ">=", "<=", ">", "<"}),
 }
-_OPERATORS = {
-    "=": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    ">=": lambda a, b: a >= b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    "<": lambda a, b: a < b,
-}
 _ORDER_FILTER_COLUMNS = {
     "external_id": SalesOrder.external_id,
     "account_id": SalesOrder.account,
@@ -260,4 +259,4 @@ _ORDER_FILTER_COLUMNS = {
 def order_condition(field_name: str, op: str, value: int | str) -> peewee.Node:
     """SQL for one filter condition whose value the service already converted (numbers
     for ids, statuses and dates; the ERP's order number as sent)."""
-    return _OPERATORS[op](_ORDER_FILTER_COLUMNS[field_name], value)
+    return COMPARISONS[op](_ORDER_FILTER_COLUMNS[field_name], value)

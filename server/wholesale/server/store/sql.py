@@ -4,6 +4,7 @@ for many rows, long IN lists, hand-written aggregate queries."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -11,6 +12,16 @@ import peewee
 
 from wholesale.server.domain.access import AccountScope
 from wholesale.server.store.database import db_proxy, is_postgres
+
+# A filter condition's operator as SQL on a column (operators as domain.filters parses them).
+COMPARISONS = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+}
 
 
 def escape_like(text: str) -> str:
