@@ -111,8 +111,9 @@ class AccountMethods(ServiceCalls):
         )
         return self._call(self._accounts.CreateAccount, request).account
 
-    def get_account(self, id: str) -> Account:
-        request = account_service_pb2.GetAccountRequest(id=id)
+    def get_account(self, id: str = "", *, external_id: str = "") -> Account:
+        """One account, closed ones included, by the service's id or the ERP's id."""
+        request = account_service_pb2.GetAccountRequest(id=id, external_id=external_id)
         return self._call(self._accounts.GetAccount, request).account
 
     def list_accounts(

@@ -42,8 +42,9 @@ class CatalogMethods(ServiceCalls):
     def _catalog(self) -> CatalogServiceStub:
         return CatalogServiceStub(self.channel)
 
-    def get_product(self, sku: str) -> Product:
-        request = catalog_service_pb2.GetProductRequest(sku=sku)
+    def get_product(self, sku: str = "", *, external_id: str = "") -> Product:
+        """One product by its SKU or by the ERP's id of it."""
+        request = catalog_service_pb2.GetProductRequest(sku=sku, external_id=external_id)
         return self._call(self._catalog.GetProduct, request).product
 
     def list_products(self, *, filter: str = "", page_size: int = 0) -> Pager[Product]:

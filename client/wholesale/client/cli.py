@@ -8,6 +8,7 @@ This module holds the root group, accounts, audit and config; the ERP-history gr
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -18,17 +19,18 @@ from click.core import ParameterSource
 from wholesale.client import errors
 from wholesale.client.cli_catalog import products
 from wholesale.client.cli_common import (
+    DATE,
     EXIT_CODES,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
-    LIMIT_OPTION,
+    LIMIT_OPTIONS,
     Session,
     accept_output_option,
     api_filter,
     apply_options,
     decimal_option,
+    first_results,
     given_options,
-    limited,
     page_size_for,
     pass_session,
     quoted,
@@ -48,6 +50,7 @@ from wholesale.client.cli_config import (
     server_target,
 )
 from wholesale.client.cli_credit import credit
+from wholesale.client.cli_keys import account_id, find_account
 from wholesale.client.cli_orders import orders
 from wholesale.client.cli_output import (
     ACCOUNT_COLUMNS,
@@ -140,7 +143,7 @@ def accounts() -> None:
 @click.option("--search", help="Text in the legal or display name (any case).")
 @click.option("--filter", "raw_filter", help='Extra condition in API syntax: region != "North".')
 @click.option("--order-by", default="", help='display_name or create_time, optionally "desc".')
-@LIMIT_OPTION
+@LIMIT_OPTIONS
 @click.option("--show-closed", is_flag=True, help="Include closed accounts.")
 @pass_session
 def list_accounts(
@@ -153,7 +156,8 @@ def list_accounts(
     search: str | None,
     raw_filter: str | None,
     order_by: str,
-    limit: int | None,
+    limit: int,
+    everything: bool,
     show_closed: bool,
 ) -> None:
     """List accounts (yours only, if you are an account manager)."""
@@ -170,20 +174,21 @@ def list_accounts(
         pager = client.list_accounts(
             filter=query,
             order_by=order_by,
-            page_size=page_size_for(limit),
+            page_size=page_size_for(limit, everything),
             show_deleted=show_closed or status == "closed",
         )
-        found = limited(pager, limit)
-    print_messages(found, Account, session.output, f"Accounts ({len(found)})", ACCOUNT_COLUMNS)
+        shown = first_results(pager, limit, everything)
+    print_messages(shown.items, Account, session.output, shown.title("Accounts"), ACCOUNT_COLUMNS)
+    shown.hint()
 
 
 @accounts.command("show")
-@click.argument("account_id")
+@click.argument("account_key", metavar="ACCOUNT")
 @pass_session
-def show_account(session: Session, account_id: str) -> None:
-    """Show every field of one account."""
+def show_account(session: Session, account_key: str) -> None:
+    """Show every field of one account. ACCOUNT is its id (42) or ERP id (ERP-000042)."""
     with session.connect() as client:
-        account = client.get_account(account_id)
+        account = find_account(client, account_key)
     print_message(account, session.output, f"Account {account.id}")
 
 
@@ -211,49 +216,53 @@ def create_account(session: Session, **fields: Any) -> None:
 
 
 @accounts.command("update")
-@click.argument("account_id")
+@click.argument("account_key", metavar="ACCOUNT")
 @apply_options(
     (click.option("--legal-name", help="Registered legal name."), *ACCOUNT_FIELD_OPTIONS)
 )
 @pass_session
-def update_account(session: Session, account_id: str, **fields: Any) -> None:
-    """Change the given fields of an account; --tag replaces all tags."""
+def update_account(session: Session, account_key: str, **fields: Any) -> None:
+    """Change the given fields of an account; --tag replaces all tags. ACCOUNT is its id
+    (42) or ERP id (ERP-000042)."""
     changes = given_options(fields)
     if not changes:
         raise click.UsageError("nothing to change: give at least one option such as --tier")
     with session.connect() as client:
-        account = client.update_account(account_id, **changes)
+        account = client.update_account(account_id(client, account_key), **changes)
     print_message(account, session.output, f"Updated account {account.id}")
 
 
 @accounts.command("assign")
-@click.argument("account_id")
+@click.argument("account_key", metavar="ACCOUNT")
 @click.argument("manager")
 @pass_session
-def assign_account(session: Session, account_id: str, manager: str) -> None:
-    """Hand an account to another account manager (admins and integrations)."""
+def assign_account(session: Session, account_key: str, manager: str) -> None:
+    """Hand an account to another account manager (admins and integrations). ACCOUNT is
+    its id (42) or ERP id (ERP-000042)."""
     with session.connect() as client:
-        account = client.assign_account(account_id, manager)
+        account = client.assign_account(account_id(client, account_key), manager)
     print_message(account, session.output, f"Account {account.id} assigned to {manager}")
 
 
 @accounts.command("close")
-@click.argument("account_id")
+@click.argument("account_key", metavar="ACCOUNT")
 @pass_session
-def close_account(session: Session, account_id: str) -> None:
-    """Close an account; it stays visible with --show-closed and can be reopened."""
+def close_account(session: Session, account_key: str) -> None:
+    """Close an account; it stays visible with --show-closed and can be reopened. ACCOUNT
+    is its id (42) or ERP id (ERP-000042)."""
     with session.connect() as client:
-        account = client.delete_account(account_id)
+        account = client.delete_account(account_id(client, account_key))
     print_message(account, session.output, f"Closed account {account.id}")
 
 
 @accounts.command("reopen")
-@click.argument("account_id")
+@click.argument("account_key", metavar="ACCOUNT")
 @pass_session
-def reopen_account(session: Session, account_id: str) -> None:
-    """Reopen a closed account with the status it had before."""
+def reopen_account(session: Session, account_key: str) -> None:
+    """Reopen a closed account with the status it had before. ACCOUNT is its id (42) or
+    ERP id (ERP-000042)."""
     with session.connect() as client:
-        account = client.undelete_account(account_id)
+        account = client.undelete_account(account_id(client, account_key))
     print_message(account, session.output, f"Reopened account {account.id}")
 
 
@@ -264,21 +273,45 @@ def audit() -> None:
 
 @audit.command("list")
 @click.option("--actor", help="Subject that made the change, such as alice.")
-@click.option("--resource", help="Account id or resource name: 42 or accounts/42.")
-@LIMIT_OPTION
+@click.option(
+    "--resource",
+    help="An account (id 42 or ERP id ERP-000042) or a resource name such as products/JUI-1L.",
+)
+@click.option("--action", help="The call that made it: UpdateAccount, DeleteAccount, ...")
+@click.option("--since", type=DATE, metavar="YYYY-MM-DD", help="On or after this day (UTC).")
+@click.option("--until", type=DATE, metavar="YYYY-MM-DD", help="On or before this day (UTC).")
+@LIMIT_OPTIONS
 @pass_session
 def list_audit_events(
-    session: Session, actor: str | None, resource: str | None, limit: int | None
+    session: Session,
+    actor: str | None,
+    resource: str | None,
+    action: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    limit: int,
+    everything: bool,
 ) -> None:
     """List changes, newest first."""
-    if resource and resource.isdigit():
-        resource = f"accounts/{resource}"
-    query = api_filter(("actor", "=", quoted(actor)), ("resource", "=", quoted(resource)))
     with session.connect() as client:
-        events = limited(
-            client.list_audit_events(filter=query, page_size=page_size_for(limit)), limit
+        if resource and "/" not in resource:
+            resource = f"accounts/{account_id(client, resource)}"
+        query = api_filter(
+            ("actor", "=", quoted(actor)),
+            ("resource", "=", quoted(resource)),
+            ("action", "=", quoted(action)),
+            ("event_time", ">=", quoted(since and since.date().isoformat())),
+            ("event_time", "<", quoted(until and _day_after(until).isoformat())),
         )
-    print_messages(events, AuditEvent, session.output, f"Audit events ({len(events)})")
+        pager = client.list_audit_events(filter=query, page_size=page_size_for(limit, everything))
+        shown = first_results(pager, limit, everything)
+    print_messages(shown.items, AuditEvent, session.output, shown.title("Audit events"))
+    shown.hint()
+
+
+def _day_after(day: dt.datetime) -> dt.date:
+    """--until names a whole day: events before the next midnight (UTC)."""
+    return day.date() + dt.timedelta(days=1)
 
 
 @cli.group()

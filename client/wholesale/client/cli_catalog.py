@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 
 from wholesale.client.cli_common import (
-    LIMIT_OPTION,
+    LIMIT_OPTIONS,
     Session,
     api_filter,
-    limited,
+    first_results,
     page_size_for,
     pass_session,
     quoted,
@@ -26,14 +26,15 @@ def products() -> None:
 @click.option("--category", help="This category or any below it, e.g. beverages/juice.")
 @click.option("--active/--inactive", default=None, help="Only active (or inactive) products.")
 @click.option("--search", help="Text in the product name (any case).")
-@LIMIT_OPTION
+@LIMIT_OPTIONS
 @pass_session
 def list_products(
     session: Session,
     category: str | None,
     active: bool | None,
     search: str | None,
-    limit: int | None,
+    limit: int,
+    everything: bool,
 ) -> None:
     """List products by SKU."""
     query = api_filter(
@@ -42,15 +43,18 @@ def list_products(
         ("name", ":", quoted(search)),
     )
     with session.connect() as client:
-        found = limited(client.list_products(filter=query, page_size=page_size_for(limit)), limit)
-    print_messages(found, Product, session.output, f"Products ({len(found)})", PRODUCT_COLUMNS)
+        pager = client.list_products(filter=query, page_size=page_size_for(limit, everything))
+        shown = first_results(pager, limit, everything)
+    print_messages(shown.items, Product, session.output, shown.title("Products"), PRODUCT_COLUMNS)
+    shown.hint()
 
 
 @products.command("show")
 @click.argument("sku")
+@click.option("--erp-id", is_flag=True, help="SKU is the ERP's id of the product instead.")
 @pass_session
-def show_product(session: Session, sku: str) -> None:
+def show_product(session: Session, sku: str, erp_id: bool) -> None:
     """Show every field of one product."""
     with session.connect() as client:
-        product = client.get_product(sku)
+        product = client.get_product(external_id=sku) if erp_id else client.get_product(sku)
     print_message(product, session.output, f"Product {product.sku}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import click
 
@@ -157,13 +157,39 @@ def as_date(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value else None
 
 
-def limited(pager: Pager[T], limit: int | None) -> list[T]:
-    return list(islice(pager, limit))
+@dataclass(frozen=True)
+class Shown(Generic[T]):
+    """What a list command prints: the first ``limit`` results, and whether more exist."""
+
+    items: list[T]
+    more: bool
+
+    def title(self, noun: str) -> str:
+        """``Accounts (50 shown, more exist)`` or ``Accounts (12)``."""
+        count = f"{len(self.items):,}"
+        return f"{noun} ({count} shown, more exist)" if self.more else f"{noun} ({count})"
+
+    def hint(self) -> None:
+        """Says on stderr how to see the rest, so a script's stdout stays clean."""
+        if self.more:
+            click.echo(
+                f"showing the first {len(self.items):,}: --limit N for more, --all for every one",
+                err=True,
+            )
 
 
-def page_size_for(limit: int | None) -> int:
-    """Fetches no more than needed for a small --limit; the server default otherwise."""
-    return min(limit, MAX_PAGE_SIZE) if limit else 0
+def first_results(pager: Pager[T], limit: int, everything: bool) -> Shown[T]:
+    """The first ``limit`` results (every one with ``everything``); one extra is fetched to
+    tell whether there are more, so a list never runs through thousands of rows unasked."""
+    if everything:
+        return Shown(list(pager), more=False)
+    found = list(islice(pager, limit + 1))
+    return Shown(found[:limit], more=len(found) > limit)
+
+
+def page_size_for(limit: int, everything: bool) -> int:
+    """Asks for no more than a small --limit needs (plus the one that says "more")."""
+    return MAX_PAGE_SIZE if everything else min(limit + 1, MAX_PAGE_SIZE)
 
 
 def api_filter(*conditions: tuple[str, str, str | None], raw: str | None = None) -> str:
@@ -184,4 +210,16 @@ def given_options(fields: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value not in (None, ())}
 
 
-LIMIT_OPTION = click.option("--limit", type=click.IntRange(min=1), help="Show at most N.")
+DEFAULT_LIMIT = 50
+LIMIT_OPTIONS = apply_options(
+    (
+        click.option(
+            "--limit",
+            type=click.IntRange(min=1),
+            default=DEFAULT_LIMIT,
+            show_default=True,
+            help="Show at most N.",
+        ),
+        click.option("--all", "everything", is_flag=True, help="Show every match (no limit)."),
+    )
+)

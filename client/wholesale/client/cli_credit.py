@@ -15,6 +15,7 @@ from wholesale.client.cli_common import (
     decimal_option,
     pass_session,
 )
+from wholesale.client.cli_keys import account_id, account_named
 from wholesale.client.cli_output import flatten, message_json, print_record
 from wholesale.v1.order_service_pb2 import CheckCreditResponse
 
@@ -24,31 +25,30 @@ def credit() -> None:
     """Credit decisions."""
 
 
-def _title(account_id: str, response: CheckCreditResponse, values: dict[str, str]) -> str:
+def _title(response: CheckCreditResponse, values: dict[str, str]) -> str:
     if response.approved:
-        return f"Credit for account {account_id}: APPROVED"
-    return f"Credit for account {account_id}: REFUSED ({values['reason'].replace('_', ' ')})"
+        return f"Credit for {account_named(response)}: APPROVED"
+    return f"Credit for {account_named(response)}: REFUSED ({values['reason'].replace('_', ' ')})"
 
 
 @credit.command("check")
-@click.argument("account_id")
+@click.argument("account_key", metavar="ACCOUNT")
 @click.argument("amount", callback=decimal_option)
 @click.option(
     "--as-of", type=DATE, metavar="YYYY-MM-DD", help="Judge as of this day; default today."
 )
 @pass_session
 def check_credit(
-    session: Session, account_id: str, amount: Decimal, as_of: dt.datetime | None
+    session: Session, account_key: str, amount: Decimal, as_of: dt.datetime | None
 ) -> int:
     """Whether the account may place an order of AMOUNT (in its currency) on credit: the
     decision, the reason and the figures (limit, outstanding, overdue past the grace days).
+    ACCOUNT is its id (42) or ERP id (ERP-000042).
 
     Exit code 0 when approved, 8 when refused.
     """
     with session.connect() as client:
-        response = client.check_credit(account_id, amount, as_date(as_of))
+        response = client.check_credit(account_id(client, account_key), amount, as_date(as_of))
     values = {**flatten(response), "approved": "yes" if response.approved else "no"}
-    print_record(
-        values, session.output, _title(account_id, response, values), message_json(response)
-    )
+    print_record(values, session.output, _title(response, values), message_json(response))
     return 0 if response.approved else EXIT_REFUSED

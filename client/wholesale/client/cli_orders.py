@@ -10,16 +10,17 @@ import click
 
 from wholesale.client.cli_common import (
     DATE,
-    LIMIT_OPTION,
+    LIMIT_OPTIONS,
     Session,
     api_filter,
     as_date,
-    limited,
+    first_results,
     page_size_for,
     pass_session,
     quoted,
 )
 from wholesale.client.cli_import import import_orders
+from wholesale.client.cli_keys import account_id, find_order
 from wholesale.client.cli_output import ORDER_COLUMNS, print_message, print_messages
 from wholesale.v1.order_pb2 import Order, OrderLine
 
@@ -44,40 +45,46 @@ def _day(value: dt.datetime | None) -> str | None:
 
 
 @orders.command("list")
-@click.option("--account", "account_id", help="Account id.")
+@click.option("--account", "account_key", help="Account id or ERP id.")
 @click.option("--status", type=click.Choice(STATUSES, case_sensitive=False))
 @click.option("--since", type=DATE, metavar="YYYY-MM-DD", help="Ordered on or after this day.")
 @click.option("--until", type=DATE, metavar="YYYY-MM-DD", help="Ordered on or before this day.")
-@LIMIT_OPTION
+@LIMIT_OPTIONS
 @pass_session
 def list_orders(
     session: Session,
-    account_id: str | None,
+    account_key: str | None,
     status: str | None,
     since: dt.datetime | None,
     until: dt.datetime | None,
-    limit: int | None,
+    limit: int,
+    everything: bool,
 ) -> None:
     """List orders, newest first (your accounts' only, if you are an account manager)."""
-    query = api_filter(
-        ("account_id", "=", quoted(account_id)),
-        ("status", "=", status and status.upper()),
-        ("order_date", ">=", _day(since)),
-        ("order_date", "<=", _day(until)),
-    )
     with session.connect() as client:
-        found = limited(client.list_orders(filter=query, page_size=page_size_for(limit)), limit)
-    title = f"Orders ({len(found)})"
-    print_messages(found, Order, session.output, title, ORDER_COLUMNS, extras=_line_count)
+        query = api_filter(
+            ("account_id", "=", quoted(account_key and account_id(client, account_key))),
+            ("status", "=", status and status.upper()),
+            ("order_date", ">=", _day(since)),
+            ("order_date", "<=", _day(until)),
+        )
+        pager = client.list_orders(filter=query, page_size=page_size_for(limit, everything))
+        shown = first_results(pager, limit, everything)
+    print_messages(
+        shown.items, Order, session.output, shown.title("Orders"), ORDER_COLUMNS, extras=_line_count
+    )
+    shown.hint()
 
 
 @orders.command("show")
-@click.argument("order_id")
+@click.argument("order_key", metavar="ORDER")
 @pass_session
-def show_order(session: Session, order_id: str) -> None:
-    """Show one order and its lines (as CSV: one row per line)."""
+def show_order(session: Session, order_key: str) -> None:
+    """Show one order and its lines (as CSV: one row per line).
+
+    ORDER is the service's order id or the ERP's order number (SO-1001)."""
     with session.connect() as client:
-        order = client.get_order(order_id)
+        order = find_order(client, order_key)
     title = f"Order {order.id} ({order.external_id})"
     if session.output == "csv":
         print_messages(order.lines, OrderLine, "csv", title)

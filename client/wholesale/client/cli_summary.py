@@ -7,6 +7,7 @@ import datetime as dt
 import click
 
 from wholesale.client.cli_common import DATE, Session, as_date, pass_session
+from wholesale.client.cli_keys import account_id, account_named
 from wholesale.client.cli_output import (
     date_text,
     flatten,
@@ -79,7 +80,7 @@ def _print_tables(summary: AccountSummary, figures: dict[str, str]) -> None:
         for key, value in figures.items()
         if key not in SHARES and key not in _window_figures(summary)
     }
-    title = f"Account {summary.account_id} as of {date_text(summary.as_of_date)}"
+    title = f"Summary of {account_named(summary)} as of {date_text(summary.as_of_date)}"
     print_fields(shown, title)
     print_rows(windows, "table", ["window", "orders", "spend"], "Trailing windows")
     for field_name, key_column, columns, table_title in SHARE_TABLES:
@@ -88,16 +89,17 @@ def _print_tables(summary: AccountSummary, figures: dict[str, str]) -> None:
 
 
 @click.command("summary")
-@click.argument("account_id")
+@click.argument("account_key", metavar="ACCOUNT")
 @click.option(
     "--as-of", type=DATE, metavar="YYYY-MM-DD", help="Judge as of this day; default today."
 )
 @pass_session
-def account_summary(session: Session, account_id: str, as_of: dt.datetime | None) -> None:
+def account_summary(session: Session, account_key: str, as_of: dt.datetime | None) -> None:
     """Spend over the last 30/90/365 days, lifetime figures, order cadence, top SKUs and
-    categories, and balances of one account."""
+    categories, and balances of one account. ACCOUNT is its id (42) or ERP id
+    (ERP-000042)."""
     with session.connect() as client:
-        summary = client.get_account_summary(account_id, as_date(as_of))
+        summary = client.get_account_summary(account_id(client, account_key), as_date(as_of))
     figures = summary_figures(summary)
     if session.output == "table":
         _print_tables(summary, figures)

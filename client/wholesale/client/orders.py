@@ -119,8 +119,9 @@ class OrderMethods(OrderServiceCalls):
         response = self._call(self._orders.RecordOrder, request)
         return Recorded(response.order, outcome_name(response.outcome))
 
-    def get_order(self, id: str) -> Order:
-        request = order_service_pb2.GetOrderRequest(id=id)
+    def get_order(self, id: str = "", *, external_id: str = "") -> Order:
+        """One order by the service's id or the ERP's order number."""
+        request = order_service_pb2.GetOrderRequest(id=id, external_id=external_id)
         return self._call(self._orders.GetOrder, request).order
 
     def list_orders(self, *, filter: str = "", page_size: int = 0) -> Pager[Order]:
