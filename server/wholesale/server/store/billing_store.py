@@ -129,9 +129,11 @@ FROM (
   SELECT i.id, i.due_day, MIN(c.paid_day) AS settled_day
   FROM invoice i
   JOIN (
-    SELECT invoice_id, paid_day,
-           SUM(amount_micros) OVER (PARTITION BY invoice_id ORDER BY paid_day, id) AS paid
-    FROM payment WHERE paid_day <= ?
+    SELECT p.invoice_id, p.paid_day,
+           SUM(p.amount_micros) OVER (PARTITION BY p.invoice_id ORDER BY p.paid_day, p.id)
+             AS paid
+    FROM payment p JOIN invoice own ON own.id = p.invoice_id
+    WHERE own.account_id = ? AND p.paid_day <= ?
   ) c ON c.invoice_id = i.id AND c.paid >= i.amount_micros
   WHERE i.account_id = ?
   GROUP BY i.id, i.due_day
@@ -140,6 +142,8 @@ FROM (
 
 
 def settled_lateness(account_id: int, as_of_day: int) -> tuple[int, int]:
-    """(invoices paid in full by ``as_of_day``, their total days paid after the due date)."""
-    (row,) = fetch_rows(_LATENESS_SQL, as_of_day, account_id)
+    """(invoices paid in full by ``as_of_day``, their total days paid after the due date).
+    The running totals are taken over the account's own payments only, so the cost follows
+    the account's history, not the whole database's."""
+    (row,) = fetch_rows(_LATENESS_SQL, account_id, as_of_day, account_id)
     return int(row[0]), int(row[1])
