@@ -3,7 +3,8 @@
 Errors end the command with one ``error: ...`` line on stderr and an exit code that tells
 scripts what kind of failure it was (see ``EXIT_CODES`` and ``wholesale --help``).
 This module holds the root group, accounts and audit; the other groups (products, orders,
-credit, config, ``accounts summary``) live in the ``cli_*`` modules it assembles.
+credit, config, ``accounts summary``, contacts and addresses) live in the ``cli_*`` modules
+it assembles.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from wholesale.client.cli_config import (
     load_config,
     resolve,
 )
+from wholesale.client.cli_contacts import address, contacts
 from wholesale.client.cli_credit import credit
 from wholesale.client.cli_keys import account_id, find_account
 from wholesale.client.cli_orders import orders
@@ -306,6 +308,8 @@ def _day_after(day: dt.datetime) -> dt.date:
 
 
 accounts.add_command(account_summary, "summary")
+accounts.add_command(contacts)
+accounts.add_command(address)
 for group in (products, orders, credit, config):
     cli.add_command(group)
 accept_output_option(cli)
