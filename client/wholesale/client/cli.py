@@ -2,8 +2,9 @@
 
 Errors end the command with one ``error: ...`` line on stderr and an exit code that tells
 scripts what kind of failure it was (see ``EXIT_CODES`` and ``wholesale --help``).
-This module holds the root group, accounts, audit and config; the ERP-history groups
-(products, orders, credit, ``accounts summary``) live in the ``cli_*`` modules it assembles.
+This module holds the root group, accounts and audit; the other groups (products, orders,
+credit, config, ``accounts summary``, contacts and addresses) live in the ``cli_*`` modules
+it assembles.
 """
 
 from __future__ import annotations
@@ -39,25 +40,17 @@ from wholesale.client.cli_common import (
 from wholesale.client.cli_config import (
     DEFAULTS,
     ENVIRONMENT,
-    KEYS,
     OUTPUT_FORMATS,
-    check_value,
     config_path,
     load_config,
-    mask_token,
     resolve,
-    save_config,
-    server_target,
 )
+from wholesale.client.cli_contacts import address, contacts
 from wholesale.client.cli_credit import credit
 from wholesale.client.cli_keys import account_id, find_account
 from wholesale.client.cli_orders import orders
-from wholesale.client.cli_output import (
-    ACCOUNT_COLUMNS,
-    print_message,
-    print_messages,
-    print_rows,
-)
+from wholesale.client.cli_output import ACCOUNT_COLUMNS, print_message, print_messages
+from wholesale.client.cli_settings import config
 from wholesale.client.cli_summary import account_summary
 from wholesale.v1.account_pb2 import Account
 from wholesale.v1.audit_service_pb2 import AuditEvent
@@ -314,52 +307,10 @@ def _day_after(day: dt.datetime) -> dt.date:
     return day.date() + dt.timedelta(days=1)
 
 
-@cli.group()
-def config() -> None:
-    """The settings saved in the config file.
-
-    The file is $WHOLESALE_CLI_CONFIG if set, else $XDG_CONFIG_HOME/wholesale/config.toml
-    (~/.config/wholesale/config.toml without XDG_CONFIG_HOME).
-    """
-
-
-@config.command("set")
-@click.argument("key", type=click.Choice(KEYS))
-@click.argument("value")
-@pass_session
-def config_set(session: Session, key: str, value: str) -> None:
-    """Save a setting; an empty VALUE removes it."""
-    saved = load_config(session.config_file)
-    if value:
-        check_value(key, value, "the command line")
-        if key == "server":
-            server_target(value, "the command line")
-        saved[key] = value
-    else:
-        saved.pop(key, None)
-    save_config(session.config_file, saved)
-    click.echo(f"{key} saved in {session.config_file}")
-
-
-@config.command("show")
-@pass_session
-def config_show(session: Session) -> None:
-    """Show the settings in effect and where each comes from (the token masked)."""
-    rows = [
-        {"key": key, "value": _shown(key, setting.value), "source": setting.source}
-        for key, setting in session.settings.items()
-    ]
-    print_rows(rows, session.output, ["key", "value", "source"], str(session.config_file))
-
-
-def _shown(key: str, value: str | None) -> str:
-    if value and key == "token":
-        return mask_token(value)
-    return value or ""
-
-
 accounts.add_command(account_summary, "summary")
-for group in (products, orders, credit):
+accounts.add_command(contacts)
+accounts.add_command(address)
+for group in (products, orders, credit, config):
     cli.add_command(group)
 accept_output_option(cli)
 

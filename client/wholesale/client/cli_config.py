@@ -52,14 +52,29 @@ def config_path(environ: Mapping[str, str] = os.environ) -> Path:
     return Path(base) / "wholesale" / "config.toml"
 
 
-def check_value(key: str, value: str, origin: str) -> None:
+def check_key(key: str, origin: str | None = None) -> None:
+    """Refuses a key that is not a setting, listing the ones that are. ``origin`` says
+    where the key was written (a file); None for the command line being run."""
     if key not in DEFAULTS:
-        raise ConfigError(f"unknown setting {key!r} in {origin}; known: {', '.join(KEYS)}")
+        raise ConfigError(
+            f"unknown setting {key!r}{_in(origin)}: the settings are {', '.join(KEYS)}"
+        )
+
+
+def check_value(key: str, value: str, origin: str | None = None) -> None:
+    """Refuses an unknown key or a value the CLI could not use, saying what is valid."""
+    check_key(key, origin)
     if key == "output" and value not in OUTPUT_FORMATS:
-        raise ConfigError(f"output in {origin} must be one of {', '.join(OUTPUT_FORMATS)}")
+        raise ConfigError(f"output{_in(origin)} must be one of {', '.join(OUTPUT_FORMATS)}")
 
 
-def server_target(address: str, origin: str) -> str:
+def _in(origin: str | None) -> str:
+    """`` in FILE`` for a message about a value that came from somewhere else than the
+    command line being run, where the person must look to fix it."""
+    return f" in {origin}" if origin else ""
+
+
+def server_target(address: str, origin: str | None = None) -> str:
     """The ``HOST:PORT`` gRPC dials for a server address as people write it: a missing
     port is the server's default (gRPC alone would dial 443), and a URL or anything else
     gRPC would only fail to reach later, as "unreachable", is refused now saying why."""
@@ -67,14 +82,14 @@ def server_target(address: str, origin: str) -> str:
     if "://" in written:
         example = written.split("://", 1)[1].rstrip("/") or "localhost:50051"
         raise ConfigError(
-            f"server {address!r} in {origin} is a URL; write HOST:PORT without a scheme, "
+            f"server {address!r}{_in(origin)} is a URL; write HOST:PORT without a scheme, "
             f"such as {example}"
         )
     match = _ADDRESS.fullmatch(written)
     port = int(match["port"]) if match and match["port"] else DEFAULT_PORT
     if match is None or not 1 <= port <= 65535:
         raise ConfigError(
-            f"server {address!r} in {origin} is not an address; write HOST or HOST:PORT "
+            f"server {address!r}{_in(origin)} is not an address; write HOST or HOST:PORT "
             f"(port 1-65535, default {DEFAULT_PORT}), such as localhost:50051 or [::1]:50051"
         )
     return f"{match['host']}:{port}"
@@ -101,6 +116,24 @@ def save_config(path: Path, values: Mapping[str, str]) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as file:
         file.write(text)
+
+
+def save_setting(path: Path, key: str, value: str) -> None:
+    """Saves one checked setting, keeping the others in the file."""
+    check_value(key, value)
+    if key == "server":
+        server_target(value)
+    save_config(path, {**load_config(path), key: value})
+
+
+def remove_setting(path: Path, key: str) -> bool:
+    """Removes one setting from the file; False if it was not there (nothing to do)."""
+    check_key(key)
+    saved = load_config(path)
+    if saved.pop(key, None) is None:
+        return False
+    save_config(path, saved)
+    return True
 
 
 def _toml_string(value: str) -> str:
