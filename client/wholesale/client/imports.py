@@ -138,7 +138,7 @@ class _Sent:
     """A batch on its way: the request, kept to resend it, and the call in flight."""
 
     request: order_service_pb2.ImportOrdersRequest
-    future: grpc.Future
+    future: grpc.Future[ImportOrdersResponse]
     lines: int
 
 

@@ -37,7 +37,9 @@ def outcome_name(number: int) -> str:
     return enum_name(order_pb2.RecordOutcome, "RECORD_OUTCOME_", number)
 
 
-def _money(value: MoneyLike | Money | Mapping, currency_code: str) -> Money | Mapping:
+def _money(
+    value: MoneyLike | Money | Mapping[str, Any], currency_code: str
+) -> Money | Mapping[str, Any]:
     return value if isinstance(value, Money | Mapping) else to_money(value, currency_code)
 
 
