@@ -38,9 +38,9 @@ lint: third-party
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
-# mypy on the server (settings in pyproject.toml); the client library joins once it passes.
+# mypy on the server and the client (settings in pyproject.toml).
 typecheck:
-	$(BIN)/mypy server/wholesale/server
+	$(BIN)/mypy server/wholesale/server client/wholesale/client
 
 # Fails if protos/ would break stubs generated from any earlier commit of the contract.
 breaking: third-party

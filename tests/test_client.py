@@ -292,11 +292,21 @@ class _Seen(logging.Handler):
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("client_timeout", "call_timeout"),
+    [(0.5, None), (3600.0, 0.5)],
+    ids=["client-deadline", "per-call-deadline"],
+)
 def test_the_deadline_applies_to_every_call(
-    running_server: RunningServer, connect: Connect, caplog: pytest.LogCaptureFixture
+    running_server: RunningServer,
+    connect: Connect,
+    caplog: pytest.LogCaptureFixture,
+    client_timeout: float,
+    call_timeout: float | None,
 ) -> None:
     """Another connection holds the SQLite write lock, so the create waits inside the
-    server (its busy timeout is far longer) until the client's deadline ends the call."""
+    server (its busy timeout is far longer) until the deadline ends the call: the client's,
+    or the call's own in place of an hour-long default."""
     caplog.set_level(logging.INFO, logger="wholesale.server.rpc")
     handled = threading.Event()
     seen = _Seen("AccountService/CreateAccount", handled)
@@ -307,7 +317,7 @@ def test_the_deadline_applies_to_every_call(
     try:
         lock.execute("BEGIN IMMEDIATE")
         with pytest.raises(DeadlineExceeded):
-            create(connect("admin", timeout=0.5))
+            create(connect("admin", timeout=client_timeout), timeout=call_timeout)
         lock.close()  # rolls back: the create the client gave up on goes ahead
         # The server logs each call when it is done with the database; teardown closes
         # the database, so the abandoned create must have finished first.

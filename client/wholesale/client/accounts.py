@@ -10,6 +10,7 @@ from typing import Any
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.type.money_pb2 import Money
 
+from wholesale.client.call_options import MetadataLike
 from wholesale.client.calls import ServiceCalls, new_request_id
 from wholesale.client.money import MoneyLike, to_money
 from wholesale.client.pager import Pager
@@ -83,6 +84,8 @@ class AccountMethods(ServiceCalls):
         billing_address: AddressLike | None = None,
         shipping_address: AddressLike | None = None,
         request_id: str | None = None,
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
     ) -> Account:
         """Creates an account from keyword fields, or from ``account`` with any keyword
         fields merged over it. Server-side validation failures raise InvalidArgument."""
@@ -109,12 +112,23 @@ class AccountMethods(ServiceCalls):
         request = account_service_pb2.CreateAccountRequest(
             account=message, request_id=new_request_id(request_id)
         )
-        return self._call(self._accounts.CreateAccount, request).account
+        return self._call(
+            self._accounts.CreateAccount, request, timeout=timeout, metadata=metadata
+        ).account
 
-    def get_account(self, id: str = "", *, external_id: str = "") -> Account:
+    def get_account(
+        self,
+        id: str = "",
+        *,
+        external_id: str = "",
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
+    ) -> Account:
         """One account, closed ones included, by the service's id or the ERP's id."""
         request = account_service_pb2.GetAccountRequest(id=id, external_id=external_id)
-        return self._call(self._accounts.GetAccount, request).account
+        return self._call(
+            self._accounts.GetAccount, request, timeout=timeout, metadata=metadata
+        ).account
 
     def list_accounts(
         self,
@@ -123,15 +137,30 @@ class AccountMethods(ServiceCalls):
         order_by: str = "",
         page_size: int = 0,
         show_deleted: bool = False,
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
     ) -> Pager[Account]:
         """Every matching account across all pages; ``page_size`` only sets the batch size."""
         request = account_service_pb2.ListAccountsRequest(
             filter=filter, order_by=order_by, page_size=page_size, show_deleted=show_deleted
         )
-        return self._pager(self._accounts.ListAccounts, request, "accounts")
+        return self._pager(
+            self._accounts.ListAccounts,
+            request,
+            lambda page: page.accounts,
+            timeout=timeout,
+            metadata=metadata,
+        )
 
     def update_account(
-        self, id: str, *, etag: str = "", request_id: str | None = None, **changes: Any
+        self,
+        id: str,
+        *,
+        etag: str = "",
+        request_id: str | None = None,
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
+        **changes: Any,
     ) -> Account:
         """Changes exactly the fields passed as keywords (the update mask is their names);
         passing None clears a field. With ``etag``, a concurrent change raises Aborted."""
@@ -140,27 +169,62 @@ class AccountMethods(ServiceCalls):
             update_mask=FieldMask(paths=list(changes)),
             request_id=new_request_id(request_id),
         )
-        return self._call(self._accounts.UpdateAccount, request).account
+        return self._call(
+            self._accounts.UpdateAccount, request, timeout=timeout, metadata=metadata
+        ).account
 
     def assign_account(
-        self, id: str, manager: str, *, etag: str = "", request_id: str | None = None
+        self,
+        id: str,
+        manager: str,
+        *,
+        etag: str = "",
+        request_id: str | None = None,
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
     ) -> Account:
         """Hands the account to another account manager (admins and integrations only)."""
-        return self.update_account(id, etag=etag, request_id=request_id, manager=manager)
+        return self.update_account(
+            id,
+            etag=etag,
+            request_id=request_id,
+            manager=manager,
+            timeout=timeout,
+            metadata=metadata,
+        )
 
-    def delete_account(self, id: str, *, etag: str = "", request_id: str | None = None) -> Account:
+    def delete_account(
+        self,
+        id: str,
+        *,
+        etag: str = "",
+        request_id: str | None = None,
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
+    ) -> Account:
         """Closes the account; it stays readable and can be reopened with undelete_account."""
         request = account_service_pb2.DeleteAccountRequest(
             id=id, etag=etag, request_id=new_request_id(request_id)
         )
-        return self._call(self._accounts.DeleteAccount, request).account
+        return self._call(
+            self._accounts.DeleteAccount, request, timeout=timeout, metadata=metadata
+        ).account
 
-    def undelete_account(self, id: str, request_id: str | None = None) -> Account:
+    def undelete_account(
+        self,
+        id: str,
+        request_id: str | None = None,
+        *,
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
+    ) -> Account:
         """Reopens a closed account with the status it had before."""
         request = account_service_pb2.UndeleteAccountRequest(
             id=id, request_id=new_request_id(request_id)
         )
-        return self._call(self._accounts.UndeleteAccount, request).account
+        return self._call(
+            self._accounts.UndeleteAccount, request, timeout=timeout, metadata=metadata
+        ).account
 
     def batch_upsert_accounts(
         self,
@@ -168,6 +232,8 @@ class AccountMethods(ServiceCalls):
         *,
         update_mask: Iterable[str] = (),
         request_id: str | None = None,
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
     ) -> account_service_pb2.BatchUpsertAccountsResponse:
         """Creates or updates accounts by external_id, all or nothing; the response has the
         stored accounts in request order and the created/updated/unchanged counts."""
@@ -176,11 +242,24 @@ class AccountMethods(ServiceCalls):
             update_mask=FieldMask(paths=list(update_mask)),
             request_id=new_request_id(request_id),
         )
-        return self._call(self._accounts.BatchUpsertAccounts, request)
+        return self._call(
+            self._accounts.BatchUpsertAccounts, request, timeout=timeout, metadata=metadata
+        )
 
     def list_audit_events(
-        self, *, filter: str = "", page_size: int = 0
+        self,
+        *,
+        filter: str = "",
+        page_size: int = 0,
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
     ) -> Pager[audit_service_pb2.AuditEvent]:
         """Audit events, newest first, across all pages (admins only)."""
         request = audit_service_pb2.ListAuditEventsRequest(filter=filter, page_size=page_size)
-        return self._pager(self._audit.ListAuditEvents, request, "audit_events")
+        return self._pager(
+            self._audit.ListAuditEvents,
+            request,
+            lambda page: page.audit_events,
+            timeout=timeout,
+            metadata=metadata,
+        )

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from google.type.money_pb2 import Money
 
+from wholesale.client.call_options import MetadataLike
 from wholesale.client.money import MoneyLike, to_money
 from wholesale.client.orders import OrderServiceCalls, Recorded, outcome_name
 from wholesale.client.values import DateLike, to_date
@@ -42,6 +43,8 @@ class BillingMethods(OrderServiceCalls):
         account_external_id: str = "",
         order_external_id: str = "",
         currency_code: str = "",
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
     ) -> Recorded[Invoice]:
         """Creates or replaces the invoice with this external_id. ``order_external_id``, if
         given, must name an order of the same account that is already recorded."""
@@ -55,7 +58,9 @@ class BillingMethods(OrderServiceCalls):
             due_date=to_date(due_date),
         )
         request = order_service_pb2.RecordInvoiceRequest(invoice=invoice)
-        response = self._call(self._orders.RecordInvoice, request)
+        response = self._call(
+            self._orders.RecordInvoice, request, timeout=timeout, metadata=metadata
+        )
         return Recorded(response.invoice, outcome_name(response.outcome))
 
     def record_payment(
@@ -66,6 +71,8 @@ class BillingMethods(OrderServiceCalls):
         amount: MoneyLike | Money,
         paid_date: DateLike,
         currency_code: str = "",
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
     ) -> RecordedPayment:
         """Creates or replaces a (possibly partial) payment against an invoice; all payments
         of an invoice together may not exceed its amount."""
@@ -76,5 +83,7 @@ class BillingMethods(OrderServiceCalls):
             paid_date=to_date(paid_date),
         )
         request = order_service_pb2.RecordPaymentRequest(payment=payment)
-        response = self._call(self._orders.RecordPayment, request)
+        response = self._call(
+            self._orders.RecordPayment, request, timeout=timeout, metadata=metadata
+        )
         return RecordedPayment(response.payment, response.invoice, outcome_name(response.outcome))

@@ -9,6 +9,7 @@ from typing import Any
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.type.money_pb2 import Money
 
+from wholesale.client.call_options import MetadataLike
 from wholesale.client.calls import ServiceCalls, new_request_id
 from wholesale.client.money import MoneyLike, to_money
 from wholesale.client.pager import Pager
@@ -42,17 +43,39 @@ class CatalogMethods(ServiceCalls):
     def _catalog(self) -> CatalogServiceStub:
         return CatalogServiceStub(self.channel)
 
-    def get_product(self, sku: str = "", *, external_id: str = "") -> Product:
+    def get_product(
+        self,
+        sku: str = "",
+        *,
+        external_id: str = "",
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
+    ) -> Product:
         """One product by its SKU or by the ERP's id of it."""
         request = catalog_service_pb2.GetProductRequest(sku=sku, external_id=external_id)
-        return self._call(self._catalog.GetProduct, request).product
+        return self._call(
+            self._catalog.GetProduct, request, timeout=timeout, metadata=metadata
+        ).product
 
-    def list_products(self, *, filter: str = "", page_size: int = 0) -> Pager[Product]:
+    def list_products(
+        self,
+        *,
+        filter: str = "",
+        page_size: int = 0,
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
+    ) -> Pager[Product]:
         """Every matching product, ordered by SKU, across all pages. The filter ANDs
         ``category = "x"`` (exact) or ``category : "x"`` (x and below), ``active = true``
         and ``name : "apple"`` (contains, any case)."""
         request = catalog_service_pb2.ListProductsRequest(filter=filter, page_size=page_size)
-        return self._pager(self._catalog.ListProducts, request, "products")
+        return self._pager(
+            self._catalog.ListProducts,
+            request,
+            lambda page: page.products,
+            timeout=timeout,
+            metadata=metadata,
+        )
 
     def create_product(
         self,
@@ -68,6 +91,8 @@ class CatalogMethods(ServiceCalls):
         external_id: str = "",
         active: bool | None = None,
         request_id: str | None = None,
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
     ) -> Product:
         """Creates a product from keyword fields, or from ``product`` with any keyword
         fields merged over it. ``active`` defaults to true on the server."""
@@ -89,7 +114,9 @@ class CatalogMethods(ServiceCalls):
         request = catalog_service_pb2.CreateProductRequest(
             product=message, request_id=new_request_id(request_id)
         )
-        return self._call(self._catalog.CreateProduct, request).product
+        return self._call(
+            self._catalog.CreateProduct, request, timeout=timeout, metadata=metadata
+        ).product
 
     def update_product(
         self,
@@ -98,6 +125,8 @@ class CatalogMethods(ServiceCalls):
         etag: str = "",
         currency_code: str = "",
         request_id: str | None = None,
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
         **changes: Any,
     ) -> Product:
         """Changes exactly the fields passed as keywords (the update mask is their names);
@@ -111,10 +140,17 @@ class CatalogMethods(ServiceCalls):
             update_mask=FieldMask(paths=list(changes)),
             request_id=new_request_id(request_id),
         )
-        return self._call(self._catalog.UpdateProduct, request).product
+        return self._call(
+            self._catalog.UpdateProduct, request, timeout=timeout, metadata=metadata
+        ).product
 
     def batch_upsert_products(
-        self, products: Iterable[ProductLike], *, request_id: str | None = None
+        self,
+        products: Iterable[ProductLike],
+        *,
+        request_id: str | None = None,
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
     ) -> catalog_service_pb2.BatchUpsertProductsResponse:
         """Creates or updates up to 1000 products by SKU, all or nothing; the response has
         the stored products in request order and the created/updated/unchanged counts."""
@@ -122,4 +158,6 @@ class CatalogMethods(ServiceCalls):
             products=[_as_product(product) for product in products],
             request_id=new_request_id(request_id),
         )
-        return self._call(self._catalog.BatchUpsertProducts, request)
+        return self._call(
+            self._catalog.BatchUpsertProducts, request, timeout=timeout, metadata=metadata
+        )

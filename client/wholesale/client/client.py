@@ -51,7 +51,16 @@ class Client(
     BillingMethods,
     StandingMethods,
 ):
-    """Connects to a wholesale-accounts server; use as a context manager or call close()."""
+    """Connects to a wholesale-accounts server; use as a context manager or call close().
+
+    Every method that calls the server also takes keyword-only ``timeout=`` and
+    ``metadata=`` for that call alone (see :mod:`.call_options`): ``timeout`` replaces the
+    client's deadline (for a list, on each page's call; for an import, on each batch's),
+    and ``metadata`` is sent after the client's own, for instance an ``x-request-id`` to
+    trace the call through a gateway. A client made with a token refuses ``authorization``
+    in ``metadata`` with ValueError, so a call never carries two tokens; a client made
+    without one accepts one token per call, to act for several users over one channel.
+    """
 
     def __init__(
         self,
@@ -65,8 +74,9 @@ class Client(
         timeout: float = 10.0,
         retries: bool | RetryPolicy = True,
     ) -> None:
-        """``timeout`` is the deadline of each call, retries included. ``retries`` is True for
-        the default :class:`RetryPolicy`, False for none, or a policy of your own."""
+        """``timeout`` is the deadline of each call, retries included, unless the call gives
+        its own. ``retries`` is True for the default :class:`RetryPolicy`, False for none,
+        or a policy of your own."""
         retry = RetryPolicy() if retries is True else retries or None
         self.channel, self._metadata = open_channel(
             ChannelSettings(
@@ -80,6 +90,7 @@ class Client(
             )
         )
         self.timeout = timeout
+        self._sends_token = bool(token)
 
     def __enter__(self) -> Client:
         return self

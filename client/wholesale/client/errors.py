@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import grpc
+from google.protobuf import any_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -109,7 +110,7 @@ def from_rpc_error(error: grpc.RpcError) -> WholesaleError:
     return _CLASSES.get(code, WholesaleError)(code, message, reason, metadata, violations)
 
 
-def _status_details(error: grpc.RpcError) -> Sequence:
+def _status_details(error: grpc.RpcError) -> Sequence[any_pb2.Any]:
     """The packed details, or none when the failure came from the transport, not the server."""
     if not isinstance(error, grpc.Call):
         return ()

@@ -22,6 +22,7 @@ from itertools import islice
 
 import grpc
 
+from wholesale.client.call_options import CallOptions, MetadataLike
 from wholesale.client.errors import (
     Aborted,
     DeadlineExceeded,
@@ -137,7 +138,7 @@ class _Sent:
     """A batch on its way: the request, kept to resend it, and the call in flight."""
 
     request: order_service_pb2.ImportOrdersRequest
-    future: grpc.Future
+    future: grpc.Future[ImportOrdersResponse]
     lines: int
 
 
@@ -150,7 +151,7 @@ class _Importer:
     on_retry: Callable[[RetryNotice], None] | None
     max_attempts: int
     retry_for: float | None
-    timeout: float | None
+    options: CallOptions
     report: ImportReport = field(default_factory=ImportReport)
     started: float = field(default_factory=time.monotonic)
 
@@ -172,7 +173,7 @@ class _Importer:
     def _send(self, batch: list[Order], position: int) -> _Sent:
         request = order_service_pb2.ImportOrdersRequest(orders=batch, first_position=position)
         future = self.client._orders.ImportOrders.future(
-            request, timeout=self.timeout or self.client.timeout, metadata=self.client._metadata
+            request, timeout=self.options.timeout, metadata=self.options.metadata
         )
         return _Sent(request, future, sum(len(order.lines) for order in batch))
 
@@ -219,7 +220,7 @@ class _Importer:
         time.sleep(notice.delay)
 
     def _call(self, request: order_service_pb2.ImportOrdersRequest) -> ImportOrdersResponse:
-        return self.client._call(self.client._orders.ImportOrders, request, timeout=self.timeout)
+        return self.client._send(self.client._orders.ImportOrders, request, self.options)
 
 
 class ImportMethods(OrderServiceCalls):
@@ -236,6 +237,7 @@ class ImportMethods(OrderServiceCalls):
         retry_for: float | None = None,
         on_retry: Callable[[RetryNotice], None] | None = None,
         timeout: float | None = None,
+        metadata: MetadataLike = (),
     ) -> ImportReport:
         """Records every order of ``orders`` (Order messages or dicts as ``record_order``
         takes them), ``batch_size`` (1..2000) per call, and calls ``on_progress`` after
@@ -246,12 +248,14 @@ class ImportMethods(OrderServiceCalls):
         sent again, up to ``max_attempts`` times in all, with backoff, and no longer than
         ``retry_for`` seconds after the first failure (plus the last attempt's deadline);
         ``on_retry`` hears of each attempt before it is made. ``timeout`` is each batch
-        call's deadline (default the client's)."""
+        call's deadline (default the client's) and ``metadata`` goes with each batch call,
+        first attempts and resends alike."""
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise ValueError(f"batch_size must be 1..{MAX_BATCH_SIZE}, not {batch_size}")
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
-        importer = _Importer(self, on_progress, on_retry, max_attempts, retry_for, timeout)
+        options = self._options(timeout, metadata)
+        importer = _Importer(self, on_progress, on_retry, max_attempts, retry_for, options)
         return importer.run(orders, batch_size, first_position)
 
 

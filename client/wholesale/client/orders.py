@@ -12,6 +12,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from google.type.money_pb2 import Money
 
+from wholesale.client.call_options import MetadataLike
 from wholesale.client.calls import ServiceCalls
 from wholesale.client.money import MoneyLike, to_money
 from wholesale.client.pager import Pager
@@ -36,7 +37,9 @@ def outcome_name(number: int) -> str:
     return enum_name(order_pb2.RecordOutcome, "RECORD_OUTCOME_", number)
 
 
-def _money(value: MoneyLike | Money | Mapping, currency_code: str) -> Money | Mapping:
+def _money(
+    value: MoneyLike | Money | Mapping[str, Any], currency_code: str
+) -> Money | Mapping[str, Any]:
     return value if isinstance(value, Money | Mapping) else to_money(value, currency_code)
 
 
@@ -99,6 +102,8 @@ class OrderMethods(OrderServiceCalls):
         status: EnumLike | None = None,
         channel: EnumLike | None = None,
         currency_code: str = "",
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
     ) -> Recorded[Order]:
         """Creates or replaces the order with this ERP external_id; give the account by
         id or by its external_id. Status defaults to placed, channel to erp, the currency
@@ -116,17 +121,37 @@ class OrderMethods(OrderServiceCalls):
             }
         )
         request = order_service_pb2.RecordOrderRequest(order=order)
-        response = self._call(self._orders.RecordOrder, request)
+        response = self._call(self._orders.RecordOrder, request, timeout=timeout, metadata=metadata)
         return Recorded(response.order, outcome_name(response.outcome))
 
-    def get_order(self, id: str = "", *, external_id: str = "") -> Order:
+    def get_order(
+        self,
+        id: str = "",
+        *,
+        external_id: str = "",
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
+    ) -> Order:
         """One order by the service's id or the ERP's order number."""
         request = order_service_pb2.GetOrderRequest(id=id, external_id=external_id)
-        return self._call(self._orders.GetOrder, request).order
+        return self._call(self._orders.GetOrder, request, timeout=timeout, metadata=metadata).order
 
-    def list_orders(self, *, filter: str = "", page_size: int = 0) -> Pager[Order]:
+    def list_orders(
+        self,
+        *,
+        filter: str = "",
+        page_size: int = 0,
+        timeout: float | None = None,
+        metadata: MetadataLike = (),
+    ) -> Pager[Order]:
         """Every matching order, newest order date first, across all pages. The filter ANDs
         ``account_id = "42"``, ``status = FULFILLED`` (or ``!=``) and ``order_date >=
         "2026-01-01"`` (also <=, >, <, =)."""
         request = order_service_pb2.ListOrdersRequest(filter=filter, page_size=page_size)
-        return self._pager(self._orders.ListOrders, request, "orders")
+        return self._pager(
+            self._orders.ListOrders,
+            request,
+            lambda page: page.orders,
+            timeout=timeout,
+            metadata=metadata,
+        )
