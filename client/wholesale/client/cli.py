@@ -35,6 +35,7 @@ from wholesale.client.cli_common import (
     page_size_for,
     pass_session,
     quoted,
+    quoted_day,
     upper_option,
 )
 from wholesale.client.cli_config import (
@@ -293,18 +294,14 @@ def list_audit_events(
             ("actor", "=", quoted(actor)),
             ("resource", "=", quoted(resource)),
             ("action", "=", quoted(action)),
-            ("event_time", ">=", quoted(since and since.date().isoformat())),
-            ("event_time", "<", quoted(until and _day_after(until).isoformat())),
+            ("event_time", ">=", quoted_day(since)),
+            # --until names a whole day: events before the next midnight (UTC).
+            ("event_time", "<", quoted_day(until + dt.timedelta(days=1) if until else None)),
         )
         pager = client.list_audit_events(filter=query, page_size=page_size_for(limit, everything))
         shown = first_results(pager, limit, everything)
     print_messages(shown.items, AuditEvent, session.output, shown.title("Audit events"))
     shown.hint()
-
-
-def _day_after(day: dt.datetime) -> dt.date:
-    """--until names a whole day: events before the next midnight (UTC)."""
-    return day.date() + dt.timedelta(days=1)
 
 
 accounts.add_command(account_summary, "summary")

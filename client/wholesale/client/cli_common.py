@@ -205,6 +205,12 @@ def quoted(value: str | None) -> str | None:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def quoted_day(value: dt.datetime | None) -> str | None:
+    """A --since/--until day as a filter literal ("2026-03-01"), None when not given."""
+    day = as_date(value)
+    return quoted(day.isoformat()) if day else None
+
+
 def given_options(fields: dict[str, Any]) -> dict[str, Any]:
     """The options the user actually gave (click passes None or () for the others)."""
     return {name: value for name, value in fields.items() if value not in (None, ())}

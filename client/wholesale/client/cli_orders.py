@@ -13,11 +13,11 @@ from wholesale.client.cli_common import (
     LIMIT_OPTIONS,
     Session,
     api_filter,
-    as_date,
     first_results,
     page_size_for,
     pass_session,
     quoted,
+    quoted_day,
 )
 from wholesale.client.cli_import import import_orders
 from wholesale.client.cli_keys import account_id, find_order
@@ -37,11 +37,6 @@ orders.add_command(import_orders)
 
 def _line_count(order: Any) -> dict[str, str]:
     return {"line_count": str(len(order.lines))}
-
-
-def _day(value: dt.datetime | None) -> str | None:
-    day = as_date(value)
-    return quoted(day.isoformat()) if day else None
 
 
 @orders.command("list")
@@ -65,8 +60,8 @@ def list_orders(
         query = api_filter(
             ("account_id", "=", quoted(account_key and account_id(client, account_key))),
             ("status", "=", status and status.upper()),
-            ("order_date", ">=", _day(since)),
-            ("order_date", "<=", _day(until)),
+            ("order_date", ">=", quoted_day(since)),
+            ("order_date", "<=", quoted_day(until)),
         )
         pager = client.list_orders(filter=query, page_size=page_size_for(limit, everything))
         shown = first_results(pager, limit, everything)
