@@ -14,15 +14,16 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -32,6 +33,7 @@ from wholesale.client.cli_common import (
     EXIT_INTERRUPTED,
     EXIT_REJECTED,
     EXIT_UNAVAILABLE,
+    EXIT_USAGE,
     Session,
     pass_session,
 )
@@ -39,14 +41,18 @@ from wholesale.client.cli_output import print_json, print_rows
 from wholesale.client.errors import DeadlineExceeded, Unavailable
 from wholesale.client.imports import MAX_BATCH_SIZE, ImportProgress, RetryNotice
 from wholesale.client.order_csv import (
+    DELIMITER_NAMES,
     NOT_IMPORTED,
     LayoutError,
     OrderCsv,
     OrderRows,
     RejectsFile,
+    UnreadableFile,
     server_errors,
+    utf8_lines,
 )
 from wholesale.client.orders import outcome_name
+from wholesale.client.plural import counted
 from wholesale.v1.order_pb2 import Order
 
 OUTCOMES = ("created", "updated", "unchanged", "rejected")
@@ -56,10 +62,14 @@ SHOWN_REJECTIONS = 10
 KNOCK_ON = NOT_IMPORTED.split("{")[0]
 DEFAULT_RETRY_FOR = 30.0
 RERUN_IS_SAFE = "running the same file again is safe: orders already written come back unchanged"
+# What --delimiter accepts: the character itself, or a name for the one hard to type.
+DELIMITERS = {",": ",", ";": ";", "|": "|", "tab": "\t", "\\t": "\t", "\t": "\t"}
 HELP = f"""Import order history from FILE.csv (one row per order line).
 
 \b
-Layout: UTF-8 CSV, the first line a header naming these columns (any order):
+Layout: UTF-8 text separated by commas, semicolons or tabs (told from the
+header, or given with --delimiter), the first line a header naming these
+columns in any order:
   order_external_id    the ERP's order number (orders are upserted by it)
   account_external_id  the account's ERP id; or instead an account_id column
   order_date           YYYY-MM-DD
@@ -67,11 +77,12 @@ Layout: UTF-8 CSV, the first line a header naming these columns (any order):
   channel              erp, portal, sales_rep or reorder (empty: erp)
   currency             ISO 4217, the account's (empty: the account's)
   sku                  a SKU of the catalog
-  quantity             a whole number, at least 1
-  unit_price           a decimal amount such as 12.50
-status, channel and currency may be left out of the header. An `error`
-column (as in a rejects file) is ignored, so a corrected rejects file
-can be imported as it is.
+  quantity             a whole number, at least 1 (12 or 12.000)
+  unit_price           a decimal amount such as 12.50, at most 6 decimals
+status, channel and currency may be left out of the header. Any other
+column (an ERP's warehouse, notes, ...) is ignored and named in a warning;
+the `error` column of a rejects file is ignored without one, so a
+corrected rejects file can be imported as it is.
 
 \b
 For example:
@@ -82,13 +93,17 @@ For example:
 \b
 Consecutive rows with the same order_external_id form one order; their
 order-level columns (account, date, status, channel, currency) must agree.
-Importing a file again is safe: orders already recorded come back unchanged.
+Blank rows are skipped. Importing a file again is safe: orders already
+recorded come back unchanged.
 
 \b
-Rows that cannot be read (missing column, bad number or date) and orders
-the server refuses are rejected without stopping the import: all rows of a
-rejected order go to the rejects file (default FILE.rejected.csv) with an
-extra `error` column giving the line number and the reason. A run that
+A header without a column of the layout rejects the whole file: nothing is
+imported, and the exit code is {EXIT_USAGE} with one line naming the missing columns
+and the columns found. A bad row (too few fields, an empty or malformed
+value) or an order the server refuses (unknown SKU or account, ...) rejects
+only its own order, and the import goes on: the rows of a rejected order go
+to the rejects file (default FILE.rejected.csv, separated as FILE is) with
+an extra `error` column giving the line number and the reason. A run that
 rejects nothing removes an old rejects file.
 
 \b
@@ -101,7 +116,8 @@ same file again is safe and writes the rest.
 
 \b
 Exit code: 0 when every row was imported, {EXIT_REJECTED} when some rows were rejected,
-{EXIT_INTERRUPTED} when interrupted (see `wholesale --help` for the others).
+{EXIT_USAGE} when the file was refused, {EXIT_INTERRUPTED} when interrupted (see `wholesale --help`
+for the others).
 """
 
 
@@ -115,6 +131,14 @@ class RowRateColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         rate = _rate(task)
         return Text(f"{rate:,.0f} rows/s" if rate else "- rows/s", style="progress.data.speed")
+
+
+class RowCountColumn(ProgressColumn):
+    """Rows done of the total, with thousands separators as in the summary."""
+
+    def render(self, task: Task) -> Text:
+        total = counted(int(task.total or 0), "row")
+        return Text(f"{int(task.completed):,}/{total}", style="progress.download")
 
 
 class EtaColumn(ProgressColumn):
@@ -144,8 +168,7 @@ def progress_bar(total: int) -> Progress:
     return Progress(
         TextColumn("Importing"),
         BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("rows"),
+        RowCountColumn(),
         RowRateColumn(),
         TimeElapsedColumn(),
         EtaColumn(),
@@ -161,10 +184,11 @@ class ImportTally:
 
     rejects: RejectsFile
     progress: Progress
-    task: int
+    task: TaskID
     orders: Counter[str] = field(default_factory=Counter)
     rows: Counter[str] = field(default_factory=Counter)
-    shown: list[dict[str, str]] = field(default_factory=list)
+    # The first rejections by line number: line, order and error.
+    shown: list[dict[str, Any]] = field(default_factory=list)
     _pending: dict[int, OrderRows] = field(default_factory=dict)
 
     def to_send(self, groups: Iterable[OrderRows]) -> Iterator[Order]:
@@ -211,15 +235,29 @@ class ImportTally:
     def _reject(self, group: OrderRows, errors: list[str]) -> None:
         self.rejects.write(group.rows, errors, group.lines)
         self._count("rejected", group)
-        for error in errors:
-            line, _, reason = error.removeprefix("line ").partition(": ")
-            if len(self.shown) < SHOWN_REJECTIONS and not reason.startswith(KNOCK_ON):
+        self._show(group, errors)
+
+    def _show(self, group: OrderRows, errors: list[str]) -> None:
+        """Keeps the first rejections by line, though the server's come in after those
+        found in the file further down; rows rejected only for another row are left out."""
+        for line, error in zip(group.lines, errors, strict=True):
+            reason = error.removeprefix(f"line {line}: ")
+            if not reason.startswith(KNOCK_ON):
                 self.shown.append({"line": line, "order": group.external_id, "error": reason})
+        self.shown.sort(key=lambda rejection: rejection["line"])
+        del self.shown[SHOWN_REJECTIONS:]
 
     def _count(self, outcome: str, group: OrderRows) -> None:
         self.orders[outcome] += 1
         self.rows[outcome] += len(group.rows)
         self.progress.advance(self.task, len(group.rows))
+
+
+def delimiter_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback for --delimiter: the character, or None to tell it from the header."""
+    if value is None or value in DELIMITERS:
+        return DELIMITERS.get(value or "")
+    raise click.BadParameter(f"{value!r} is not one of , ; tab |")
 
 
 @click.command("import", help=HELP)
@@ -244,44 +282,74 @@ class ImportTally:
     metavar="SECONDS",
     help="How long to keep sending a batch again while the server cannot take it.",
 )
+@click.option(
+    "--delimiter",
+    callback=delimiter_option,
+    metavar="CHAR",
+    help="What separates the columns: , ; tab (or \\t) or |; default: told from the header.",
+)
 @pass_session
 def import_orders(
-    session: Session, file: Path, batch_size: int, rejects: Path | None, retry_for: float
+    session: Session,
+    file: Path,
+    batch_size: int,
+    rejects: Path | None,
+    retry_for: float,
+    delimiter: str | None,
 ) -> int:
     """The help is HELP: the layout is documented where users look for it."""
     rejects = rejects or file.with_suffix(".rejected.csv")
     if rejects.resolve() == file.resolve():
         raise click.BadParameter("must not be the imported file", param_hint="--rejects")
     started = time.monotonic()
-    with file.open(newline="", encoding="utf-8-sig") as stream:
-        reader = _reader(stream, file)
+    with file.open("rb") as stream:
+        reader = _reader(utf8_lines(stream), file, delimiter)
         tally = _run_import(session, reader, rejects, count_rows(file), (batch_size, retry_for))
     elapsed = time.monotonic() - started
     _print_summary(session.output, tally, file, elapsed)
     return EXIT_REJECTED if tally.rows["rejected"] else 0
 
 
-def _reader(stream: Iterable[str], file: Path) -> OrderCsv:
+def _reader(lines: Iterable[str], file: Path, delimiter: str | None) -> OrderCsv:
+    """The file's reader, once its header is known to follow the layout; says on stderr
+    what it reads differently from a plain CSV file, once, before any progress."""
     try:
-        return OrderCsv(stream)
-    except LayoutError as exc:
-        hint = "see `wholesale orders import --help` for the layout"
-        raise click.BadParameter(f"{file}: {exc} ({hint})", param_hint="FILE") from exc
+        reader = OrderCsv(lines, delimiter)
+    except (LayoutError, UnreadableFile) as exc:
+        raise click.UsageError(f"{file}: {exc}") from exc
+    if delimiter is None and reader.delimiter != ",":
+        name = DELIMITER_NAMES[reader.delimiter]
+        click.echo(f"reading {file.name} as {name}-separated (told from its header)", err=True)
+    ignored = reader.header.ignored
+    if ignored:
+        what = "a column" if len(ignored) == 1 else "columns"
+        click.echo(
+            f"warning: ignoring {what} not used by the import: {', '.join(ignored)}", err=True
+        )
+    return reader
 
 
 class ImportStopped(click.ClickException):
-    """An import that stopped before the end of the file, saying what it wrote."""
+    """An import that stopped before the end of the file, saying what it wrote; each
+    subclass has the exit code of its reason."""
 
-    def __init__(self, why: str, written: int, exit_code: int) -> None:
+    def __init__(self, why: str, written: int) -> None:
         super().__init__(
-            f"{why}; {written:,} {_orders(written)} written before it stopped (the batch "
+            f"{why}; {counted(written, 'order')} written before it stopped (the batch "
             f"in flight may have been written too); {RERUN_IS_SAFE}"
         )
-        self.exit_code = exit_code
 
 
-def _orders(count: int) -> str:
-    return "order" if count == 1 else "orders"
+class ImportInterrupted(ImportStopped):
+    exit_code = EXIT_INTERRUPTED
+
+
+class ImportGaveUp(ImportStopped):
+    exit_code = EXIT_UNAVAILABLE
+
+
+class ImportUnreadable(ImportStopped):
+    exit_code = EXIT_USAGE
 
 
 def _run_import(
@@ -290,7 +358,7 @@ def _run_import(
     """Runs the import, ``pacing`` being the batch size and how long to retry a batch;
     the rejects file is put in place only if it ran to completion."""
     batch_size, retry_for = pacing
-    rejects_file = RejectsFile(rejects, reader.columns)
+    rejects_file = RejectsFile(rejects, reader.header.keys, reader.delimiter)
     with progress_bar(total) as bar:
         tally = ImportTally(rejects_file, bar, bar.add_task("import", total=total))
         try:
@@ -304,11 +372,15 @@ def _run_import(
                 )
         except KeyboardInterrupt:
             rejects_file.discard()
-            raise ImportStopped("interrupted", tally.written, EXIT_INTERRUPTED) from None
+            raise ImportInterrupted("interrupted", tally.written) from None
+        except UnreadableFile as exc:
+            rejects_file.discard()
+            raise ImportUnreadable(str(exc), tally.written) from exc
         except (Unavailable, DeadlineExceeded) as exc:
             rejects_file.discard()
-            why = f"gave up after retrying for {retry_for:g} s: {exc}"
-            raise ImportStopped(why, tally.written, EXIT_UNAVAILABLE) from exc
+            raise ImportGaveUp(
+                f"gave up after retrying for {retry_for:g} s: {exc}", tally.written
+            ) from exc
         except BaseException:
             rejects_file.discard()
             raise
@@ -318,7 +390,8 @@ def _run_import(
 
 def _print_summary(fmt: str, tally: ImportTally, file: Path, elapsed: float) -> None:
     """Orders and rows by outcome; on a terminal also the first rejections and where the
-    rest are; as JSON all of that in one object."""
+    rest are; as JSON all of that in one object. People read counts with thousands
+    separators; CSV keeps plain numbers for the scripts that read it."""
     rows = sum(tally.rows.values())
     rate = rows / elapsed if elapsed > 0 else 0.0
     rejects = str(tally.rejects.path) if tally.rejects.rows_written else None
@@ -336,16 +409,28 @@ def _print_summary(fmt: str, tally: ImportTally, file: Path, elapsed: float) -> 
             }
         )
         return
+    number = "{:,}" if fmt == "table" else "{}"
     outcomes = [
-        {"outcome": name, "orders": str(tally.orders[name]), "rows": str(tally.rows[name])}
+        {
+            "outcome": name,
+            "orders": number.format(tally.orders[name]),
+            "rows": number.format(tally.rows[name]),
+        }
         for name in OUTCOMES
     ]
     if fmt != "table":
         print_rows(outcomes, fmt, ["outcome", "orders", "rows"], "")
         return
-    click.echo(f"Imported {file.name}: {rows:,} rows in {elapsed:.1f} s ({rate:,.0f} rows/s)")
+    click.echo(
+        f"Imported {file.name}: {counted(rows, 'row')} in {elapsed:.1f} s ({rate:,.0f} rows/s)"
+    )
     print_rows(outcomes, fmt, ["outcome", "orders", "rows"], "")
     if rejects:
-        title = f"Rejected: {tally.rows['rejected']:,} rows; the first reasons"
-        print_rows(tally.shown, fmt, ["line", "order", "error"], title)
+        rejected = (
+            counted(tally.rows["rejected"], "row"),
+            counted(tally.orders["rejected"], "order"),
+        )
+        title = "Rejected: {} of {}".format(*rejected)
+        shown = [{**rejection, "line": str(rejection["line"])} for rejection in tally.shown]
+        print_rows(shown, fmt, ["line", "order", "error"], title)
         click.echo(f"All rejected rows, with the reason for each, are in {rejects}")

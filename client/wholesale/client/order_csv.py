@@ -7,10 +7,14 @@ order, whose order-level columns (account, date, status, channel, currency) must
     SO-1001,ERP-7,2026-01-05,fulfilled,erp,EUR,APPLE-1L,12,1.85
     SO-1001,ERP-7,2026-01-05,fulfilled,erp,EUR,PEAR-1L,6,2.10
 
-The file is read as a stream, one order at a time, so any size fits in constant memory.
-A row that cannot be read (a missing column, a bad number or date, an unknown status)
-rejects its order here, with the row's line number and the reason, and the import goes
-on; the server judges everything else (unknown SKU or account, currency, ...).
+ERP exports come separated by commas, semicolons or tabs and carry columns of their own
+(warehouse, notes, ...): the delimiter is told from the header unless given, and the
+columns the import does not use are read past and written back, as they were, to the
+rejects file. The file is read as a stream, one order at a time, so any size fits in
+constant memory. A row that cannot be read (too few fields, a bad number or date, an
+unknown status) rejects its order here, with the row's line number and the reason, and
+the import goes on; the server judges everything else (unknown SKU or account, ...).
+Every reason names its column first: "quantity: 'x' is not a whole number".
 """
 
 from __future__ import annotations
@@ -20,14 +24,18 @@ import datetime as dt
 import os
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import chain
 from pathlib import Path
 from typing import Any, TextIO
 
+from google.type.money_pb2 import Money
+
 from wholesale.client.money import to_money
 from wholesale.client.orders import build_order
+from wholesale.client.plural import counted
 from wholesale.client.values import enum_value
 from wholesale.v1 import order_pb2
 from wholesale.v1.order_pb2 import Order, OrderLine
@@ -37,15 +45,26 @@ ACCOUNT_COLUMNS = ("account_external_id", "account_id")
 ORDER_COLUMNS = ("order_external_id", "order_date", "status", "channel", "currency")
 LINE_COLUMNS = ("sku", "quantity", "unit_price")
 OPTIONAL_COLUMNS = ("status", "channel", "currency")
-# A rejects file can be corrected and imported as it is: its error column is ignored.
+REQUIRED_COLUMNS = tuple(c for c in (*ORDER_COLUMNS, *LINE_COLUMNS) if c not in OPTIONAL_COLUMNS)
+USED_COLUMNS = (*ORDER_COLUMNS, *ACCOUNT_COLUMNS, *LINE_COLUMNS)
+# A rejects file can be corrected and imported as it is: its error column is ignored
+# without a word, unlike the other columns the import does not use.
 ERROR_COLUMN = "error"
-KNOWN_COLUMNS = (*ORDER_COLUMNS, *ACCOUNT_COLUMNS, *LINE_COLUMNS, ERROR_COLUMN)
+# The delimiters told from the header; --delimiter may give others.
+DETECTED_DELIMITERS = (",", ";", "\t")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 MAX_LINES = 1000
+# The API's limit for unit prices (docs/api.md), checked here to name the row at once.
+UNIT_PRICE_DECIMALS = 6
+# OrderLine.quantity is an int64: every number of fewer digits fits.
+QUANTITY_DIGITS = 18
 # The error of a row that was fine itself but shares an order with a rejected one.
 NOT_IMPORTED = "not imported: line {} of the same order was rejected"
 # The server's description of an order number repeated within one ImportOrders batch.
 _REPEAT = re.compile(r"repeats the order at index (\d+) of this batch")
 _EXTRA = "\0extra"  # DictReader's key for fields beyond the header
+# The key of a repeated column is its name, then this, then its position.
+_REPEATED = "\0"
 # The server's names for order fields, as the file's columns.
 _COLUMN_OF_FIELD = {"external_id": "order_external_id", "currency_code": "currency"}
 _ENUMS = {
@@ -60,21 +79,92 @@ class LayoutError(ValueError):
     """The header does not follow the layout; nothing can be imported."""
 
 
-def check_header(names: Sequence[str] | None) -> tuple[list[str], str]:
-    """The header's column names (stripped) and the account column it uses."""
+class UnreadableFile(ValueError):
+    """The file cannot be read on from a line: it is not UTF-8 text or not CSV."""
+
+
+def utf8_lines(file: Iterable[bytes]) -> Iterator[str]:
+    """The lines of a file opened in binary, as text without the BOM Windows tools write,
+    each line ended by CR LF, LF or a lone CR (old Mac exports). Decoding line by line
+    lets an error name the line rather than a byte of some buffer."""
+    lines = (line for chunk in file for line in chunk.splitlines(keepends=True))
+    for number, line in enumerate(lines, 1):
+        try:
+            yield line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(
+                f"line {number} is not UTF-8 text: save the file as UTF-8 and import it again"
+            ) from exc
+
+
+@dataclass(frozen=True)
+class Header:
+    """An import file's header: one key per column (its name; a repeated column the
+    import ignores gets a key of its own, so that each keeps its value in the rejects
+    file), the account column in use, and the ignored columns as a message names them."""
+
+    keys: list[str]
+    account_column: str
+    ignored: list[str]
+
+
+def detect_delimiter(header_line: str) -> str:
+    """The delimiter that splits the header into the most columns of the layout; the
+    comma when none finds any, so that the header's error shows the line as it is."""
+
+    def layout_columns(delimiter: str) -> int:
+        names = next(csv.reader([header_line], delimiter=delimiter), [])
+        return sum(name.strip() in USED_COLUMNS for name in names)
+
+    return max(DETECTED_DELIMITERS, key=layout_columns)
+
+
+def check_header(names: Sequence[str] | None) -> Header:
+    """The header, if the columns of the layout are there; every other column is ignored."""
     if not names:
         raise LayoutError("the file is empty: its first line must be the header")
     columns = [name.strip() for name in names]
-    accounts = [name for name in ACCOUNT_COLUMNS if name in columns]
-    required = [name for name in (*ORDER_COLUMNS, *LINE_COLUMNS) if name not in OPTIONAL_COLUMNS]
-    problems = [f"missing column {name}" for name in required if name not in columns]
-    problems += [f"unknown column {name!r}" for name in columns if name not in KNOWN_COLUMNS]
-    problems += [f"column {name} appears twice" for name in set(columns) if columns.count(name) > 1]
-    if len(accounts) != 1:
-        problems.append("the header needs exactly one of account_external_id and account_id")
+    problems = _header_problems(columns)
     if problems:
-        raise LayoutError("; ".join(sorted(problems)))
-    return columns, accounts[0]
+        found = ", ".join(_shown_name(column) for column in columns)
+        raise LayoutError(
+            f"{'; '.join(problems)}; found {counted(len(columns), 'column')}: {found}"
+        )
+    ignored = [c for c in columns if c not in (*USED_COLUMNS, ERROR_COLUMN)]
+    return Header(
+        keys=_unique_keys(columns),
+        account_column=next(name for name in ACCOUNT_COLUMNS if name in columns),
+        ignored=[_shown_name(column) for column in ignored],
+    )
+
+
+def _header_problems(columns: list[str]) -> list[str]:
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    accounts = [name for name in ACCOUNT_COLUMNS if name in columns]
+    if not accounts:
+        missing.insert(1, "account_external_id (or account_id)")
+    problems = (
+        [f"missing {counted(len(missing), 'column')}: {', '.join(missing)}"] if missing else []
+    )
+    if len(accounts) > 1:
+        problems.append("both account_external_id and account_id: keep one of them")
+    problems += [f"column {name} appears twice" for name in USED_COLUMNS if columns.count(name) > 1]
+    return problems
+
+
+def _shown_name(column: str) -> str:
+    return column or "(unnamed)"
+
+
+def _unique_keys(columns: list[str]) -> list[str]:
+    return [
+        column if columns.index(column) == position else f"{column}{_REPEATED}{position}"
+        for position, column in enumerate(columns)
+    ]
+
+
+def _column_name(key: str) -> str:
+    return key.partition(_REPEATED)[0]
 
 
 @dataclass
@@ -90,24 +180,37 @@ class OrderRows:
 
 
 class OrderCsv:
-    """Reads an order CSV as a stream of :class:`OrderRows`, checking the header first."""
+    """Reads an order CSV as a stream of :class:`OrderRows`, checking the header first;
+    without a ``delimiter`` it is told from the header (see :func:`detect_delimiter`)."""
 
-    def __init__(self, file: TextIO) -> None:
-        self._reader = csv.DictReader(file, restkey=_EXTRA)
-        self.columns, self.account_column = check_header(self._reader.fieldnames)
-        self._reader.fieldnames = self.columns
+    def __init__(self, lines: Iterable[str], delimiter: str | None = None) -> None:
+        rest = iter(lines)
+        first = next(rest, "")
+        try:
+            self.delimiter = delimiter or detect_delimiter(first)
+            self._reader = csv.DictReader(
+                chain([first], rest), delimiter=self.delimiter, restkey=_EXTRA
+            )
+            names = self._reader.fieldnames
+        except csv.Error as exc:
+            raise _not_csv(1, exc) from exc
+        self.header = check_header(names)
+        self._reader.fieldnames = self.header.keys
 
     def orders(self) -> Iterator[OrderRows]:
         for rows, lines in self._grouped():
             yield self._parse(rows, lines)
 
     def _grouped(self) -> Iterator[tuple[list[Row], list[int]]]:
-        """Consecutive rows with the same order_external_id; a row without one stands alone."""
+        """Consecutive rows with the same order_external_id; a row without one stands
+        alone, and one with no value at all (as spreadsheets leave) is skipped."""
         rows: list[Row] = []
         lines: list[int] = []
         current = ""
-        for row in self._reader:
+        for row in self._rows():
             key = _text(row, "order_external_id")
+            if not key and _blank(row):
+                continue
             if rows and (not key or key != current):
                 yield rows, lines
                 rows, lines = [], []
@@ -117,6 +220,12 @@ class OrderCsv:
         if rows:
             yield rows, lines
 
+    def _rows(self) -> Iterator[Row]:
+        try:
+            yield from self._reader
+        except csv.Error as exc:
+            raise _not_csv(self._reader.line_num + 1, exc) from exc
+
     def _parse(self, rows: list[Row], lines: list[int]) -> OrderRows:
         """The order of these rows, or every row's error if any row cannot be read."""
         group = OrderRows(_text(rows[0], "order_external_id"), rows, lines)
@@ -125,11 +234,13 @@ class OrderCsv:
         for index, row in enumerate(rows):
             line, problems = _line_values(row)
             order_lines.append(line)
-            problems = _shape_problems(row, self.columns) or problems
+            shape = _shape_problem(row, self.header.keys)
+            problems = [shape] if shape else problems
             problems += _disagreements(row, rows[0], lines[0]) if index else header_problems
             group.errors.append("; ".join(problems))
         if len(rows) > MAX_LINES:
-            group.errors[0] = _joined(group.errors[0], f"more than {MAX_LINES} lines in one order")
+            too_many = f"{counted(len(rows), 'row')} in one order, at most {MAX_LINES:,}"
+            group.errors[0] = _joined(group.errors[0], f"order_external_id: {too_many}")
         if any(group.errors):
             group.errors = _local_errors(group)
         else:
@@ -138,30 +249,37 @@ class OrderCsv:
 
     def _order_fields(self, row: Row) -> tuple[dict[str, Any], list[str]]:
         """The order-level values of an order's first row, or what is wrong with them."""
+        account = self.header.account_column
         values: dict[str, Any] = {
             "external_id": _text(row, "order_external_id"),
-            self.account_column: _text(row, self.account_column),
+            account: _text(row, account),
             "currency_code": _text(row, "currency").upper(),
         }
-        problems = []
-        if not values["external_id"]:
-            problems.append("order_external_id is empty")
-        date_text = _text(row, "order_date")
-        try:
-            values["order_date"] = dt.date.fromisoformat(date_text)
-        except ValueError:
-            problems.append(f"order_date {date_text!r} is not a date (YYYY-MM-DD)")
+        problems = [] if values["external_id"] else ["order_external_id: required"]
+        values["order_date"], problem = _order_date(_text(row, "order_date"))
+        problems += [problem] if problem else []
         for column, (enum, prefix) in _ENUMS.items():
             name = _text(row, column)
             try:
                 values[column] = enum_value(enum, prefix, name) if name else None
             except ValueError:
-                problems.append(f"{column} {name!r} is not one of {_choices(enum, prefix)}")
+                problems.append(f"{column}: {name!r} is not one of {_choices(enum, prefix)}")
         return values, problems
+
+
+def _not_csv(line: int, error: csv.Error) -> UnreadableFile:
+    """For the record starting at ``line``: mostly a quote left open there, which takes in
+    the lines after it until a field outgrows the csv module's limit."""
+    return UnreadableFile(f"line {line} cannot be read as CSV ({error}): is a quote left open?")
 
 
 def _text(row: Row, column: str) -> str:
     return (row.get(column) or "").strip()
+
+
+def _blank(row: Row) -> bool:
+    values = [*row.values(), *(row.get(_EXTRA) or [])]
+    return not any(isinstance(value, str) and value.strip() for value in values)
 
 
 def _choices(enum: Any, prefix: str) -> str:
@@ -169,39 +287,90 @@ def _choices(enum: Any, prefix: str) -> str:
     return ", ".join(names)
 
 
-def _shape_problems(row: Row, columns: Sequence[str]) -> list[str]:
-    missing = [column for column in columns if row.get(column) is None]
-    problems = [f"missing {', '.join(missing)} (fewer fields than the header)"] if missing else []
-    if row.get(_EXTRA):
-        problems.append(f"{len(row[_EXTRA])} more field(s) than the header")
-    return problems
+def _shape_problem(row: Row, keys: Sequence[str]) -> str:
+    """A row with fields beyond the header, or too few to reach a used column: its values
+    cannot be matched to the columns. Trailing ignored columns may be left out."""
+    missing = [key for key in keys if row.get(key) is None]
+    extra = row.get(_EXTRA) or []
+    lost = [key for key in missing if key in USED_COLUMNS]
+    if not extra and not lost:
+        return ""
+    fields = counted(len(keys) - len(missing) + len(extra), "field")
+    detail = f" ({', '.join(lost)} missing)" if lost else ""
+    return f"row: {fields} but the header has {len(keys):,}{detail}"
 
 
 def _disagreements(row: Row, first: Row, first_line: int) -> list[str]:
     """Order-level values of a later row that differ from the order's first row."""
     return [
-        f"{column} {_text(row, column)!r} differs from the order's first line "
+        f"{column}: {_text(row, column)!r} differs from the order's first line "
         f"(line {first_line}: {_text(first, column)!r})"
         for column in (*ORDER_COLUMNS, *ACCOUNT_COLUMNS)
         if row.get(column) != first.get(column) and _text(row, column) != _text(first, column)
     ]
 
 
+def _order_date(text: str) -> tuple[dt.date | None, str]:
+    if not text:
+        return None, "order_date: required"
+    try:
+        return dt.date.fromisoformat(text), ""
+    except ValueError:
+        return None, f"order_date: {text!r} is not a date (YYYY-MM-DD)"
+
+
 def _line_values(row: Row) -> tuple[OrderLine | None, list[str]]:
     """The order line of a row, or what is wrong with its quantity and price."""
-    problems = []
-    quantity_text, price_text = _text(row, "quantity"), _text(row, "unit_price")
-    try:
-        quantity = int(quantity_text)
-    except ValueError:
-        problems.append(f"quantity {quantity_text!r} is not a whole number")
-    try:
-        price = to_money(Decimal(price_text))
-    except (InvalidOperation, ValueError):
-        problems.append(f"unit_price {price_text!r} is not a decimal amount such as 12.50")
-    if problems:
-        return None, problems
+    quantity, quantity_problem = _quantity(_text(row, "quantity"))
+    price, price_problem = _unit_price(_text(row, "unit_price"))
+    if quantity is None or price is None:
+        return None, [problem for problem in (quantity_problem, price_problem) if problem]
     return OrderLine(sku=_text(row, "sku"), quantity=quantity, unit_price=price), []
+
+
+def _quantity(text: str) -> tuple[int | None, str]:
+    """A whole number, also as ERPs with fractional quantities write one (12.000)."""
+    if not text:
+        return None, "quantity: required"
+    number = _decimal(text)
+    if number is None or number != number.to_integral_value():
+        return None, f"quantity: {text!r} is not a whole number"
+    if number.adjusted() >= QUANTITY_DIGITS:
+        return None, f"quantity: {text!r} is out of range"
+    return int(number), ""
+
+
+def _unit_price(text: str) -> tuple[Money | None, str]:
+    """The exact amount: more decimals than the API keeps are refused, never rounded."""
+    if not text:
+        return None, "unit_price: required"
+    amount = _decimal(text)
+    if amount is None:
+        hint = " (a point before the decimals, no thousands separator)" if "," in text else ""
+        return None, f"unit_price: {text!r} is not a decimal amount such as 12.50{hint}"
+    places = _decimal_places(amount)
+    if places > UNIT_PRICE_DECIMALS:
+        limit = f"at most {UNIT_PRICE_DECIMALS} are allowed"
+        return None, f"unit_price: {text!r} has {places} decimals, {limit}"
+    try:
+        return to_money(amount), ""
+    except ValueError:  # a finite amount with few decimals: its whole units overflow Money
+        return None, f"unit_price: {text!r} is out of range"
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _decimal_places(amount: Decimal) -> int:
+    """The decimals that matter: ERPs pad amounts with zeros (1.850000 has two)."""
+    _, digits, exponent = amount.as_tuple()
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(-int(exponent) - zeros, 0) if any(digits) else 0
 
 
 def _joined(*parts: str) -> str:
@@ -265,7 +434,8 @@ def _line_field(path: str) -> tuple[int | None, str]:
 
 
 class RejectsFile:
-    """The rejected rows as they were read, plus an ``error`` column, in file line order.
+    """The rejected rows as they were read, plus an ``error`` column, in file line order,
+    separated by the import file's ``delimiter`` (``columns`` are its header's keys).
 
     Rows are written to a temporary file beside ``path`` (opened on the first rejection)
     and only :meth:`commit`, after a complete import, puts it in place: an import that
@@ -275,9 +445,10 @@ class RejectsFile:
     in a buffer until :meth:`flush` says no earlier line can still be rejected.
     """
 
-    def __init__(self, path: Path, columns: Sequence[str]) -> None:
+    def __init__(self, path: Path, columns: Sequence[str], delimiter: str = ",") -> None:
         self.path = path
         self.columns = [*(c for c in columns if c != ERROR_COLUMN), ERROR_COLUMN]
+        self.delimiter = delimiter
         self.rows_written = 0
         self._pending: list[tuple[int, Row]] = []
         self._temp: Path | None = None
@@ -306,8 +477,11 @@ class RejectsFile:
     def _open(self) -> csv.DictWriter:
         self._temp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
         self._file = self._temp.open("x", newline="", encoding="utf-8")
-        self._writer = csv.DictWriter(self._file, self.columns, extrasaction="ignore")
-        self._writer.writeheader()
+        header = [_column_name(key) for key in self.columns]
+        csv.writer(self._file, delimiter=self.delimiter).writerow(header)
+        self._writer = csv.DictWriter(
+            self._file, self.columns, delimiter=self.delimiter, extrasaction="ignore"
+        )
         return self._writer
 
     def _close(self) -> None:
