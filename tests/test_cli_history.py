@@ -179,10 +179,10 @@ def test_import_of_a_generated_csv_reports_and_writes_the_rejected_rows(
         external_id: rejected[line]["error"] for external_id, line in written.fault_lines.items()
     }
     assert "sku" in errors["SO-0000005"] and "NO-SUCH-SKU" in errors["SO-0000005"]
-    assert "quantity 'twelve' is not a whole number" in errors["SO-0000006"]
+    assert "quantity: 'twelve' is not a whole number" in errors["SO-0000006"]
     assert "quantity" in errors["SO-0000401"] and "order_date" in errors["SO-0000400"]
-    assert "missing quantity, unit_price" in errors["SO-0000250"]
-    assert "status 'shipped'" in errors["SO-0000998"]
+    assert "(quantity, unit_price missing)" in errors["SO-0000250"]
+    assert "status: 'shipped'" in errors["SO-0000998"]
     line = written.fault_lines["SO-0000005"]
     assert rejected[line + 1]["error"] == (
         f"line {line + 1}: not imported: line {line} of the same order was rejected"
@@ -293,7 +293,7 @@ def test_import_refuses_a_file_that_does_not_follow_the_layout(
     )
     result = wholesale("orders", "import", str(path))
     assert result.returncode == 2
-    assert "'stauts'" in result.stderr and "unit_price" in result.stderr
+    assert "stauts" in result.stderr and "missing 1 column: unit_price" in result.stderr
     help_text = ok(wholesale("orders", "import", "--help"))
     assert "order_external_id,account_external_id,order_date" in help_text
 
@@ -317,9 +317,9 @@ def test_rows_of_an_order_must_agree_and_rows_without_an_order_id_stand_alone() 
         ("B", [5, 6], False),
     ]
     assert [line.quantity for line in groups[0].order.lines] == [1, 2]
-    assert groups[1].errors == ["line 4: order_external_id is empty"]
-    assert "order_date '2026-01-06' differs from the order's first line" in groups[2].errors[1]
-    with pytest.raises(LayoutError, match="exactly one of account_external_id and account_id"):
+    assert groups[1].errors == ["line 4: order_external_id: required"]
+    assert "order_date: '2026-01-06' differs from the order's first line" in groups[2].errors[1]
+    with pytest.raises(LayoutError, match=r"missing 1 column: account_external_id \(or account_id\)"):
         OrderCsv(io.StringIO("order_external_id,order_date,sku,quantity,unit_price\n"))
 
 

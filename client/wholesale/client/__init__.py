@@ -6,6 +6,7 @@ from wholesale.client.client import Client
 from wholesale.client.errors import (
     Aborted,
     AlreadyExists,
+    Cancelled,
     DeadlineExceeded,
     FailedPrecondition,
     InvalidArgument,
@@ -24,6 +25,7 @@ from wholesale.client.values import from_date, to_date
 __all__ = [
     "Aborted",
     "AlreadyExists",
+    "Cancelled",
     "Client",
     "DeadlineExceeded",
     "FailedPrecondition",

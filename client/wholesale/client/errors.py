@@ -78,6 +78,10 @@ class Unavailable(WholesaleError):
     """The server could not be reached, even after the automatic retries."""
 
 
+class Cancelled(WholesaleError):
+    """The call was cancelled before it finished, e.g. by a server shutting down."""
+
+
 class DeadlineExceeded(WholesaleError):
     """The call did not finish within the client's timeout."""
 
@@ -92,6 +96,7 @@ _CLASSES: dict[grpc.StatusCode, type[WholesaleError]] = {
     grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
     grpc.StatusCode.UNAVAILABLE: Unavailable,
     grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceeded,
+    grpc.StatusCode.CANCELLED: Cancelled,
 }
 
 

@@ -25,6 +25,7 @@ import grpc
 from wholesale.client.call_options import CallOptions, MetadataLike
 from wholesale.client.errors import (
     Aborted,
+    Cancelled,
     DeadlineExceeded,
     Unavailable,
     WholesaleError,
@@ -40,10 +41,11 @@ MAX_BATCH_SIZE = 2000
 # the default attempts) to ride out a server restart.
 FIRST_BACKOFF, MAX_BACKOFF = 0.5, 8.0
 # Failures after which a batch is sent again: it never reached the server or its answer
-# never came back (UNAVAILABLE, DEADLINE_EXCEEDED), or it lost a race with a concurrent
+# never came back (UNAVAILABLE, DEADLINE_EXCEEDED, or CANCELLED by a server shutting down
+# while it ran), or it lost a race with a concurrent
 # write of the same orders, such as its own earlier attempt still running on the server
 # after a client-side deadline (ABORTED). Resending is safe: orders are upserts by external_id.
-RETRIED = (Unavailable, DeadlineExceeded, Aborted)
+RETRIED = (Unavailable, DeadlineExceeded, Cancelled, Aborted)
 
 
 @dataclass(frozen=True)
