@@ -392,7 +392,7 @@ def test_account_summary_as_table_json_and_csv(
     assert (row["spend_30d.amount"], row["orders_365d"], row["median_days_between_orders"]) == (
         "16.00",
         "2",
-        "7",
+        "7.0",
     )
     assert row["top_skus"] == "APPLE-1L, Apple-1L, 8, 10.00 EUR | WATER-6, Water-6, 2, 6.00 EUR"
     assert (row["overdue_amount.amount"], row["overdue_amount.currency_code"]) == ("16.00", "EUR")

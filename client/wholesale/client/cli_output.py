@@ -153,6 +153,7 @@ def print_rows(rows: Sequence[Row], fmt: str, columns: Sequence[str], title: str
 
 
 def print_json(data: object) -> None:
+    """Plain values (or JSON) as indented JSON, keeping non-ASCII text as it is."""
     click.echo(json.dumps(json_data(data), indent=2, ensure_ascii=False))
 
 
@@ -238,7 +239,7 @@ def _expanded(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> list
 class TextStyle:
     """How a value reads in one format: tables for people, CSV cells like the JSON."""
 
-    yes_no: tuple[str, str]
+    yes_no: tuple[str, str]  # how true and false read
     integer: Callable[[int], str]
     real: Callable[[float], str]
     instant: Callable[[dt.datetime], str]
@@ -250,10 +251,6 @@ class TextStyle:
 def _tenth(value: float) -> str:
     """Day counts to a tenth: 7 rather than 7.0, 12.3 rather than 12.333333."""
     return f"{round(value, 1):g}"
-
-
-def _exact(value: float) -> str:
-    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def _grouped_money(value: Amount) -> str:
@@ -276,7 +273,7 @@ TABLE = TextStyle(
 CSV = TextStyle(
     yes_no=("true", "false"),
     integer=str,
-    real=_exact,
+    real=repr,  # the JSON literal: 7.0, 0.14285714285714285
     instant=rfc3339,
     money=_plain_money,
     items=",",
@@ -365,11 +362,11 @@ def _print_table(
 
 
 def _console_for(table: Table, heading: Text) -> Console:
-    """A console as wide as the terminal; into a pipe or a file (no terminal and no
-    COLUMNS) as wide as the output, one line a row, since cutting or wrapping it there
+    """A console as wide as the terminal; into a pipe or a file (no terminal, COLUMNS unset
+    or empty) as wide as the output, one line a row, since cutting or wrapping it there
     would only break ids for grep and the next program."""
     console = Console(highlight=False)
-    if console.is_terminal or "COLUMNS" in os.environ:
+    if console.is_terminal or os.environ.get("COLUMNS"):
         return console
     unbounded = console.options.update_width(sys.maxsize)
     width = max(console.measure(table, options=unbounded).maximum, heading.cell_len)
