@@ -86,12 +86,15 @@ def test_create_and_list_as_table_json_and_csv(wholesale: Run) -> None:
         ),
     )
     create(wholesale, "--legal-name", "Bakery Two")
-    assert created["status"] == "ACCOUNT_STATUS_ACTIVE"
-    assert (created["credit_limit"], created["tags"]) == ("2500.50", ["chain", "organic"])
+    assert created["status"] == "active"
+    assert (created["credit_limit"], created["tags"]) == (
+        {"amount": "2500.50", "currency_code": "EUR"},
+        ["chain", "organic"],
+    )
 
     table = wholesale("accounts", "list", "--tag", "organic")
     assert table.returncode == 0, table.stderr
-    assert "Corner Shop GmbH" in table.stdout and "2500.50" in table.stdout
+    assert "Corner Shop GmbH" in table.stdout and "2,500.50 EUR" in table.stdout
     assert "Bakery Two" not in table.stdout
 
     listed = json.loads(wholesale("-o", "json", "accounts", "list", "--tier", "gold").stdout)
@@ -99,7 +102,7 @@ def test_create_and_list_as_table_json_and_csv(wholesale: Run) -> None:
 
     rows = list(csv.DictReader(io.StringIO(wholesale("-o", "csv", "accounts", "list").stdout)))
     assert [row["legal_name"] for row in rows] == ["Corner Shop GmbH", "Bakery Two"]
-    assert (rows[0]["status"], rows[0]["tags"], rows[0]["credit_limit"]) == (
+    assert (rows[0]["status"], rows[0]["tags"], rows[0]["credit_limit.amount"]) == (
         "active",
         "chain,organic",
         "2500.50",
@@ -107,7 +110,7 @@ def test_create_and_list_as_table_json_and_csv(wholesale: Run) -> None:
 
 
 def test_money_shows_the_decimals_of_its_currency(wholesale: Run) -> None:
-    """EUR has cents (2000.00), JPY none (1500), KWD fils (1.250): in tables, CSV and JSON."""
+    """EUR has cents (2,000.00), JPY none (1,500), KWD fils (1.250): in tables, CSV and JSON."""
     amounts = {"EUR": ("2000", "2000.00"), "JPY": ("1500", "1500"), "KWD": ("1.25", "1.250")}
     for currency, (given, _) in amounts.items():
         created = wholesale(
@@ -115,17 +118,18 @@ def test_money_shows_the_decimals_of_its_currency(wholesale: Run) -> None:
             "--currency", currency, "--credit-limit", given,
         )  # fmt: skip
         assert created.returncode == 0, created.stderr
-        assert json.loads(created.stdout)["credit_limit"] == amounts[currency][1]
+        limit = json.loads(created.stdout)["credit_limit"]
+        assert limit == {"amount": amounts[currency][1], "currency_code": currency}
 
     rows = list(csv.DictReader(io.StringIO(wholesale("-o", "csv", "accounts", "list").stdout)))
-    assert {row["currency_code"]: row["credit_limit"] for row in rows} == {
+    assert {row["credit_limit.currency_code"]: row["credit_limit.amount"] for row in rows} == {
         currency: shown for currency, (_, shown) in amounts.items()
     }
     listed = json.loads(wholesale("-o", "json", "accounts", "list").stdout)
-    assert [account["credit_limit"] for account in listed] == ["2000.00", "1500", "1.250"]
+    assert [account["credit_limit"]["amount"] for account in listed] == ["2000.00", "1500", "1.250"]
     table = wholesale("accounts", "list").stdout
-    assert "2000.00" in table and "1.250" in table
-    assert "1500 " in table and "1500." not in table
+    assert "2,000.00 EUR" in table and "1.250 KWD" in table
+    assert "1,500 JPY" in table and "1,500." not in table
 
 
 def test_update_close_reopen_leave_an_audit_trail(wholesale: Run) -> None:
@@ -136,9 +140,9 @@ def test_update_close_reopen_leave_an_audit_trail(wholesale: Run) -> None:
     reopened = json.loads(wholesale("-o", "json", "accounts", "reopen", account_id).stdout)
     audit = wholesale("-o", "json", "audit", "list", "--resource", account_id)
 
-    assert (reopened["region"], reopened["status"]) == ("North", "ACCOUNT_STATUS_PROSPECT")
-    methods = [event["method"].rsplit("/", 1)[1] for event in json.loads(audit.stdout)]
-    assert methods == ["UndeleteAccount", "DeleteAccount", "UpdateAccount", "CreateAccount"]
+    assert (reopened["region"], reopened["status"]) == ("North", "prospect")
+    actions = [event["action"] for event in json.loads(audit.stdout)]
+    assert actions == ["UndeleteAccount", "DeleteAccount", "UpdateAccount", "CreateAccount"]
 
 
 @pytest.mark.parametrize(

@@ -82,13 +82,16 @@ def test_products_list_and_show(wholesale: Run, account_ids: dict[str, str]) -> 
     inactive = json.loads(ok(wholesale("-o", "json", "products", "list", "--inactive")))
     assert [product["sku"] for product in inactive] == ["OATS-1K"]
     found = rows_of(ok(wholesale("-o", "csv", "products", "list", "--search", "pear")))
-    assert [(row["sku"], row["list_price"], row["active"]) for row in found] == [
-        ("PEAR-1L", "1.50", "yes")
+    assert [(row["sku"], row["list_price.amount"], row["active"]) for row in found] == [
+        ("PEAR-1L", "1.50", "true")
     ]
     assert len(json.loads(ok(wholesale("-o", "json", "products", "list", "--limit", "2")))) == 2
 
     shown = json.loads(ok(wholesale("-o", "json", "products", "show", "WATER-6")))
-    assert (shown["list_price"], shown["category"]) == ("1.50", "beverages/water")
+    assert (shown["list_price"], shown["category"]) == (
+        {"amount": "1.50", "currency_code": "EUR"},
+        "beverages/water",
+    )
     assert "Pack" in ok(wholesale("products", "show", "WATER-6"))
     assert wholesale("products", "show", "NOPE").returncode == 3
 
@@ -112,10 +115,10 @@ def test_orders_list_and_show(
     listed = json.loads(
         ok(wholesale("-o", "json", "orders", "list", "--account", erp1, "--since", "2026-01-02"))
     )
-    assert [(o["external_id"], o["order_date"], o["total"]) for o in listed] == [
+    assert [(o["external_id"], o["order_date"], o["total"]["amount"]) for o in listed] == [
         ("SO-2", "2026-01-02", "4.50")
     ]
-    assert [line["unit_price"] for line in listed[0]["lines"]] == ["1.25", "2.00"]
+    assert [line["unit_price"]["amount"] for line in listed[0]["lines"]] == ["1.25", "2.00"]
     table = ok(wholesale("orders", "list", "--status", "fulfilled", "--until", "2026-01-03"))
     assert "SO-3" in table and "SO-1" in table and "SO-2" not in table and "Lines" in table
 
@@ -123,7 +126,7 @@ def test_orders_list_and_show(
     shown = ok(wholesale("orders", "show", order_id))
     assert "2026-01-02" in shown and "PEAR-1L" in shown and "placed" in shown
     lines = rows_of(ok(wholesale("-o", "csv", "orders", "show", order_id)))
-    assert [(line["sku"], line["quantity"], line["line_total"]) for line in lines] == [
+    assert [(line["sku"], line["quantity"], line["line_total.amount"]) for line in lines] == [
         ("APPLE-1L", "2", "2.50"),
         ("PEAR-1L", "1", "2.00"),
     ]
@@ -378,20 +381,21 @@ def test_account_summary_as_table_json_and_csv(
     for text in ("Trailing windows", "30 days", "APPLE-1L", "beverages/juice", "Overdue"):
         assert text in table
     data = json.loads(ok(wholesale("-o", "json", "accounts", "summary", account, *as_of)))
+    sixteen_euros = {"amount": "16.00", "currency_code": "EUR"}
     assert (data["as_of_date"], data["lifetime_spend"], data["first_order_date"]) == (
         "2026-01-20",
-        "16.00",
+        sixteen_euros,
         "2026-01-02",
     )
-    assert data["windows"][0] == {"days": 30, "spend": "16.00", "order_count": 2}
+    assert data["windows"][0] == {"days": 30, "spend": sixteen_euros, "order_count": 2}
     [row] = rows_of(ok(wholesale("-o", "csv", "accounts", "summary", account, *as_of)))
-    assert (row["spend_30d"], row["orders_365d"], row["median_days_between_orders"]) == (
+    assert (row["spend_30d.amount"], row["orders_365d"], row["median_days_between_orders"]) == (
         "16.00",
         "2",
-        "7",
+        "7.0",
     )
-    assert row["top_skus"] == "APPLE-1L (10.00); WATER-6 (6.00)"
-    assert row["overdue_amount"] == "16.00"
+    assert row["top_skus"] == "APPLE-1L, Apple-1L, 8, 10.00 EUR | WATER-6, Water-6, 2, 6.00 EUR"
+    assert (row["overdue_amount.amount"], row["overdue_amount.currency_code"]) == ("16.00", "EUR")
 
 
 @SQLITE
@@ -413,14 +417,14 @@ def test_credit_check_answers_with_exit_codes(
     refused = wholesale("-o", "json", "credit", "check", account, "600.01", *as_of)
     assert refused.returncode == 8, refused.stderr
     decision = json.loads(refused.stdout)
-    assert (decision["approved"], decision["reason"]) == (
-        False,
-        "CREDIT_DECISION_REASON_OVER_LIMIT",
+    assert (decision["approved"], decision["reason"]) == (False, "over_limit")
+    assert (decision["available_credit"], decision["outstanding_balance"]) == (
+        {"amount": "600.00", "currency_code": "EUR"},
+        {"amount": "400.00", "currency_code": "EUR"},
     )
-    assert (decision["available_credit"], decision["outstanding_balance"]) == ("600.00", "400.00")
     [row] = rows_of(wholesale("-o", "csv", "credit", "check", account, "700", *as_of).stdout)
-    assert (row["approved"], row["reason"], row["requested_amount"]) == (
-        "no",
+    assert (row["approved"], row["reason"], row["requested_amount.amount"]) == (
+        "false",
         "over_limit",
         "700.00",
     )
@@ -457,4 +461,4 @@ def test_amounts_money_cannot_hold_are_one_line_usage_errors(
         assert line.startswith("error: Invalid value for") and expected in line, args
 
     [row] = rows_of(ok(wholesale("-o", "csv", "accounts", "list")))
-    assert (row["display_name"], row["credit_limit"]) == ("Shop", "2500.50")
+    assert (row["display_name"], row["credit_limit.amount"]) == ("Shop", "2500.50")

@@ -16,7 +16,8 @@ from wholesale.client.cli_common import (
     pass_session,
 )
 from wholesale.client.cli_keys import account_id, account_named
-from wholesale.client.cli_output import flatten, message_json, print_record
+from wholesale.client.cli_output import ACCOUNT_FIELDS, print_fields, print_message
+from wholesale.client.cli_values import message_values
 from wholesale.v1.order_service_pb2 import CheckCreditResponse
 
 
@@ -25,10 +26,12 @@ def credit() -> None:
     """Credit decisions."""
 
 
-def _title(response: CheckCreditResponse, values: dict[str, str]) -> str:
-    if response.approved:
-        return f"Credit for {account_named(response)}: APPROVED"
-    return f"Credit for {account_named(response)}: REFUSED ({values['reason'].replace('_', ' ')})"
+def _print_table(response: CheckCreditResponse) -> None:
+    """The decision in the title, which names the account, and the figures below it."""
+    values = message_values(response)
+    decision = "APPROVED" if response.approved else f"REFUSED ({values['reason']})"
+    figures = {key: value for key, value in values.items() if key not in ACCOUNT_FIELDS}
+    print_fields(figures, f"Credit for {account_named(response)}: {decision}")
 
 
 @credit.command("check")
@@ -49,6 +52,8 @@ def check_credit(
     """
     with session.connect() as client:
         response = client.check_credit(account_id(client, account_key), amount, as_date(as_of))
-    values = {**flatten(response), "approved": "yes" if response.approved else "no"}
-    print_record(values, session.output, _title(response, values), message_json(response))
+    if session.output == "table":
+        _print_table(response)
+    else:
+        print_message(response, session.output, "")
     return 0 if response.approved else EXIT_REFUSED

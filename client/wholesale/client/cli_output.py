@@ -1,35 +1,46 @@
-"""Rendering of messages as rich tables for people, or JSON and CSV for scripts.
+"""Printing for people (tables) and for scripts (JSON, CSV), all three from the same plain
+values (:mod:`wholesale.client.cli_values`), so they agree on every name and value.
 
-JSON keeps the full structure (proto field names, enum names, money as a decimal string);
-money shows its currency's minor-unit decimals everywhere (EUR 2000.00, JPY 1500);
-table and CSV use one flat text value per field, so a CSV column never holds JSON.
+- JSON: each field under its proto name; enums by short name, integers as numbers, money as
+  ``{"amount": "4939.04", "currency_code": "EUR"}``, days as "YYYY-MM-DD", instants as
+  RFC 3339 in UTC, null for no value. A list is a JSON array.
+- CSV: the JSON flattened. A nested object becomes one column per part, named by its path
+  (``credit_limit.amount``, ``billing_address.locality``); a list is one cell (its items
+  joined by ",", its records by " | "), so a cell never holds JSON.
+- Tables fit the terminal by wrapping free text, never by cutting identifiers, dates or
+  amounts; amounts and counts are right-aligned with thousands separators, money with its
+  currency ("4,939.04 EUR"), instants to the minute in UTC.
+
+docs/cli.md describes the formats for users; keep the two in step.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import io
 import json
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 
 import click
-from google.protobuf.descriptor import FieldDescriptor
-from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
-from google.type.date_pb2 import Date
-from google.type.money_pb2 import Money
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from wholesale.client.money import money_text
-from wholesale.client.values import from_date
+from wholesale.client.cli_values import Amount, Change, Value, message_values
+from wholesale.v1.audit_service_pb2 import AuditEvent
 
-Row = Mapping[str, str]
+Row = Mapping[str, Value]
 
 ACCOUNT_COLUMNS = (
     "id",
+    "external_id",
     "display_name",
     "status",
     "price_tier",
@@ -37,17 +48,8 @@ ACCOUNT_COLUMNS = (
     "region",
     "manager",
     "credit_limit",
-    "payment_terms_days",
 )
-PRODUCT_COLUMNS = (
-    "sku",
-    "name",
-    "category",
-    "selling_unit",
-    "pack_size",
-    "list_price",
-    "active",
-)
+PRODUCT_COLUMNS = ("sku", "name", "category", "selling_unit", "list_price", "active")
 # line_count is derived (cli_orders adds it): a table has no room for every line.
 ORDER_COLUMNS = (
     "id",
@@ -59,20 +61,33 @@ ORDER_COLUMNS = (
     "line_count",
     "total",
 )
+AUDIT_COLUMNS = ("event_time", "actor", "action", "resource", "changes")
+# The fields by which a response says which account it is about; a table names the
+# account in its title instead.
+ACCOUNT_FIELDS = ("account_id", "account_external_id", "account_display_name")
+# The table columns of a list whose command names none (every field would not fit).
+DEFAULT_TABLE_COLUMNS: dict[type[Message], Sequence[str]] = {AuditEvent: AUDIT_COLUMNS}
 # Short headers where the derived ones ("Payment terms days") would squeeze a narrow terminal.
 TITLES = {
     "id": "ID",
+    "external_id": "ERP ID",
+    "account_id": "Account",
+    "account_external_id": "Account ERP ID",
     "display_name": "Name",
     "price_tier": "Tier",
-    "payment_terms_days": "Terms (days)",
+    "payment_terms_days": "Net days",
     "sku": "SKU",
-    "external_id": "External ID",
-    "account_id": "Account",
     "order_date": "Date",
     "line_count": "Lines",
+    "order_count": "Orders",
     "selling_unit": "Unit",
     "pack_size": "Pack",
+    "event_time": "Time (UTC)",
+    "create_time": "Created (UTC)",
+    "update_time": "Updated (UTC)",
+    "delete_time": "Closed (UTC)",
 }
+NO_VALUE = "—"  # an audited field that had, or now has, no value
 
 
 def print_messages(
@@ -81,150 +96,300 @@ def print_messages(
     fmt: str,
     title: str,
     table_columns: Sequence[str] = (),
-    extras: Callable[[Message], Mapping[str, str]] | None = None,
+    extras: Callable[[Message], Row] | None = None,
 ) -> None:
-    """A list: a JSON array, or one row per message (CSV with every field, the table with
-    ``table_columns`` if given, since every field would not fit on a screen). ``extras``
-    adds derived values that table columns may name (such as an order's line count)."""
+    """A list: a JSON array, CSV with every field, or a table of ``table_columns`` (by
+    default those of DEFAULT_TABLE_COLUMNS, else every field). ``extras`` adds derived
+    values that table columns may name (such as an order's line count)."""
+    rows = [message_values(message) for message in messages]
     if fmt == "json":
-        print_json([message_json(message) for message in messages])
-        return
-    columns = [field.name for field in message_type.DESCRIPTOR.fields]
-    if fmt == "table" and table_columns:
-        columns = list(table_columns)
-    rows = [{**flatten(message), **(extras(message) if extras else {})} for message in messages]
-    print_rows(rows, fmt, columns, title)
+        print_json(rows)
+    elif fmt == "csv":
+        _print_csv(rows, csv_columns(message_type))
+    else:
+        columns = table_columns or DEFAULT_TABLE_COLUMNS.get(message_type) or _fields(message_type)
+        if extras:
+            rows = [{**row, **extras(message)} for row, message in zip(rows, messages, strict=True)]
+        _print_table(rows, columns, title)
 
 
 def print_message(message: Message, fmt: str, title: str, omit: Sequence[str] = ()) -> None:
     """One message: a JSON object, a CSV header and one row, or a field/value table;
     ``omit`` leaves fields out of the table and CSV (a caller that prints them apart)."""
-    values = {key: value for key, value in flatten(message).items() if key not in omit}
-    print_record(values, fmt, title, message_json(message))
-
-
-def print_record(
-    values: Mapping[str, str], fmt: str, title: str, json_data: Mapping[str, Any] | None = None
-) -> None:
-    """One record: JSON (``json_data``, else the values), a CSV header and one row, or a
-    field/value table."""
+    values = message_values(message)
     if fmt == "json":
-        print_json(values if json_data is None else json_data)
+        print_json(values)
     elif fmt == "csv":
-        print_rows([values], fmt, list(values), title)
+        columns = csv_columns(type(message))
+        _print_csv([values], [c for c in columns if c.split(".")[0] not in omit])
+    else:
+        print_fields({key: value for key, value in values.items() if key not in omit}, title)
+
+
+def print_record(values: Row, fmt: str, title: str) -> None:
+    """Named values that are not one message (a summary's figures): as print_message."""
+    if fmt == "json":
+        print_json(values)
+    elif fmt == "csv":
+        _print_csv([values], list(values))
     else:
         print_fields(values, title)
 
 
-def print_fields(values: Mapping[str, str], title: str) -> None:
+def print_fields(values: Row, title: str) -> None:
     """Named values as a two-column field/value table, for one record on a screen."""
     rows = [{"field": _title(key), "value": value} for key, value in values.items()]
-    print_rows(rows, "table", ["field", "value"], title)
+    _print_table(rows, ["field", "value"], title, one_record=True)
 
 
 def print_rows(rows: Sequence[Row], fmt: str, columns: Sequence[str], title: str) -> None:
-    """Flat records in the given columns (the title is for tables only)."""
+    """Records in the given columns (the title is for tables only)."""
     if fmt == "json":
-        print_json([{column: row.get(column, "") for column in columns} for row in rows])
+        print_json([{column: row.get(column) for column in columns} for row in rows])
     elif fmt == "csv":
-        writer = csv.writer(click.get_text_stream("stdout"), lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([row.get(column, "") for column in columns] for row in rows)
+        _print_csv(rows, columns)
     else:
-        table = Table(*(_title(column) for column in columns), title=title)
-        for row in rows:
-            table.add_row(*(row.get(column, "") for column in columns))
-        Console(highlight=False).print(table)
+        _print_table(rows, columns, title)
 
 
-def message_json(message: Message) -> dict[str, Any]:
-    """MessageToDict with every field present (stable keys for scripts), Money as an exact
-    decimal string with its currency's decimals ("2000.00") rather than units and nanos and
-    dates as "YYYY-MM-DD", at any depth."""
-    data = MessageToDict(
-        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-    )
-    return _friendly_json(message, data)
+def print_json(data: object) -> None:
+    """Plain values (or JSON) as indented JSON, keeping non-ASCII text as it is."""
+    click.echo(json.dumps(json_data(data), indent=2, ensure_ascii=False))
 
 
-def _friendly_json(value: Any, data: Any) -> Any:
-    """``data`` (the JSON of ``value``) with its Money and Date values made readable."""
-    if isinstance(value, Money):
-        return money_text(value)
-    if isinstance(value, Date):
-        return date_text(value)
-    if not (isinstance(value, Message) and isinstance(data, dict)) or _is_well_known(value):
-        return data  # well-known types MessageToDict already renders as plain JSON
-    for field, item in value.ListFields():
-        if field.message_type is None or field.message_type.GetOptions().map_entry:
-            continue
-        if field.is_repeated:
-            data[field.name] = [
-                _friendly_json(v, d) for v, d in zip(item, data[field.name], strict=True)
-            ]
+def json_data(value: object) -> object:
+    """Plain values as JSON: a value class (Amount, Change) is the object of its fields."""
+    if isinstance(value, Amount | Change):
+        return json_data(vars(value))
+    if isinstance(value, dt.datetime):
+        return rfc3339(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {key: json_data(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_data(item) for item in value]
+    return value
+
+
+def rfc3339(value: dt.datetime) -> str:
+    """An instant as JSON and CSV give it: "2026-12-03T09:46:12.345678Z"."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
+# ---- CSV -------------------------------------------------------------------------------
+
+
+def csv_columns(message_type: type[Message]) -> list[str]:
+    """Every CSV column of a message type, whether a message sets its records or not: the
+    flattened fields of one that has every record, so the header never depends on data."""
+    return list(_csv_cells(message_values(_with_every_record(message_type()))))
+
+
+def _with_every_record(message: Message) -> Message:
+    for field in message.DESCRIPTOR.fields:
+        value = getattr(message, field.name)
+        if isinstance(value, Message):  # a singular record (a repeated field is a container)
+            value.SetInParent()
+            _with_every_record(value)
+    return message
+
+
+def _print_csv(rows: Sequence[Row], columns: Sequence[str]) -> None:
+    cells = [_csv_cells(row) for row in rows]
+    header = _expanded(columns, cells)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([row.get(column, "") for column in header] for row in cells)
+    click.echo(buffer.getvalue(), nl=False)
+
+
+def _csv_cells(record: Row, prefix: str = "") -> dict[str, str]:
+    """A record as cells: nested records as columns of their own, named by path."""
+    cells = {}
+    for key, value in record.items():
+        nested = _as_record(value)
+        if nested is None:
+            cells[prefix + key] = _text(value, CSV)
         else:
-            data[field.name] = _friendly_json(item, data[field.name])
-    return data
+            cells.update(_csv_cells(nested, f"{prefix}{key}."))
+    return cells
 
 
-def _is_well_known(message: Message) -> bool:
-    """Timestamp, Value, Struct ...: MessageToDict gives them their own JSON form."""
-    return message.DESCRIPTOR.full_name.startswith("google.protobuf.")
+def _as_record(value: Value) -> Row | None:
+    if isinstance(value, Amount):
+        return vars(value)
+    return value if isinstance(value, dict) else None
 
 
-def flatten(message: Message) -> dict[str, str]:
-    """Every field of ``message`` as one line of text, in declaration order."""
-    return {
-        field.name: _field_text(field, getattr(message, field.name), message)
-        for field in message.DESCRIPTOR.fields
-    }
+def _expanded(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> list[str]:
+    """Each column, or the columns of its parts where its values are records."""
+    header: list[str] = []
+    for column in columns:
+        parts = dict.fromkeys(key for row in rows for key in row if key.startswith(column + "."))
+        header.extend(parts or [column])
+    return header
 
 
-def _field_text(field: FieldDescriptor, value: Any, message: Message) -> str:
-    if field.is_repeated:
-        separator = " | " if field.message_type else ","
-        return separator.join(_value_text(field, item) for item in value)
-    if field.message_type and not message.HasField(field.name):
+# ---- text of a value -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    """How a value reads in one format: tables for people, CSV cells like the JSON."""
+
+    yes_no: tuple[str, str]  # how true and false read
+    integer: Callable[[int], str]
+    real: Callable[[float], str]
+    instant: Callable[[dt.datetime], str]
+    money: Callable[[Amount], str]
+    items: str  # between the items of a list of plain values
+    records: str  # between the records of a list
+
+
+def _tenth(value: float) -> str:
+    """Day counts to a tenth: 7 rather than 7.0, 12.3 rather than 12.333333."""
+    return f"{round(value, 1):g}"
+
+
+def _grouped_money(value: Amount) -> str:
+    return f"{Decimal(value.amount):,f} {value.currency_code}".rstrip()
+
+
+def _plain_money(value: Amount) -> str:
+    return f"{value.amount} {value.currency_code}".rstrip()
+
+
+TABLE = TextStyle(
+    yes_no=("yes", "no"),
+    integer="{:,}".format,
+    real=_tenth,
+    instant=lambda value: value.strftime("%Y-%m-%d %H:%M"),
+    money=_grouped_money,
+    items=", ",
+    records="\n",
+)
+CSV = TextStyle(
+    yes_no=("true", "false"),
+    integer=str,
+    real=repr,  # the JSON literal: 7.0, 0.14285714285714285
+    instant=rfc3339,
+    money=_plain_money,
+    items=",",
+    records=" | ",
+)
+
+
+def _text(value: Value, style: TextStyle) -> str:
+    """``value`` as one cell; records inside it (contacts, order lines) as their values."""
+    if value is None:
         return ""
-    return _value_text(field, value)
-
-
-def _value_text(field: FieldDescriptor, value: Any) -> str:
-    if isinstance(value, Money):
-        return money_text(value)
-    if isinstance(value, Date):
-        return date_text(value)
-    if isinstance(value, Timestamp):
-        return value.ToJsonString()
-    if isinstance(value, Message):
-        return _compact(value)
-    if field.enum_type:
-        return short_enum_name(field.enum_type.values_by_number[value].name, field.enum_type.name)
     if isinstance(value, bool):
-        return "yes" if value else ""
-    return str(value)
+        return style.yes_no[0] if value else style.yes_no[1]
+    if isinstance(value, int):
+        return style.integer(value)
+    if isinstance(value, float):
+        return style.real(value)
+    if isinstance(value, dt.datetime):
+        return style.instant(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Amount):
+        return style.money(value)
+    if isinstance(value, Change):
+        return f"{value.field}: {_side(value.old_value, style)} → {_side(value.new_value, style)}"
+    if isinstance(value, dict):
+        return _record_text(value, style)
+    if isinstance(value, list):
+        records = any(isinstance(item, dict | Change) for item in value)
+        return (style.records if records else style.items).join(_text(v, style) for v in value)
+    return value
 
 
-def _compact(message: Message) -> str:
-    """A nested message (address, contact) as its non-empty values, comma separated."""
-    return ", ".join(_field_text(field, value, message) for field, value in message.ListFields())
+def _record_text(record: Row, style: TextStyle) -> str:
+    """A nested record's values, comma separated; a yes/no field reads as its name when
+    set ("primary") and not at all when not, since "yes" alone would say nothing."""
+    return ", ".join(
+        key if value is True else _text(value, style)
+        for key, value in record.items()
+        if not _is_blank(value) and value is not False
+    )
 
 
-def date_text(value: Date) -> str:
-    """ISO "YYYY-MM-DD", or empty for an unset date."""
-    day = from_date(value)
-    return day.isoformat() if day else ""
+def _side(value: Value, style: TextStyle) -> str:
+    return NO_VALUE if _is_blank(value) else _text(value, style)
 
 
-def short_enum_name(name: str, enum_name: str) -> str:
-    """``ACCOUNT_STATUS_ON_HOLD`` of ``AccountStatus`` is ``on_hold``, as the CLI takes it."""
-    prefix = re.sub(r"(?<!^)(?=[A-Z])", "_", enum_name).upper() + "_"
-    return name.removeprefix(prefix).lower()
+def _is_blank(value: Value) -> bool:
+    return value is None or value == "" or value == []
+
+
+# ---- tables ----------------------------------------------------------------------------
+
+
+def _print_table(
+    rows: Sequence[Row], columns: Sequence[str], title: str, one_record: bool = False
+) -> None:
+    """A table that fits the terminal: only columns of free text wrap (at spaces, or inside
+    a word that is wider than its column); a column whose every value is one word, a
+    number, an amount, a date or a time is never narrowed, so none is cut or broken.
+    Numbers are right-aligned, except in ``one_record``'s field/value rows, which need no
+    header and whose values of every kind share one column."""
+    table = Table(
+        show_header=not one_record,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for column in columns:
+        values = [row.get(column) for row in rows]
+        table.add_column(
+            Text(_title(column)),
+            justify="right" if _every(values, _is_number) and not one_record else "left",
+            no_wrap=_every(values, _is_whole),
+            overflow="fold",
+        )
+    for row in rows:
+        table.add_row(*(Text(_text(row.get(column), TABLE)) for column in columns))
+    heading = Text(title, style="bold")
+    console = _console_for(table, heading)
+    if title:  # above the table rather than in it, where a title wider than it would wrap
+        console.print(heading)
+    console.print(table)
+    console.print()  # apart from the next table or the shell prompt
+
+
+def _console_for(table: Table, heading: Text) -> Console:
+    """A console as wide as the terminal; into a pipe or a file (no terminal, COLUMNS unset
+    or empty) as wide as the output, one line a row, since cutting or wrapping it there
+    would only break ids for grep and the next program."""
+    console = Console(highlight=False)
+    if console.is_terminal or os.environ.get("COLUMNS"):
+        return console
+    unbounded = console.options.update_width(sys.maxsize)
+    width = max(console.measure(table, options=unbounded).maximum, heading.cell_len)
+    return Console(highlight=False, width=width)
+
+
+def _every(values: Sequence[Value], test: Callable[[Value], bool]) -> bool:
+    return all(test(value) for value in values if not _is_blank(value))
+
+
+def _is_number(value: Value) -> bool:
+    return isinstance(value, int | float | Amount) and not isinstance(value, bool)
+
+
+def _is_whole(value: Value) -> bool:
+    if isinstance(value, str):
+        return not any(character.isspace() for character in value)
+    return _is_number(value) or isinstance(value, bool | dt.date)
 
 
 def _title(key: str) -> str:
     return TITLES.get(key) or key.replace("_", " ").capitalize()
 
 
-def print_json(data: Iterable[Any] | Mapping[str, Any]) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+def _fields(message_type: type[Message]) -> list[str]:
+    return [field.name for field in message_type.DESCRIPTOR.fields]

@@ -9,83 +9,75 @@ import click
 from wholesale.client.cli_common import DATE, Session, as_date, pass_session
 from wholesale.client.cli_keys import account_id, account_named
 from wholesale.client.cli_output import (
-    date_text,
-    flatten,
-    message_json,
-    money_text,
+    ACCOUNT_FIELDS,
     print_fields,
     print_json,
     print_record,
     print_rows,
 )
-from wholesale.v1.order_service_pb2 import AccountSummary, SpendShare
+from wholesale.client.cli_values import Record, message_values
+from wholesale.v1.order_service_pb2 import AccountSummary
 
-# The top lists: field, the table's key column and its columns, and its title.
+# The top lists: field, columns (the first names the list's key) and the table's title.
 SHARE_TABLES = (
-    ("top_skus", "sku", ("sku", "name", "quantity", "spend"), "Top SKUs, last 365 days"),
-    ("top_categories", "category", ("category", "quantity", "spend"), "Top categories"),
+    ("top_skus", ("sku", "name", "quantity", "spend"), "Top SKUs, last 365 days"),
+    ("top_categories", ("category", "quantity", "spend"), "Top categories, last 365 days"),
 )
-SHARES = tuple(table[0] for table in SHARE_TABLES)
-DAY_COUNTS = ("median_days_between_orders", "average_days_paid_late")
+# Shown apart from the figures' table: in its title, or as tables of their own.
+NOT_FIGURES = (
+    *ACCOUNT_FIELDS,
+    "as_of_date",
+    "currency_code",
+    "windows",
+    "top_skus",
+    "top_categories",
+)
 
 
-def _days(value: float) -> str:
-    """Day counts to a tenth: 7 rather than 7.0, 12.3 rather than 12.333333."""
-    return f"{round(value, 1):g}"
+def summary_values(summary: AccountSummary) -> Record:
+    """The summary as the CLI prints it: the API's fields, except that figures the API
+    sends as 0 when there is nothing to measure (no cadence with fewer than two order
+    dates, no lateness without a paid invoice) have no value, and that the top lists name
+    their key for what it is (sku, category)."""
+    values = message_values(summary)
+    if summary.median_days_between_orders == 0:
+        values["median_days_between_orders"] = None
+    if summary.paid_invoice_count == 0:
+        values["average_days_paid_late"] = None
+    for field_name, columns, _ in SHARE_TABLES:
+        values[field_name] = list(_shares(summary, field_name, columns))
+    return values
 
 
-def _window_figures(summary: AccountSummary) -> dict[str, str]:
-    figures = {}
-    for window in summary.windows:
-        figures[f"orders_{window.days}d"] = str(window.order_count)
-        figures[f"spend_{window.days}d"] = money_text(window.spend)
+def _shares(summary: AccountSummary, field_name: str, columns: tuple[str, ...]) -> list[Record]:
+    shares = [message_values(share) for share in getattr(summary, field_name)]
+    return [{columns[0]: s["key"], **{c: s[c] for c in columns[1:]}} for s in shares]
+
+
+def summary_figures(values: Record, summary: AccountSummary) -> Record:
+    """The values as one flat record (a CSV row), the windows as orders_30d, spend_30d, ..."""
+    figures: Record = {}
+    for key, value in values.items():
+        if key == "windows":
+            for window in summary.windows:
+                window_values = message_values(window)
+                figures[f"orders_{window.days}d"] = window_values["order_count"]
+                figures[f"spend_{window.days}d"] = window_values["spend"]
+        else:
+            figures[key] = value
     return figures
 
 
-def _shares_text(shares: list[SpendShare]) -> str:
-    return "; ".join(f"{share.key} ({money_text(share.spend)})" for share in shares)
-
-
-def summary_figures(summary: AccountSummary) -> dict[str, str]:
-    """Every figure as one flat record (a CSV row): windows as orders_30d, spend_30d, ...,
-    and the top lists as "KEY (spend); ..."."""
-    values = flatten(summary)
-    head = {key: values.pop(key) for key in ("account_id", "as_of_date", "currency_code")}
-    del values["windows"]
-    values.update({key: _days(getattr(summary, key)) for key in DAY_COUNTS})
-    values.update({key: _shares_text(getattr(summary, key)) for key in SHARES})
-    return {**head, **_window_figures(summary), **values}
-
-
-def _share_rows(shares: list[SpendShare], key_column: str) -> list[dict[str, str]]:
-    return [
-        {
-            key_column: s.key,
-            "name": s.name,
-            "quantity": str(s.quantity),
-            "spend": money_text(s.spend),
-        }
-        for s in shares
-    ]
-
-
-def _print_tables(summary: AccountSummary, figures: dict[str, str]) -> None:
+def _print_tables(summary: AccountSummary, values: Record) -> None:
     """The figures, then the windows and each top list as tables of their own."""
+    title = f"Summary of {account_named(summary)} as of {values['as_of_date']}"
+    print_fields({key: value for key, value in values.items() if key not in NOT_FIGURES}, title)
     windows = [
-        {"window": f"{w.days} days", "orders": str(w.order_count), "spend": money_text(w.spend)}
-        for w in summary.windows
+        {"window": f"{window.days} days", **message_values(window)} for window in summary.windows
     ]
-    shown = {
-        key: value
-        for key, value in figures.items()
-        if key not in SHARES and key not in _window_figures(summary)
-    }
-    title = f"Summary of {account_named(summary)} as of {date_text(summary.as_of_date)}"
-    print_fields(shown, title)
-    print_rows(windows, "table", ["window", "orders", "spend"], "Trailing windows")
-    for field_name, key_column, columns, table_title in SHARE_TABLES:
-        rows = _share_rows(list(getattr(summary, field_name)), key_column)
-        print_rows(rows, "table", columns, table_title)
+    print_rows(windows, "table", ["window", "order_count", "spend"], "Trailing windows")
+    for field_name, columns, table_title in SHARE_TABLES:
+        print_rows(_shares(summary, field_name, columns), "table", columns, table_title)
 
 
 @click.command("summary")
@@ -100,10 +92,10 @@ def account_summary(session: Session, account_key: str, as_of: dt.datetime | Non
     (ERP-000042)."""
     with session.connect() as client:
         summary = client.get_account_summary(account_id(client, account_key), as_date(as_of))
-    figures = summary_figures(summary)
+    values = summary_values(summary)
     if session.output == "table":
-        _print_tables(summary, figures)
+        _print_tables(summary, values)
     elif session.output == "json":
-        print_json(message_json(summary))
+        print_json(values)
     else:
-        print_record(figures, session.output, "")
+        print_record(summary_figures(values, summary), session.output, "")
