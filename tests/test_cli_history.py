@@ -322,7 +322,8 @@ def test_rows_of_an_order_must_agree_and_rows_without_an_order_id_stand_alone() 
     assert [line.quantity for line in groups[0].order.lines] == [1, 2]
     assert groups[1].errors == ["line 4: order_external_id: required"]
     assert "order_date: '2026-01-06' differs from the order's first line" in groups[2].errors[1]
-    with pytest.raises(LayoutError, match=r"missing 1 column: account_external_id \(or account_id\)"):
+    missing_account = r"missing 1 column: account_external_id \(or account_id\)"
+    with pytest.raises(LayoutError, match=missing_account):
         OrderCsv(io.StringIO("order_external_id,order_date,sku,quantity,unit_price\n"))
 
 

@@ -92,8 +92,11 @@ def test_audit_events_keep_old_and_new_values(api: OrdersApi, clock: FixedClock)
     assert created_values["manager"] == (None, "alice")
     assert all(old is None for old, _ in created_values.values())
     assert changes_of(closed)["status"] == ("on_hold", "closed")
-    close_time_us = (START - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).total_seconds() + 60
-    assert changes_of(closed)["delete_time"] == (None, close_time_us * 1e6)
+    assert changes_of(closed)["delete_time"] == (None, "2026-03-01T10:01:00Z")
+    clock.advance(0.25)
+    api.undelete(created.id)
+    reopened = api.audit_events(filter='action = "UndeleteAccount"')[0]
+    assert changes_of(reopened)["delete_time"] == ("2026-03-01T10:01:00Z", None)
 
 
 def test_product_changes_are_recorded_with_values(api: OrdersApi) -> None:

@@ -28,14 +28,8 @@ from wholesale.client.cli_common import (
     pass_session,
 )
 from wholesale.client.cli_keys import find_account
-from wholesale.client.cli_output import (
-    flatten,
-    message_json,
-    print_json,
-    print_message,
-    print_rows,
-    short_enum_name,
-)
+from wholesale.client.cli_output import print_json, print_message, print_rows
+from wholesale.client.cli_values import message_values, short_enum_name
 from wholesale.client.client import Client
 from wholesale.client.values import enum_value
 from wholesale.v1.account_pb2 import Account, Address, Contact, ContactRole
@@ -277,9 +271,9 @@ def print_contacts(account: Account, fmt: str, done: str = "") -> None:
     """The contacts with the numbers that name them on the command line; ``done`` says in
     the table's title what the command did."""
     numbered = list(enumerate(account.contacts, start=1))
+    rows = [{"number": number, **message_values(c)} for number, c in numbered]
     if fmt == "json":
-        print_json([{"number": number, **message_json(c)} for number, c in numbered])
+        print_json(rows)
     else:
-        rows = [{"number": str(number), **flatten(c)} for number, c in numbered]
         title = f"Contacts of account {account.id}" + (f": {done}" if done else "")
         print_rows(rows, fmt, CONTACT_COLUMNS, title)

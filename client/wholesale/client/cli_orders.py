@@ -35,8 +35,8 @@ def orders() -> None:
 orders.add_command(import_orders)
 
 
-def _line_count(order: Any) -> dict[str, str]:
-    return {"line_count": str(len(order.lines))}
+def _line_count(order: Any) -> dict[str, int]:
+    return {"line_count": len(order.lines)}
 
 
 @orders.command("list")

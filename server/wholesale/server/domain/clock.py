@@ -57,6 +57,13 @@ def instant_us(instant: dt.datetime) -> int:
     return (instant - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
 
 
+def rfc3339(time_us: int) -> str:
+    """An instant as RFC 3339 text in UTC (``2026-12-03T09:46:28.007123Z``), the form
+    times take in the audit log, where clients read them without knowing our units."""
+    instant = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=time_us)
+    return instant.isoformat().replace("+00:00", "Z")
+
+
 def today(clock: Clock) -> int:
     """The calendar day (a day number, UTC) the clock is on."""
     return day_of_instant(clock.now_us())

@@ -19,6 +19,7 @@ from wholesale.server.domain.account import (
     validate_account,
 )
 from wholesale.server.domain.audit import FieldChange, changes_between, creation_changes
+from wholesale.server.domain.clock import rfc3339
 from wholesale.server.domain.filters import Condition, parse_filter
 from wholesale.server.domain.ids import parse_id, resource_key
 from wholesale.server.domain.principal import Permission
@@ -241,8 +242,11 @@ def _set_closed(work: UnitOfWork, current: Account, status: int, closing: bool) 
         delete_time_us=when if closing else None,
         status_before_close=current.fields.status if closing else None,
     )
+    before = current.delete_time_us
     closed_at = FieldChange(
-        "delete_time", None if closing else current.delete_time_us, when if closing else None
+        "delete_time",
+        None if closing or before is None else rfc3339(before),
+        rfc3339(when) if closing else None,
     )
     _audit(work, current.id, [*_field_changes(current.fields, account.fields), closed_at])
     return account
