@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -38,6 +37,7 @@ from wholesale.client.cli_common import (
     pass_session,
 )
 from wholesale.client.cli_output import print_json, print_rows
+from wholesale.client.cli_values import Record
 from wholesale.client.errors import DeadlineExceeded, Unavailable
 from wholesale.client.imports import MAX_BATCH_SIZE, ImportProgress, RetryNotice
 from wholesale.client.order_csv import (
@@ -188,7 +188,7 @@ class ImportTally:
     orders: Counter[str] = field(default_factory=Counter)
     rows: Counter[str] = field(default_factory=Counter)
     # The first rejections by line number: line, order and error.
-    shown: list[dict[str, Any]] = field(default_factory=list)
+    shown: list[Record] = field(default_factory=list)
     _pending: dict[int, OrderRows] = field(default_factory=dict)
 
     def to_send(self, groups: Iterable[OrderRows]) -> Iterator[Order]:
@@ -244,7 +244,7 @@ class ImportTally:
             reason = error.removeprefix(f"line {line}: ")
             if not reason.startswith(KNOCK_ON):
                 self.shown.append({"line": line, "order": group.external_id, "error": reason})
-        self.shown.sort(key=lambda rejection: rejection["line"])
+        self.shown.sort(key=lambda rejection: int(str(rejection["line"])))
         del self.shown[SHOWN_REJECTIONS:]
 
     def _count(self, outcome: str, group: OrderRows) -> None:
@@ -409,13 +409,8 @@ def _print_summary(fmt: str, tally: ImportTally, file: Path, elapsed: float) -> 
             }
         )
         return
-    number = "{:,}" if fmt == "table" else "{}"
-    outcomes = [
-        {
-            "outcome": name,
-            "orders": number.format(tally.orders[name]),
-            "rows": number.format(tally.rows[name]),
-        }
+    outcomes: list[Record] = [
+        {"outcome": name, "orders": tally.orders[name], "rows": tally.rows[name]}
         for name in OUTCOMES
     ]
     if fmt != "table":
@@ -431,6 +426,5 @@ def _print_summary(fmt: str, tally: ImportTally, file: Path, elapsed: float) -> 
             counted(tally.orders["rejected"], "order"),
         )
         title = "Rejected: {} of {}".format(*rejected)
-        shown = [{**rejection, "line": str(rejection["line"])} for rejection in tally.shown]
-        print_rows(shown, fmt, ["line", "order", "error"], title)
+        print_rows(tally.shown, fmt, ["line", "order", "error"], title)
         click.echo(f"All rejected rows, with the reason for each, are in {rejects}")
