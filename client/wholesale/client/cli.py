@@ -32,7 +32,6 @@ from wholesale.client.cli_common import (
     decimal_option,
     first_results,
     given_options,
-    page_size_for,
     pass_session,
     quoted,
     quoted_day,
@@ -165,13 +164,16 @@ def list_accounts(
         raw=raw_filter,
     )
     with session.connect() as client:
-        pager = client.list_accounts(
-            filter=query,
-            order_by=order_by,
-            page_size=page_size_for(limit, everything),
-            show_deleted=show_closed or status == "closed",
+        shown = first_results(
+            lambda page_size: client.list_accounts(
+                filter=query,
+                order_by=order_by,
+                page_size=page_size,
+                show_deleted=show_closed or status == "closed",
+            ),
+            limit,
+            everything,
         )
-        shown = first_results(pager, limit, everything)
     print_messages(shown.items, Account, session.output, shown.title("Accounts"), ACCOUNT_COLUMNS)
     shown.hint()
 
@@ -298,8 +300,11 @@ def list_audit_events(
             # --until names a whole day: events before the next midnight (UTC).
             ("event_time", "<", quoted_day(until + dt.timedelta(days=1) if until else None)),
         )
-        pager = client.list_audit_events(filter=query, page_size=page_size_for(limit, everything))
-        shown = first_results(pager, limit, everything)
+        shown = first_results(
+            lambda page_size: client.list_audit_events(filter=query, page_size=page_size),
+            limit,
+            everything,
+        )
     print_messages(shown.items, AuditEvent, session.output, shown.title("Audit events"))
     shown.hint()
 

@@ -9,7 +9,6 @@ from wholesale.client.cli_common import (
     Session,
     api_filter,
     first_results,
-    page_size_for,
     pass_session,
     quoted,
 )
@@ -43,8 +42,11 @@ def list_products(
         ("name", ":", quoted(search)),
     )
     with session.connect() as client:
-        pager = client.list_products(filter=query, page_size=page_size_for(limit, everything))
-        shown = first_results(pager, limit, everything)
+        shown = first_results(
+            lambda page_size: client.list_products(filter=query, page_size=page_size),
+            limit,
+            everything,
+        )
     print_messages(shown.items, Product, session.output, shown.title("Products"), PRODUCT_COLUMNS)
     shown.hint()
 

@@ -178,18 +178,15 @@ class Shown(Generic[T]):
             )
 
 
-def first_results(pager: Pager[T], limit: int, everything: bool) -> Shown[T]:
-    """The first ``limit`` results (every one with ``everything``); one extra is fetched to
-    tell whether there are more, so a list never runs through thousands of rows unasked."""
+def first_results(list_call: Callable[[int], Pager[T]], limit: int, everything: bool) -> Shown[T]:
+    """The first ``limit`` results of ``list_call(page_size)`` (every one with
+    ``everything``). Pages are no larger than a small limit needs, and one extra result is
+    fetched to tell whether there are more, so a list never runs through thousands of rows
+    unasked."""
     if everything:
-        return Shown(list(pager), more=False)
-    found = list(islice(pager, limit + 1))
+        return Shown(list(list_call(MAX_PAGE_SIZE)), more=False)
+    found = list(islice(list_call(min(limit + 1, MAX_PAGE_SIZE)), limit + 1))
     return Shown(found[:limit], more=len(found) > limit)
-
-
-def page_size_for(limit: int, everything: bool) -> int:
-    """Asks for no more than a small --limit needs (plus the one that says "more")."""
-    return MAX_PAGE_SIZE if everything else min(limit + 1, MAX_PAGE_SIZE)
 
 
 def api_filter(*conditions: tuple[str, str, str | None], raw: str | None = None) -> str:

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import click
 from rich.console import Console
@@ -177,6 +178,14 @@ def progress_bar(total: int) -> Progress:
     )
 
 
+class ShownRejection(NamedTuple):
+    """A rejection shown in the summary; tuples sort by line, the file's order."""
+
+    line: int
+    order: str
+    error: str
+
+
 @dataclass
 class ImportTally:
     """Orders and rows by outcome, and the rejected rows, as batches come back. Only the
@@ -187,8 +196,8 @@ class ImportTally:
     task: TaskID
     orders: Counter[str] = field(default_factory=Counter)
     rows: Counter[str] = field(default_factory=Counter)
-    # The first rejections by line number: line, order and error.
-    shown: list[Record] = field(default_factory=list)
+    # The first rejections, in line order.
+    shown: list[ShownRejection] = field(default_factory=list)
     _pending: dict[int, OrderRows] = field(default_factory=dict)
 
     def to_send(self, groups: Iterable[OrderRows]) -> Iterator[Order]:
@@ -243,8 +252,8 @@ class ImportTally:
         for line, error in zip(group.lines, errors, strict=True):
             reason = error.removeprefix(f"line {line}: ")
             if not reason.startswith(KNOCK_ON):
-                self.shown.append({"line": line, "order": group.external_id, "error": reason})
-        self.shown.sort(key=lambda rejection: int(str(rejection["line"])))
+                self.shown.append(ShownRejection(line, group.external_id, reason))
+        self.shown.sort()
         del self.shown[SHOWN_REJECTIONS:]
 
     def _count(self, outcome: str, group: OrderRows) -> None:
@@ -405,7 +414,7 @@ def _print_summary(fmt: str, tally: ImportTally, file: Path, elapsed: float) -> 
                 "orders_by_outcome": {name: tally.orders[name] for name in OUTCOMES},
                 "rows_by_outcome": {name: tally.rows[name] for name in OUTCOMES},
                 "rejects_file": rejects,
-                "first_rejections": tally.shown,
+                "first_rejections": [rejection._asdict() for rejection in tally.shown],
             }
         )
         return
@@ -426,5 +435,6 @@ def _print_summary(fmt: str, tally: ImportTally, file: Path, elapsed: float) -> 
             counted(tally.orders["rejected"], "order"),
         )
         title = "Rejected: {} of {}".format(*rejected)
-        print_rows(tally.shown, fmt, ["line", "order", "error"], title)
+        shown = [rejection._asdict() for rejection in tally.shown]
+        print_rows(shown, fmt, list(ShownRejection._fields), title)
         click.echo(f"All rejected rows, with the reason for each, are in {rejects}")

@@ -14,7 +14,6 @@ from wholesale.client.cli_common import (
     Session,
     api_filter,
     first_results,
-    page_size_for,
     pass_session,
     quoted,
     quoted_day,
@@ -63,8 +62,11 @@ def list_orders(
             ("order_date", ">=", quoted_day(since)),
             ("order_date", "<=", quoted_day(until)),
         )
-        pager = client.list_orders(filter=query, page_size=page_size_for(limit, everything))
-        shown = first_results(pager, limit, everything)
+        shown = first_results(
+            lambda page_size: client.list_orders(filter=query, page_size=page_size),
+            limit,
+            everything,
+        )
     print_messages(
         shown.items, Order, session.output, shown.title("Orders"), ORDER_COLUMNS, extras=_line_count
     )
