@@ -34,6 +34,7 @@ from common import (
     SERVER_START_TIMEOUT_S,
     BenchError,
     Metadata,
+    ServerProcess,
     describe_error,
     machine_line,
     percentile_ms,
@@ -59,15 +60,23 @@ CallMaker = Callable[[grpc.Channel, random.Random], Callable[[], object]]
 @dataclass
 class PhaseResult:
     name: str
+    threads: int
     calls: int = 0
     errors: int = 0
     first_error: str = ""
     rates: list[float] = field(default_factory=list)  # calls/s of each round
     latencies_ns: array = field(default_factory=lambda: array("q"))
+    # Server CPU seconds over every call sent, warm-up included, for the CPU per call.
+    server_cpu_s: float = 0.0
+    calls_sent: int = 0
 
     @property
     def calls_per_second(self) -> float:
         return median(self.rates) if self.rates else 0.0
+
+    @property
+    def server_cpu_us(self) -> float:
+        return self.server_cpu_s / self.calls_sent * 1e6 if self.calls_sent else math.nan
 
     def percentile_ms(self, q: float) -> float:
         return percentile_ms(self.latencies_ns, q)
@@ -76,6 +85,7 @@ class PhaseResult:
 def run_phase(
     result: PhaseResult,
     make_call: CallMaker,
+    server: ServerProcess,
     channels: list[grpc.Channel],
     seconds: float,
     warmup: float,
@@ -85,7 +95,9 @@ def run_phase(
     """Drives one RPC from one thread per channel; adds this round's figures to ``result``."""
     threads = len(channels)
     barrier = threading.Barrier(threads + 1, timeout=60.0)
-    per_thread: list[tuple[int, float, array, int, str]] = [(0, 0.0, array("q"), 0, "")] * threads
+    per_thread: list[tuple[int, float, array, int, str, int]] = [
+        (0, 0.0, array("q"), 0, "", 0)
+    ] * threads
 
     calls = [make_call(channels[i], random.Random(seed * 1009 + i)) for i in range(threads)]
 
@@ -102,12 +114,14 @@ def run_phase(
         stop_at = measure_from + seconds
         measured_start: float | None = None
         measured_end = 0.0
+        sent = 0
         for _ in range(MAX_CALLS_PER_THREAD):
             if abort.is_set():
                 break
             begin = time.perf_counter()
             if begin >= stop_at:
                 break
+            sent += 1
             try:
                 call()
                 failed = False
@@ -123,7 +137,7 @@ def run_phase(
                 if not failed:
                     latencies.append(int((end - begin) * 1e9))
         elapsed = measured_end - measured_start if measured_start is not None else 0.0
-        per_thread[index] = (len(latencies), elapsed, latencies, errors, first_error)
+        per_thread[index] = (len(latencies), elapsed, latencies, errors, first_error, sent)
 
     workers = [
         threading.Thread(target=worker, args=(i,), name=f"bench-{result.name}-{i}", daemon=True)
@@ -131,6 +145,7 @@ def run_phase(
     ]
     for thread in workers:
         thread.start()
+    cpu_before = server.cpu_seconds()
     try:
         barrier.wait()
     except threading.BrokenBarrierError:
@@ -142,9 +157,11 @@ def run_phase(
     if any(thread.is_alive() for thread in workers):
         abort.set()
         raise BenchError(f"{result.name}: client threads did not stop in time")
+    result.server_cpu_s += server.cpu_seconds() - cpu_before
 
     rate = 0.0
-    for calls, elapsed, latencies, errors, first_error in per_thread:
+    for calls, elapsed, latencies, errors, first_error, sent in per_thread:
+        result.calls_sent += sent
         result.calls += calls
         result.errors += errors
         result.first_error = result.first_error or first_error
@@ -211,65 +228,91 @@ def sanity_check(channel: grpc.Channel, metadata: Metadata, ids: list[str]) -> N
 
 # --------------------------------------------------------------------------- report
 
+# The goals of the hot-path work: (phase key, figure, goal) printed next to what was reached.
+GOALS = (
+    ("get", "calls/s ratio to health", 0.7),
+    ("list", "calls/s ratio to health", 0.2),
+)
+P99_GOAL_MS = 10.0  # GetAccount p99 at 16 client threads
 
-def report(
-    results: list[PhaseResult], describe_run: list[str], backend: str, args: argparse.Namespace
-) -> str:
-    ceiling = results[0]
-    base_rate = ceiling.calls_per_second
-    base_p50 = ceiling.percentile_ms(0.50)
-    base_p99 = ceiling.percentile_ms(0.99)
 
-    def ratio(value: float, base: float) -> str:
-        if not base or math.isnan(value) or math.isnan(base):
-            return "-"
-        return f"{value / base:.2f}"
+def _ratio(value: float, base: float) -> str:
+    if not base or math.isnan(value) or math.isnan(base):
+        return "-"
+    return f"{value / base:.2f}"
 
-    lines = ["wholesale-accounts RPC benchmark", *describe_run, ""]
+
+def _table(results: list[PhaseResult], ceiling: PhaseResult) -> list[str]:
     header = (
-        f"{'rpc':<30} {'calls':>8} {'calls/s':>9} {'ratio':>6} "
-        f"{'p50 ms':>8} {'ratio':>6} {'p99 ms':>8} {'ratio':>6} {'errors':>7}"
+        f"{'rpc':<28} {'thr':>3} {'calls':>7} {'calls/s':>8} {'ratio':>5} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'srv cpu us':>10} {'ratio':>5} {'errors':>6}"
     )
-    lines += [header, "-" * len(header)]
+    lines = [header, "-" * len(header)]
     for r in results:
-        p50, p99 = r.percentile_ms(0.50), r.percentile_ms(0.99)
         lines.append(
-            f"{r.name:<30} {r.calls:>8} {r.calls_per_second:>9.1f} "
-            f"{ratio(r.calls_per_second, base_rate):>6} "
-            f"{p50:>8.3f} {ratio(p50, base_p50):>6} {p99:>8.3f} {ratio(p99, base_p99):>6} "
-            f"{r.errors:>7}"
+            f"{r.name:<28} {r.threads:>3} {r.calls:>7} {r.calls_per_second:>8.1f} "
+            f"{_ratio(r.calls_per_second, ceiling.calls_per_second):>5} "
+            f"{r.percentile_ms(0.50):>7.2f} {r.percentile_ms(0.99):>7.2f} "
+            f"{r.server_cpu_us:>10.0f} {_ratio(ceiling.server_cpu_us, r.server_cpu_us):>5} "
+            f"{r.errors:>6}"
         )
-    lines.append(
-        "ratio: the figure divided by the health check's from this run "
-        "(calls/s below 1 = slower; latency above 1 = slower)"
-    )
-    for r in results:
-        if r.errors:
-            lines.append(f"first error in {r.name}: {r.first_error}")
-    get, lst = results[1], results[2]
+    return lines
+
+
+def report(runs: dict[int, dict[str, PhaseResult]], describe_run: list[str], backend: str) -> str:
+    lines = ["wholesale-accounts RPC benchmark", *describe_run, ""]
+    for phases in runs.values():
+        lines += _table(list(phases.values()), phases["health"])
+        lines.append("")
     lines += [
-        "",
-        f"summary: GetAccount {get.calls_per_second:.0f} calls/s "
-        f"({ratio(get.calls_per_second, base_rate)} of health), "
-        f"ListAccounts/{LIST_PAGE_SIZE} {lst.calls_per_second:.0f} calls/s "
-        f"({ratio(lst.calls_per_second, base_rate)} of health), "
-        f"health ceiling {base_rate:.0f} calls/s; "
-        f"{backend}, {args.threads} threads, {args.seconds:g} s x {args.rounds} round(s)",
+        "ratio: calls/s, or the health check's server CPU per call over this RPC's, against "
+        "the health check at the same thread count in this run (below 1 = slower).",
+        "srv cpu us: CPU time of the server process per call (user + system, warm-up "
+        "included): what a call costs whatever else the machine is doing.",
     ]
+    for phases in runs.values():
+        for r in phases.values():
+            if r.errors:
+                lines.append(f"first error in {r.name} ({r.threads} threads): {r.first_error}")
+    lines += ["", f"goals ({backend}):"]
+    for threads, phases in runs.items():
+        health = phases["health"]
+        for key, figure, goal in GOALS:
+            reached = _ratio(phases[key].calls_per_second, health.calls_per_second)
+            lines.append(
+                f"  {phases[key].name} at {threads} threads: {figure} {reached} (goal {goal})"
+            )
+        p99 = phases["get"].percentile_ms(0.99)
+        lines.append(
+            f"  {phases['get'].name} at {threads} threads: p99 {p99:.2f} ms"
+            + (f" (goal {P99_GOAL_MS:g} ms at 16 threads)" if threads == 16 else "")
+        )
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- main
 
 
+def _thread_counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or any(not 1 <= count <= 64 for count in counts):
+        raise ValueError(text)
+    return counts
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Calls/s and latency of GetAccount and ListAccounts against a "
-        "health-check ceiling, on a real server in a separate process.",
+        description="Calls/s, latency and server CPU per call of GetAccount and ListAccounts "
+        "against a health-check ceiling, on a real server in a separate process.",
     )
-    parser.add_argument("--threads", type=int, default=4, help="client threads (default 4)")
     parser.add_argument(
-        "--seconds", type=float, default=5.0, help="measured seconds per RPC and round (default 5)"
+        "--threads",
+        type=_thread_counts,
+        default=[4, 16],
+        help="client thread counts, comma-separated, each a run of its own (default 4,16)",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=3.0, help="measured seconds per RPC and round (default 3)"
     )
     parser.add_argument(
         "--warmup", type=float, default=1.0, help="unmeasured seconds before each (default 1)"
@@ -284,6 +327,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--accounts", type=int, default=2000, help="accounts to seed (default 2000)"
     )
     parser.add_argument(
+        "--workers", type=int, help="the server's max_workers (default: the server's own)"
+    )
+    parser.add_argument(
+        "--max-concurrent-rpcs",
+        type=int,
+        help="the server's max_concurrent_rpcs (default: the server's own)",
+    )
+    parser.add_argument(
         "--database",
         metavar="URL",
         help="database URL, e.g. postgresql://postgres@127.0.0.1:5432/test "
@@ -291,8 +342,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     args = parser.parse_args(argv)
-    if not 1 <= args.threads <= 64:
-        parser.error("--threads must be between 1 and 64")
     if not 0.1 <= args.seconds <= 300:
         parser.error("--seconds must be between 0.1 and 300")
     if not 0 <= args.warmup <= 60:
@@ -304,62 +353,88 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _server_settings(args: argparse.Namespace) -> dict[str, object]:
+    settings: dict[str, object] = {}
+    if args.workers is not None:
+        settings["max_workers"] = args.workers
+    if args.max_concurrent_rpcs is not None:
+        settings["max_concurrent_rpcs"] = args.max_concurrent_rpcs
+    return settings
+
+
 def run(args: argparse.Namespace, database_url: str, backend: str) -> int:
-    phase_s = (args.warmup + args.seconds + RPC_TIMEOUT_S + 30.0) * 3 * args.rounds
+    runs_count = 3 * args.rounds * len(args.threads)
+    phase_s = (args.warmup + args.seconds + RPC_TIMEOUT_S + 30.0) * runs_count
     seed_s = SEED_TIMEOUT_S * math.ceil(args.accounts / SEED_BATCH)
     lifetime_s = SERVER_START_TIMEOUT_S + seed_s + phase_s + 60.0
     channels: list[grpc.Channel] = []
     abort = threading.Event()
-    with running_server(database_url, lifetime_s) as server:
+    runs: dict[int, dict[str, PhaseResult]] = {}
+    with running_server(database_url, lifetime_s, _server_settings(args)) as server:
         try:
             # One channel (and so one connection) per thread, as separate clients would have.
             options = [("grpc.use_local_subchannel_pool", 1)]
             channels = [
-                grpc.insecure_channel(server.target, options=options) for _ in range(args.threads)
+                grpc.insecure_channel(server.target, options=options)
+                for _ in range(max(args.threads))
             ]
             for channel in channels:
                 grpc.channel_ready_future(channel).result(timeout=30.0)
             seeded = seed_accounts(channels[0], server.metadata, args.accounts, args.seed)
             sanity_check(channels[0], server.metadata, seeded.ids)
-            phases = _phases(seeded.ids, server.metadata)
-            for round_no in range(args.rounds):
-                for result, make_call in phases:
-                    run_phase(
-                        result,
-                        make_call,
-                        channels,
-                        args.seconds,
-                        args.warmup,
-                        args.seed + round_no,
-                        abort,
-                    )
+            for threads in args.threads:
+                phases = _phases(seeded.ids, server.metadata, threads)
+                runs[threads] = {key: result for key, (result, _) in phases.items()}
+                for round_no in range(args.rounds):
+                    for result, make_call in phases.values():
+                        run_phase(
+                            result,
+                            make_call,
+                            server,
+                            channels[:threads],
+                            args.seconds,
+                            args.warmup,
+                            args.seed + round_no,
+                            abort,
+                        )
         finally:
             abort.set()
             for channel in channels:
                 channel.close()
 
-    results = [result for result, _ in phases]
+    config = server.config
     describe_run = [
-        f"server:  separate process, {server.max_workers} worker threads, {backend}",
+        f"server:  separate process, {config.max_workers} worker threads, at most "
+        f"{config.max_concurrent_rpcs} calls at once, {backend}",
         f"data:    {seeded.describe()}",
-        f"client:  {args.threads} threads with a channel each, {args.seconds:g} s per RPC "
-        f"after {args.warmup:g} s warm-up, {args.rounds} round(s)",
+        f"client:  {', '.join(map(str, args.threads))} threads with a channel each, "
+        f"{args.seconds:g} s per RPC after {args.warmup:g} s warm-up, {args.rounds} round(s)",
         machine_line(),
     ]
-    print(report(results, describe_run, backend, args), flush=True)
-    failed = [r.name for r in results if r.errors or not r.calls]
+    print(report(runs, describe_run, backend), flush=True)
+    failed = [
+        f"{r.name} ({r.threads} threads)"
+        for phases in runs.values()
+        for r in phases.values()
+        if r.errors or not r.calls
+    ]
     if failed:
         print(f"bench: errors or no successful calls in: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
 
 
-def _phases(ids: list[str], metadata: Metadata) -> list[tuple[PhaseResult, CallMaker]]:
-    return [
-        (PhaseResult("Health.Check (ceiling)"), health_call),
-        (PhaseResult("GetAccount (random id)"), get_call(ids, metadata)),
-        (PhaseResult(f"ListAccounts (page_size {LIST_PAGE_SIZE})"), list_call(metadata)),
-    ]
+def _phases(
+    ids: list[str], metadata: Metadata, threads: int
+) -> dict[str, tuple[PhaseResult, CallMaker]]:
+    return {
+        "health": (PhaseResult("Health.Check (ceiling)", threads), health_call),
+        "get": (PhaseResult("GetAccount (random id)", threads), get_call(ids, metadata)),
+        "list": (
+            PhaseResult(f"ListAccounts (page of {LIST_PAGE_SIZE})", threads),
+            list_call(metadata),
+        ),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import grpc
@@ -70,7 +71,13 @@ class BenchError(Exception):
 # --------------------------------------------------------------------------- server process
 
 
-def _serve(database_url: str, conn: Connection, parent_pid: int, lifetime_s: float) -> None:
+def _serve(
+    database_url: str,
+    conn: Connection,
+    parent_pid: int,
+    lifetime_s: float,
+    settings: dict[str, object],
+) -> None:
     """Runs in the child process: starts the server, reports (port, token), waits to stop."""
     import logging
 
@@ -81,11 +88,13 @@ def _serve(database_url: str, conn: Connection, parent_pid: int, lifetime_s: flo
         from wholesale.server.config import ServerConfig
         from wholesale.server.store import tokens
 
-        config = ServerConfig(listen="127.0.0.1:0", database_url=database_url, log_level="WARNING")
+        config = ServerConfig(
+            listen="127.0.0.1:0", database_url=database_url, log_level="WARNING", **settings
+        )
         server, port = create_server(config)
         server.start()
         token = tokens.issue_token(role="admin", subject="bench")
-        conn.send(("ready", port, token, config.max_workers))
+        conn.send(("ready", port, token, config))
     except BaseException:
         try:
             conn.send(("error", traceback.format_exc()))
@@ -113,11 +122,26 @@ class ServerProcess:
     conn: Connection
     target: str
     token: str
-    max_workers: int
+    config: Any  # the child's ServerConfig
 
     @property
     def metadata(self) -> Metadata:
         return (("authorization", f"Bearer {self.token}"),)
+
+    @property
+    def max_workers(self) -> int:
+        return self.config.max_workers
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the server process has used (NaN where /proc is
+        missing): divided by the calls of a phase, what each call cost the server,
+        whatever else the machine was doing."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            return math.nan
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         with contextlib.suppress(OSError, ValueError):
@@ -132,13 +156,16 @@ class ServerProcess:
         self.conn.close()
 
 
-def start_server_process(database_url: str, lifetime_s: float) -> ServerProcess:
-    """A started server on a free loopback port; it exits by itself after ``lifetime_s``."""
+def start_server_process(
+    database_url: str, lifetime_s: float, settings: dict[str, object] | None = None
+) -> ServerProcess:
+    """A started server on a free loopback port; it exits by itself after ``lifetime_s``.
+    ``settings`` are ServerConfig fields (``max_workers`` ...)."""
     ctx = multiprocessing.get_context("spawn")
     parent_conn, child_conn = ctx.Pipe()
     process = ctx.Process(
         target=_serve,
-        args=(database_url, child_conn, os.getpid(), lifetime_s),
+        args=(database_url, child_conn, os.getpid(), lifetime_s, settings or {}),
         name="wholesale-bench-server",
         daemon=True,
     )
@@ -162,13 +189,15 @@ def start_server_process(database_url: str, lifetime_s: float) -> ServerProcess:
         ) from None
     if message[0] != "ready":
         raise give_up(f"the server failed to start:\n{message[1]}")
-    _, port, token, max_workers = message
-    return ServerProcess(process, parent_conn, f"127.0.0.1:{port}", token, max_workers)
+    _, port, token, config = message
+    return ServerProcess(process, parent_conn, f"127.0.0.1:{port}", token, config)
 
 
 @contextlib.contextmanager
-def running_server(database_url: str, lifetime_s: float) -> Iterator[ServerProcess]:
-    server = start_server_process(database_url, lifetime_s)
+def running_server(
+    database_url: str, lifetime_s: float, settings: dict[str, object] | None = None
+) -> Iterator[ServerProcess]:
+    server = start_server_process(database_url, lifetime_s, settings)
     try:
         yield server
     finally:

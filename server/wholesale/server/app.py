@@ -125,6 +125,7 @@ def create_server(config: ServerConfig, clock: Clock | None = None) -> tuple[Ser
         executor,
         interceptors=[CallInterceptor(clock or SystemClock(), metrics.observe)],
         options=limits,
+        maximum_concurrent_rpcs=config.max_concurrent_rpcs,
     )
     account_service_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(), grpc_server)
     audit_service_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(), grpc_server)

@@ -31,6 +31,9 @@ class ServerConfig:
     drain_seconds: float = 1.0
     grace_seconds: float = 10.0
     max_workers: int = 16
+    # Calls in progress or queued at most; beyond it a call gets RESOURCE_EXHAUSTED at
+    # once instead of waiting in an unbounded queue (see docs/operations.md).
+    max_concurrent_rpcs: int = 64
     log_level: str = "INFO"
     # Days after its due date an invoice may stay unpaid before it blocks credit.
     credit_grace_days: int = 7

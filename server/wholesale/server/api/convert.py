@@ -47,9 +47,8 @@ def money_to_proto(money: Money) -> money_pb2.Money:
 def timestamp(micros: int | None) -> Timestamp | None:
     if micros is None:
         return None
-    stamp = Timestamp()
-    stamp.FromMicroseconds(micros)
-    return stamp
+    seconds, micros_left = divmod(micros, 1_000_000)
+    return Timestamp(seconds=seconds, nanos=micros_left * 1000)
 
 
 def _address_from_proto(address: account_pb2.Address) -> Address:
@@ -62,9 +61,12 @@ def _address_from_proto(address: account_pb2.Address) -> Address:
     )
 
 
-def _address_to_proto(address: Address) -> account_pb2.Address:
+def _address_to_proto(address: Address) -> account_pb2.Address | None:
+    """The message of a set address; None leaves the field unset, as an empty one is."""
+    if address.is_empty():
+        return None
     return account_pb2.Address(
-        lines=list(address.lines),
+        lines=address.lines,
         locality=address.locality,
         administrative_area=address.administrative_area,
         postal_code=address.postal_code,
@@ -100,18 +102,22 @@ def fields_from_proto(account: account_pb2.Account, path: str) -> AccountFields:
 
 
 def account_to_proto(account: Account) -> account_pb2.Account:
+    """The message of a stored account; a hot path (every read), so nested messages are
+    built in the one constructor call."""
     fields = account.fields
-    message = account_pb2.Account(
+    limit = fields.credit_limit
+    return account_pb2.Account(
         id=str(account.id),
         external_id=fields.external_id,
         legal_name=fields.legal_name,
         display_name=fields.display_name,
         status=account_pb2.AccountStatus.ValueType(fields.status),
         price_tier=fields.price_tier,
-        tags=list(fields.tags),
+        tags=fields.tags,
         region=fields.region,
         currency_code=fields.currency_code,
         payment_terms_days=fields.payment_terms_days,
+        credit_limit=money_to_proto(limit) if limit is not None else None,
         manager=fields.manager,
         contacts=[
             account_pb2.Contact(
@@ -123,15 +129,10 @@ def account_to_proto(account: Account) -> account_pb2.Account:
             )
             for c in fields.contacts
         ],
+        billing_address=_address_to_proto(fields.billing_address),
+        shipping_address=_address_to_proto(fields.shipping_address),
         create_time=timestamp(account.create_time_us),
         update_time=timestamp(account.update_time_us),
         delete_time=timestamp(account.delete_time_us),
         etag=account.etag,
     )
-    if fields.credit_limit is not None:
-        message.credit_limit.CopyFrom(money_to_proto(fields.credit_limit))
-    for name in ("billing_address", "shipping_address"):
-        address = getattr(fields, name)
-        if not address.is_empty():
-            getattr(message, name).CopyFrom(_address_to_proto(address))
-    return message

@@ -91,20 +91,29 @@ class CallInterceptor(grpc.ServerInterceptor):
     def __init__(self, clock: Clock, observe: CallObserver | None = None) -> None:
         self._clock = clock
         self._observe = observe
+        # The wrapped handler of each method, built on its first call: the services a
+        # server registers never change while it runs, so neither does their wrapping.
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
     def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
         method = handler_call_details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
+        handler = continuation(handler_call_details)
         if handler is None or method.startswith(PUBLIC_PREFIXES):
             return handler
         if handler.unary_unary is None:
             # Fail closed: a streaming RPC added without wrapping must not skip auth.
-            return grpc.unary_unary_rpc_method_handler(_unsupported_streaming)
-        return grpc.unary_unary_rpc_method_handler(
-            self._wrap(method, handler.unary_unary),
-            request_deserializer=_tolerant(handler.request_deserializer),
-            response_serializer=handler.response_serializer,
-        )
+            wrapped = grpc.unary_unary_rpc_method_handler(_unsupported_streaming)
+        else:
+            wrapped = grpc.unary_unary_rpc_method_handler(
+                self._wrap(method, handler.unary_unary),
+                request_deserializer=_tolerant(handler.request_deserializer),
+                response_serializer=handler.response_serializer,
+            )
+        self._wrapped[method] = wrapped
+        return wrapped
 
     def _wrap(self, method: str, behavior):
         def handle(request, context: grpc.ServicerContext):

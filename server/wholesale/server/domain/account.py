@@ -69,7 +69,13 @@ class Address:
     country_code: str = ""
 
     def is_empty(self) -> bool:
-        return self == Address()
+        return not (
+            self.lines
+            or self.locality
+            or self.administrative_area
+            or self.postal_code
+            or self.country_code
+        )
 
 
 @dataclass(frozen=True)

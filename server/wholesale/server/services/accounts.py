@@ -171,14 +171,14 @@ def _external_id_race(external_id: str) -> AbstractContextManager[None]:
 
 
 def get_account(work: UnitOfWork, account_id: str, external_id: str = "") -> Account:
-    """By the service's id or by the ERP's external_id (exactly one of them)."""
+    """By the service's id or by the ERP's external_id (exactly one of them). One
+    statement, so it needs no transaction of its own."""
     work.require(Permission.READ_ACCOUNTS)
     key = resource_key("id", account_id, external_id)
-    with work.reading():
-        if not key.by_external_id:
-            return visible_account(work, account_id)
-        found = account_store.accounts_by_external_id([external_id], work.scope)
-        return _found(found.get(external_id), external_id)
+    if not key.by_external_id:
+        return visible_account(work, account_id)
+    found = account_store.accounts_by_external_id([external_id], work.scope)
+    return _found(found.get(external_id), external_id)
 
 
 def update_account(
@@ -323,20 +323,16 @@ def _status_condition(condition: Condition) -> Condition:
     return replace(condition, value=str(AccountStatus[name].value))
 
 
-def _conditions(query: AccountQuery) -> list:
+def _conditions(query: AccountQuery) -> list[Condition]:
     parsed = parse_filter(query.filter, account_store.ACCOUNT_FILTER_FIELDS)
-    parsed = [_status_condition(c) if c.field == "status" else c for c in parsed]
-    where = [account_store.condition_expression(c) for c in parsed]
-    if not query.show_deleted:
-        where.append(account_store.AccountRow.delete_time_us.is_null())
-    return where
+    return [_status_condition(c) if c.field == "status" else c for c in parsed]
 
 
 def list_accounts(work: UnitOfWork, query: AccountQuery) -> tuple[list[Account], str]:
     """One page of the accounts the caller may see, and the token of the next page."""
     work.require(Permission.READ_ACCOUNTS)
     order_field, descending = _parse_order_by(query.order_by)
-    where = _conditions(query)
+    conditions = _conditions(query)
     token_query = {
         "filter": query.filter,
         "order_by": query.order_by,
@@ -346,7 +342,7 @@ def list_accounts(work: UnitOfWork, query: AccountQuery) -> tuple[list[Account],
     with work.reading():
         return keyset_page(
             lambda after, limit: account_store.list_accounts(
-                work.scope, where, order_field, descending, after, limit
+                work.scope, conditions, query.show_deleted, order_field, descending, after, limit
             ),
             lambda last: [account_store.order_key(last, order_field), last.id],
             token_query,

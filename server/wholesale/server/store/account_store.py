@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from decimal import Decimal
-
-import peewee
 
 from wholesale.server.domain.access import EVERY_ACCOUNT, AccountScope
 from wholesale.server.domain.account import (
@@ -22,7 +21,7 @@ from wholesale.server.domain.money import Money
 from wholesale.server.store.database import is_postgres
 from wholesale.server.store.models import Account as AccountRow
 from wholesale.server.store.models import AccountTag
-from wholesale.server.store.sql import contains, fetch_rows, in_scope, locked, storable
+from wholesale.server.store.sql import LIKE, escape_like, fetch, fetch_rows, storable
 
 
 def _address_from_json(text: str) -> Address:
@@ -30,31 +29,112 @@ def _address_from_json(text: str) -> Address:
     return Address(**{**data, "lines": tuple(data.get("lines", ()))})
 
 
-def _to_domain(row: AccountRow, tags: Sequence[str]) -> Account:
+# ---- reading: one SQL text per query shape, rows straight to domain values --------------
+
+# The columns every account read returns, in the order _from_row takes them.
+_COLUMNS = (
+    "id",
+    "external_id",
+    "legal_name",
+    "display_name",
+    "status",
+    "price_tier",
+    "region",
+    "currency_code",
+    "payment_terms_days",
+    "credit_limit_micros",
+    "manager",
+    "contacts_json",
+    "billing_address_json",
+    "shipping_address_json",
+    "create_time_us",
+    "update_time_us",
+    "delete_time_us",
+    "version",
+)
+
+
+def _from_row(row: Sequence) -> Account:
+    """The account a row of :func:`_select_sql` holds (its tags joined by commas last)."""
+    (
+        account_id,
+        external_id,
+        legal_name,
+        display_name,
+        status,
+        price_tier,
+        region,
+        currency,
+        terms_days,
+        credit_limit_micros,
+        manager,
+        contacts_json,
+        billing_json,
+        shipping_json,
+        create_time_us,
+        update_time_us,
+        delete_time_us,
+        version,
+        tag_list,
+    ) = row
     fields = AccountFields(
-        external_id=row.external_id or "",
-        legal_name=row.legal_name,
-        display_name=row.display_name,
-        status=row.status,
-        price_tier=row.price_tier,
-        tags=tuple(sorted(tags)),
-        region=row.region,
-        currency_code=row.currency_code,
-        payment_terms_days=row.payment_terms_days,
-        credit_limit=Money.from_micros(row.credit_limit_micros, row.currency_code),
-        manager=row.manager,
-        contacts=tuple(Contact(**c) for c in json.loads(row.contacts_json)),
-        billing_address=_address_from_json(row.billing_address_json),
-        shipping_address=_address_from_json(row.shipping_address_json),
+        external_id=external_id or "",
+        legal_name=legal_name,
+        display_name=display_name,
+        status=status,
+        price_tier=price_tier,
+        tags=tuple(sorted(tag_list.split(","))) if tag_list else (),
+        region=region,
+        currency_code=currency,
+        payment_terms_days=terms_days,
+        credit_limit=Money.from_micros(credit_limit_micros, currency),
+        manager=manager,
+        contacts=tuple(Contact(**c) for c in json.loads(contacts_json)),
+        billing_address=_address_from_json(billing_json),
+        shipping_address=_address_from_json(shipping_json),
     )
-    return Account(
-        id=row.id,
-        fields=fields,
-        create_time_us=row.create_time_us,
-        update_time_us=row.update_time_us,
-        delete_time_us=row.delete_time_us,
-        version=row.version,
+    return Account(account_id, fields, create_time_us, update_time_us, delete_time_us, version)
+
+
+# A condition with its parameters written ``?`` and their values.
+Where = tuple[str, Sequence[object]]
+
+
+@functools.lru_cache(maxsize=256)
+def _select_sql(
+    postgres: bool, where: tuple[str, ...], order_by: str = "", limit: bool = False
+) -> str:
+    """The account query of one shape: ``where`` conditions (parameters written ``?``),
+    an ORDER BY and a LIMIT parameter. Built once per shape and backend."""
+    joined = "string_agg(t.tag, ',')" if postgres else "group_concat(t.tag)"
+    sql = (
+        f"SELECT {', '.join(f'a.{c}' for c in _COLUMNS)}, "
+        f"(SELECT {joined} FROM account_tag t WHERE t.account_id = a.id) FROM account a"
     )
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    if order_by:
+        sql += f" ORDER BY {order_by}"
+    return sql + (" LIMIT ?" if limit else "")
+
+
+def _accounts(
+    scope: AccountScope,
+    where: Sequence[Where],
+    order_by: str = "",
+    limit: int | None = None,
+    lock: bool = False,
+) -> list[Account]:
+    """The accounts ``scope`` allows that meet every condition of ``where``, in one query."""
+    if scope.manager is not None:
+        where = [*where, ("a.manager = ?", (scope.manager,))]
+    sql = _select_sql(is_postgres(), tuple(c for c, _ in where), order_by, limit is not None)
+    params = [value for _, values in where for value in values]
+    if limit is not None:
+        params.append(limit)
+    if lock and is_postgres():
+        sql += " FOR UPDATE"
+    return [_from_row(row) for row in fetch(sql, params)]
 
 
 def _columns(fields: AccountFields) -> dict[str, object]:
@@ -79,24 +159,6 @@ def _columns(fields: AccountFields) -> dict[str, object]:
     }
 
 
-def _tag_list() -> peewee.Node:
-    """A subquery giving each account's tags joined by commas (tags never hold one)."""
-    tags = AccountTag.alias()
-    joined = (
-        peewee.fn.string_agg(tags.tag, ",") if is_postgres() else peewee.fn.group_concat(tags.tag)
-    )
-    return tags.select(joined).where(tags.account == AccountRow.id).alias("tag_list")
-
-
-def _select_accounts(scope: AccountScope) -> peewee.ModelSelect:
-    """The accounts ``scope`` allows, with their tags, in one query."""
-    return in_scope(AccountRow.select(AccountRow, _tag_list()), scope, AccountRow.manager)
-
-
-def _with_tags(rows: Sequence[AccountRow]) -> list[Account]:
-    return [_to_domain(row, row.tag_list.split(",") if row.tag_list else ()) for row in rows]
-
-
 def _replace_tags(account_id: int, tags: Sequence[str]) -> None:
     AccountTag.delete().where(AccountTag.account_id == account_id).execute()
     if tags:
@@ -108,7 +170,7 @@ def _replace_tags(account_id: int, tags: Sequence[str]) -> None:
 def insert_account(fields: AccountFields, now_us: int) -> Account:
     row = AccountRow.create(**_columns(fields), create_time_us=now_us, update_time_us=now_us)
     _replace_tags(row.id, fields.tags)
-    return _to_domain(row, fields.tags)
+    return _written(row.id)
 
 
 def update_account(
@@ -120,16 +182,21 @@ def update_account(
     AccountRow.update(**values).where(AccountRow.id == account.id).execute()
     if fields.tags != account.fields.tags:
         _replace_tags(account.id, fields.tags)
-    updated = get_account(account.id, EVERY_ACCOUNT)
-    assert updated is not None, "the row was just written in this transaction"
-    return updated
+    return _written(account.id)
+
+
+def _written(account_id: int) -> Account:
+    """The account as just written in this transaction, read back as every read sees it."""
+    written = get_account(account_id, EVERY_ACCOUNT)
+    assert written is not None, "the row was just written in this transaction"
+    return written
 
 
 def get_account(account_id: int, scope: AccountScope, *, lock: bool = False) -> Account | None:
     """The account if it exists within ``scope``, or None; ``lock`` holds its row until the
     transaction ends (PostgreSQL)."""
-    rows = list(locked(_select_accounts(scope).where(AccountRow.id == account_id), lock))
-    return _with_tags(rows)[0] if rows else None
+    found = _accounts(scope, [("a.id = ?", (account_id,))], lock=lock)
+    return found[0] if found else None
 
 
 def status_before_close(account_id: int) -> int:
@@ -143,9 +210,9 @@ def accounts_by_external_id(
     keys = storable(external_ids)
     if not keys:
         return {}
-    query = _select_accounts(scope).where(AccountRow.external_id.in_(keys))
-    query = locked(query, lock)
-    return {a.fields.external_id: a for a in _with_tags(list(query))}
+    condition = f"a.external_id IN ({', '.join('?' for _ in keys)})"
+    found = _accounts(scope, [(condition, keys)], lock=lock)
+    return {a.fields.external_id: a for a in found}
 
 
 def external_id_owner(external_id: str) -> tuple[int, str] | None:
@@ -171,31 +238,32 @@ ACCOUNT_FILTER_FIELDS = {
     "name": frozenset({":"}),
 }
 _EQUALITY_COLUMNS = {
-    "status": AccountRow.status,
-    "price_tier": AccountRow.price_tier,
-    "manager": AccountRow.manager,
-    "region": AccountRow.region,
+    "status": "a.status",
+    "price_tier": "a.price_tier",
+    "manager": "a.manager",
+    "region": "a.region",
     # An account without an ERP id stores NULL (unique keys allow many); filters see "".
-    "external_id": peewee.fn.COALESCE(AccountRow.external_id, ""),
+    "external_id": "COALESCE(a.external_id, '')",
 }
-ORDER_COLUMNS = {"display_name": AccountRow.sort_name, "create_time": AccountRow.create_time_us}
+_EQUALITY_OPERATORS = {"=": "=", "!=": "<>"}
+ORDER_COLUMNS = {"display_name": "a.sort_name", "create_time": "a.create_time_us"}
 
 
-def condition_expression(condition: Condition) -> peewee.Node:
-    """The SQL for one parsed filter condition (values already checked by the service)."""
+def _condition(condition: Condition) -> Where:
+    """One parsed filter condition (values already checked by the service) as SQL."""
     if condition.field == "tags":
-        tagged = AccountTag.select(AccountTag.account_id).where(AccountTag.tag == condition.value)
-        return AccountRow.id.in_(tagged)
+        return "a.id IN (SELECT account_id FROM account_tag WHERE tag = ?)", (condition.value,)
     if condition.field == "name":
-        return contains(AccountRow.search_text, condition.value)
+        return f"a.search_text {LIKE}", (f"%{escape_like(condition.value.casefold())}%",)
     column = _EQUALITY_COLUMNS[condition.field]
     value = int(condition.value) if condition.field == "status" else condition.value
-    return column == value if condition.op == "=" else column != value
+    return f"{column} {_EQUALITY_OPERATORS[condition.op]} ?", (value,)
 
 
 def list_accounts(
     scope: AccountScope,
-    where: Sequence[peewee.Node],
+    conditions: Sequence[Condition],
+    show_deleted: bool,
     order_field: str,
     descending: bool,
     after: list | None,
@@ -203,20 +271,15 @@ def list_accounts(
 ) -> list[Account]:
     """One page in (order key, id) order, starting after the keyset position ``after``."""
     key = ORDER_COLUMNS[order_field]
-    query = _select_accounts(scope)
-    for expression in where:
-        query = query.where(expression)
+    where = [_condition(c) for c in conditions]
+    if not show_deleted:
+        where.append(("a.delete_time_us IS NULL", ()))
+    beyond, direction = ("<", "DESC") if descending else (">", "ASC")
     if after is not None:
         last_key, last_id = after
-        if descending:
-            query = query.where((key < last_key) | ((key == last_key) & (AccountRow.id < last_id)))
-        else:
-            query = query.where((key > last_key) | ((key == last_key) & (AccountRow.id > last_id)))
-    if descending:
-        query = query.order_by(key.desc(), AccountRow.id.desc())
-    else:
-        query = query.order_by(key.asc(), AccountRow.id.asc())
-    return _with_tags(list(query.limit(limit)))
+        keyset = f"({key} {beyond} ? OR ({key} = ? AND a.id {beyond} ?))"
+        where.append((keyset, (last_key, last_key, last_id)))
+    return _accounts(scope, where, f"{key} {direction}, a.id {direction}", limit)
 
 
 def order_key(account: Account, order_field: str) -> object:

@@ -4,6 +4,7 @@ for many rows, long IN lists, hand-written aggregate queries."""
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,10 @@ COMPARISONS = {
 def escape_like(text: str) -> str:
     """``text`` with LIKE's wildcards taken literally (use with ``ESCAPE '\\'``)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# "column LIKE pattern" in hand-written SQL, backslash escaping on both backends.
+LIKE = "LIKE ? ESCAPE '\\'"
 
 
 def like(column: peewee.Node, pattern: str) -> peewee.Node:
@@ -134,7 +139,21 @@ def select_where_in(select_sql: str, column: str, values: Iterable) -> list[tupl
     return rows
 
 
+@functools.lru_cache(maxsize=1024)
+def _in_dialect(sql: str, param: str) -> str:
+    return sql.replace("?", param)
+
+
 def fetch_rows(sql: str, *params: object) -> list[tuple]:
     """Runs hand-written SQL whose parameters are written ``?`` on either backend."""
+    return fetch(sql, params)
+
+
+def fetch(sql: str, params: Sequence[object]) -> list[tuple]:
+    """The rows of ``sql`` (parameters written ``?``), with no query building on the way.
+
+    Read paths keep one SQL text per query shape (built once, see account_store) and
+    pass it here with the call's values: generating the same text again on every call
+    costs far more than the database's work for a keyed read."""
     database = db_proxy.obj
-    return database.execute_sql(sql.replace("?", database.param), params).fetchall()
+    return database.execute_sql(_in_dialect(sql, database.param), params).fetchall()
