@@ -40,13 +40,25 @@ def _sqlite(path: str, max_connections: int) -> peewee.Database:
     )
 
 
+class _PooledPostgres(PooledPostgresqlDatabase):
+    """PostgreSQL's pool, checking a connection at checkout by what the driver knows
+    locally. peewee's own check sends ``SELECT 1`` every time, a round trip per call that
+    cost as much as the keyed read the call came for. A connection the server dropped
+    while it sat in the pool fails its next statement instead: that call answers
+    UNAVAILABLE (clients retry it) and the idle connections go with it (see
+    :func:`discard_idle_connections`), as they most likely died together."""
+
+    def _is_closed(self, conn) -> bool:
+        return bool(conn.closed) or self._adapter.txn_status(conn) == self._adapter.txn_unknown
+
+
 def _postgres(url: str, max_connections: int) -> peewee.Database:
     parts = urlparse(url)
     name = unquote(parts.path.lstrip("/"))
     if not name:
         raise DatabaseUrlError("postgresql URL needs a database name: postgresql://host/db")
     options = dict(parse_qsl(parts.query))
-    return PooledPostgresqlDatabase(
+    return _PooledPostgres(
         name,
         user=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
@@ -90,6 +102,14 @@ def close_database() -> None:
     database = db_proxy.obj
     if database is not None:
         database.close_all()
+
+
+def discard_idle_connections() -> None:
+    """Closes the pool's idle connections after one of them was found lost (the database
+    restarted, or an operator ended its sessions), so the next calls connect afresh."""
+    pool = db_proxy.obj
+    if isinstance(pool, _PooledPostgres):
+        pool.close_idle()
 
 
 def pool_use() -> tuple[int, int]:

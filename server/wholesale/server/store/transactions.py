@@ -24,7 +24,7 @@ from wholesale.server.errors import (
     Unavailable,
     concurrent_change,
 )
-from wholesale.server.store.database import db_proxy, is_postgres
+from wholesale.server.store.database import db_proxy, discard_idle_connections, is_postgres
 
 log = logging.getLogger("wholesale.server.store")
 
@@ -59,6 +59,7 @@ def translated_errors() -> Iterator[None]:
         if not any(sign in str(exc).lower() for sign in _UNAVAILABLE_SIGNS):
             raise
         log.warning("database unavailable: %s", exc)
+        discard_idle_connections()
         raise Unavailable(
             "the database is busy or unreachable; retry", reason="DATABASE_UNAVAILABLE"
         ) from exc
