@@ -398,3 +398,81 @@ def test_tls_sends_the_token_as_call_credentials(
     finally:
         running.server.stop(0)
         database.close_database()
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda c: c.record_order("SO-F1", order_date="2026-01-05", lines=[("S1", 1, 1.5)]),
+            TypeError,
+            r"^lines\[0\]\.unit_price: 1\.5 is a float, .*pass a Decimal or a str",
+        ),
+        (
+            lambda c: c.record_order(
+                "SO-F2", order_date="2026-01-05", lines=[("S1", 1, "1"), ("S2", 1, 0.1 + 0.2)]
+            ),
+            TypeError,
+            r"^lines\[1\]\.unit_price: 0\.30000000000000004 is a float",
+        ),
+        (
+            lambda c: c.record_order("SO-F3", order_date="2026-01-05", lines=[("S1", 2.0, "1")]),
+            TypeError,
+            r"^lines\[0\]\.quantity: 2\.0 is a float",
+        ),
+        (
+            lambda c: c.record_order("SO-F4", order_date="2026-13-01", lines=[("S1", 1, "1")]),
+            ValueError,
+            r"^order_date: '2026-13-01' is not a date \(YYYY-MM-DD\): month must be in 1\.\.12",
+        ),
+        (
+            lambda c: c.record_order(
+                "SO-F5", order_date="2026-01-05", lines=[("S1", 1, "0.0000000001")]
+            ),
+            ValueError,
+            r"^lines\[0\]\.unit_price: more than 9 decimal places",
+        ),
+        (
+            lambda c: c.record_invoice(
+                "INV-F1", amount=10.0, issue_date="2026-01-05", due_date="2026-02-05"
+            ),
+            TypeError,
+            r"^amount: 10\.0 is a float",
+        ),
+        (
+            lambda c: c.record_invoice(
+                "INV-F2", amount="10", issue_date="2026-01-05", due_date="2026-02-30"
+            ),
+            ValueError,
+            r"^due_date: '2026-02-30' is not a date",
+        ),
+        (
+            lambda c: c.record_payment(
+                "PAY-F1", invoice_external_id="INV-1", amount="1", paid_date="05.01.2026"
+            ),
+            ValueError,
+            r"^paid_date: '05\.01\.2026' is not a date",
+        ),
+        (lambda c: c.check_credit("1", 99.5), TypeError, r"^amount: 99\.5 is a float"),
+        (lambda c: c.check_credit("1", "1", "2026-1-5"), ValueError, r"^as_of: '2026-1-5'"),
+        (
+            lambda c: create(c, credit_limit=2500.5),
+            TypeError,
+            r"^credit_limit: 2500\.5 is a float",
+        ),
+        (
+            lambda c: c.batch_upsert_products([{"sku": "S1", "name": "x", "list_price": 1.25}]),
+            TypeError,
+            r"^list_price: 1\.25 is a float",
+        ),
+    ],
+)
+def test_float_amounts_are_refused_and_every_bad_value_is_named_before_any_call(
+    admin: Client, call: Callable[[Client], object], error: type[Exception], message: str
+) -> None:
+    """Money and quantities are never floats (0.1 + 0.2 is not 0.3), and a bad amount or
+    date says which argument or field it is; nothing reaches the server."""
+    with pytest.raises(error, match=message):
+        call(admin)
+
+    assert list(admin.list_orders()) == [] and list(admin.list_accounts()) == []

@@ -46,7 +46,9 @@ def build_account(fields: Mapping[str, Any]) -> Account:
         values["contacts"] = [_contact(contact) for contact in values["contacts"]]
     credit_limit = values.get("credit_limit")
     if credit_limit is not None and not isinstance(credit_limit, Money | Mapping):
-        values["credit_limit"] = to_money(credit_limit, values.get("currency_code", ""))
+        values["credit_limit"] = to_money(
+            credit_limit, values.get("currency_code", ""), name="credit_limit"
+        )
     return Account(**values)
 
 

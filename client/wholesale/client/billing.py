@@ -25,8 +25,8 @@ class RecordedPayment(NamedTuple):
 
 def amount_money(amount: MoneyLike | Money, currency_code: str = "") -> Money:
     """Money as given, or a plain amount in ``currency_code`` (empty: the server takes the
-    account's or the invoice's currency)."""
-    return amount if isinstance(amount, Money) else to_money(amount, currency_code)
+    account's or the invoice's currency); an error names the ``amount`` argument."""
+    return amount if isinstance(amount, Money) else to_money(amount, currency_code, name="amount")
 
 
 class BillingMethods(OrderServiceCalls):
@@ -54,8 +54,8 @@ class BillingMethods(OrderServiceCalls):
             account_external_id=account_external_id,
             order_external_id=order_external_id,
             amount=amount_money(amount, currency_code),
-            issue_date=to_date(issue_date),
-            due_date=to_date(due_date),
+            issue_date=to_date(issue_date, "issue_date"),
+            due_date=to_date(due_date, "due_date"),
         )
         request = order_service_pb2.RecordInvoiceRequest(invoice=invoice)
         response = self._call(
@@ -80,7 +80,7 @@ class BillingMethods(OrderServiceCalls):
             external_id=external_id,
             invoice_external_id=invoice_external_id,
             amount=amount_money(amount, currency_code),
-            paid_date=to_date(paid_date),
+            paid_date=to_date(paid_date, "paid_date"),
         )
         request = order_service_pb2.RecordPaymentRequest(payment=payment)
         response = self._call(

@@ -28,7 +28,7 @@ def build_product(fields: Mapping[str, Any]) -> Product:
     currency_code = values.pop("currency_code", "")
     price = values.get("list_price")
     if price is not None and not isinstance(price, Money | Mapping):
-        values["list_price"] = to_money(price, currency_code)
+        values["list_price"] = to_money(price, currency_code, name="list_price")
     return Product(**values)
 
 

@@ -28,29 +28,39 @@ MINOR_UNITS: dict[str, int] = {
 DEFAULT_MINOR_UNITS = 2
 
 
-def to_money(amount: MoneyLike, currency_code: str = "") -> Money:
+def to_money(amount: MoneyLike, currency_code: str = "", *, name: str = "") -> Money:
     """Returns ``amount`` as Money; raises ValueError if it is not a finite number with at
     most nine decimal places, because anything finer cannot be represented exactly, or if
-    its whole units do not fit Money's int64 (about 9.2e18)."""
+    its whole units do not fit Money's int64 (about 9.2e18). A float raises TypeError even
+    when it looks harmless: 0.1 + 0.2 is not 0.3, and 1.5 may be a price typed as a float
+    that only a Decimal or a string says exactly. ``name`` (the argument or field) starts
+    each message, so the caller of a method taking several amounts knows which was wrong."""
+    what = f"{name}: " if name else ""
+    if isinstance(amount, float):
+        raise TypeError(
+            f"{what}{amount!r} is a float, which cannot hold amounts exactly: "
+            'pass a Decimal or a str such as "12.50"'
+        )
     try:
         value = Decimal(amount)
     except (InvalidOperation, TypeError) as exc:
-        raise ValueError(f"not a decimal amount: {amount!r}") from exc
+        raise ValueError(f"{what}not a decimal amount: {amount!r}") from exc
     if not value.is_finite():
-        raise ValueError(f"not a finite amount: {amount!r}")
+        raise ValueError(f"{what}not a finite amount: {amount!r}")
     negative, digits, exponent = value.as_tuple()
     # Drop trailing zeros first so neither 1.000...0 nor 1E+999999 costs a huge integer.
     significant = "".join(map(str, digits)).rstrip("0")
     exponent = int(exponent) + len(digits) - len(significant)
     coefficient = int(significant or "0")
     if coefficient and exponent < -9:
-        raise ValueError(f"more than 9 decimal places: {amount!r}")
+        raise ValueError(f"{what}more than 9 decimal places: {amount!r}")
+    too_large = f"{what}out of range, more than {MAX_UNITS} whole units: {amount!r}"
     if coefficient and len(significant) + exponent > len(str(MAX_UNITS)):
-        raise ValueError(f"out of range, more than {MAX_UNITS} whole units: {amount!r}")
+        raise ValueError(too_large)
     total_nanos = coefficient * 10 ** (exponent + 9) if coefficient else 0
     units, nanos = divmod(total_nanos, NANOS_PER_UNIT)
     if units > MAX_UNITS:
-        raise ValueError(f"out of range, more than {MAX_UNITS} whole units: {amount!r}")
+        raise ValueError(too_large)
     sign = -1 if negative else 1
     return Money(currency_code=currency_code, units=sign * units, nanos=sign * nanos)
 

@@ -38,14 +38,25 @@ def outcome_name(number: int) -> str:
 
 
 def _money(
-    value: MoneyLike | Money | Mapping[str, Any], currency_code: str
+    value: MoneyLike | Money | Mapping[str, Any], currency_code: str, name: str
 ) -> Money | Mapping[str, Any]:
-    return value if isinstance(value, Money | Mapping) else to_money(value, currency_code)
+    if isinstance(value, Money | Mapping):
+        return value
+    return to_money(value, currency_code, name=name)
 
 
-def build_line(line: LineLike, currency_code: str = "") -> OrderLine:
+def _quantity(value: Any, name: str) -> Any:
+    """A float quantity is refused here, as a float amount is, rather than by protobuf in
+    words that name no field; other values go to the message, which checks them."""
+    if isinstance(value, float):
+        raise TypeError(f"{name}: {value!r} is a float: pass the quantity as an int")
+    return value
+
+
+def build_line(line: LineLike, currency_code: str = "", name: str = "line") -> OrderLine:
     """An OrderLine from a message, a dict of its fields or a (sku, quantity, unit_price)
-    tuple; plain amounts become Money in ``currency_code`` (empty: the order's)."""
+    tuple; plain amounts become Money in ``currency_code`` (empty: the order's). ``name``
+    ("lines[2]") starts the message of a value refused."""
     if isinstance(line, OrderLine):
         return line
     if isinstance(line, Mapping):
@@ -53,9 +64,11 @@ def build_line(line: LineLike, currency_code: str = "") -> OrderLine:
     else:
         sku, quantity, unit_price = line
         values = {"sku": sku, "quantity": quantity, "unit_price": unit_price}
+    if "quantity" in values:
+        values["quantity"] = _quantity(values["quantity"], f"{name}.quantity")
     for key in ("unit_price", "line_total"):
         if values.get(key) is not None:
-            values[key] = _money(values[key], currency_code)
+            values[key] = _money(values[key], currency_code, f"{name}.{key}")
     return OrderLine(**values)
 
 
@@ -65,13 +78,16 @@ def build_order(fields: Mapping[str, Any]) -> Order:
     takes them. None leaves a field unset, so the server's default applies."""
     values = {name: value for name, value in fields.items() if value is not None}
     if "order_date" in values:
-        values["order_date"] = to_date(values["order_date"])
+        values["order_date"] = to_date(values["order_date"], "order_date")
     if "status" in values:
         values["status"] = enum_value(order_pb2.OrderStatus, "ORDER_STATUS_", values["status"])
     if "channel" in values:
         values["channel"] = enum_value(order_pb2.OrderChannel, "ORDER_CHANNEL_", values["channel"])
     currency_code = values.get("currency_code", "")
-    values["lines"] = [build_line(line, currency_code) for line in values.get("lines", ())]
+    values["lines"] = [
+        build_line(line, currency_code, f"lines[{index}]")
+        for index, line in enumerate(values.get("lines", ()))
+    ]
     return Order(**values)
 
 

@@ -16,7 +16,7 @@ from wholesale.v1.order_service_pb2 import AccountSummary, CheckCreditResponse
 
 def _as_of(as_of: DateLike | None) -> dict[str, object]:
     """The as_of_date field, left unset for None so the server uses its today."""
-    return {} if as_of is None else {"as_of_date": to_date(as_of)}
+    return {} if as_of is None else {"as_of_date": to_date(as_of, "as_of")}
 
 
 class StandingMethods(OrderServiceCalls):

@@ -30,17 +30,22 @@ def enum_name(enum: Any, prefix: str, number: int) -> str:
     return enum.Name(number).removeprefix(prefix).lower()
 
 
-def to_date(value: DateLike) -> Date:
+def to_date(value: DateLike, name: str = "date") -> Date:
     """A ``google.type.Date`` from a date, an ISO "YYYY-MM-DD" string or a Date; a datetime
-    counts as its calendar day. Anything else raises ValueError before a call is made."""
+    counts as its calendar day. Anything else raises ValueError before a call is made,
+    starting with ``name`` (the argument or field) so that a call taking several dates
+    says which one was wrong."""
     if isinstance(value, Date):
         return value
     if isinstance(value, str):
-        value = dt.date.fromisoformat(value)
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {value!r} is not a date (YYYY-MM-DD): {exc}") from exc
     if isinstance(value, dt.datetime):
         value = value.date()
     if not isinstance(value, dt.date):
-        raise ValueError(f"not a date: {value!r}")
+        raise ValueError(f"{name}: not a date: {value!r}")
     return Date(year=value.year, month=value.month, day=value.day)
 
 
