@@ -49,6 +49,7 @@ from wholesale.client.order_csv import (
     OrderRows,
     RejectsFile,
     UnreadableFile,
+    listed,
     server_errors,
     utf8_lines,
 )
@@ -80,8 +81,9 @@ columns in any order:
   sku                  a SKU of the catalog
   quantity             a whole number, at least 1 (12 or 12.000)
   unit_price           a decimal amount such as 12.50, at most 6 decimals
-status, channel and currency may be left out of the header. Any other
-column (an ERP's warehouse, notes, ...) is ignored and named in a warning;
+Numbers are written plainly (no 1e3, no +5); spaces around a value are
+ignored. status, channel and currency may be left out of the header. Any
+other column (an ERP's warehouse, notes, ...) is ignored and named in a warning;
 the `error` column of a rejects file is ignored without one, so a
 corrected rejects file can be imported as it is.
 
@@ -332,9 +334,7 @@ def _reader(lines: Iterable[str], file: Path, delimiter: str | None) -> OrderCsv
     ignored = reader.header.ignored
     if ignored:
         what = "a column" if len(ignored) == 1 else "columns"
-        click.echo(
-            f"warning: ignoring {what} not used by the import: {', '.join(ignored)}", err=True
-        )
+        click.echo(f"warning: ignoring {what} not used by the import: {listed(ignored)}", err=True)
     return reader
 
 

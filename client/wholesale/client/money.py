@@ -8,6 +8,7 @@ decimals (EUR 2000.00, JPY 1500, KWD 1.250), finer ones only when it has them.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from google.type.money_pb2 import Money
@@ -26,6 +27,10 @@ MINOR_UNITS: dict[str, int] = {
     code: digits for digits, codes in _DECIMALS_OF.items() for code in codes.split()
 }
 DEFAULT_MINOR_UNITS = 2
+# How people and ERPs write an amount: digits with at most one point, perhaps a leading
+# minus. Decimal() also takes "1e3", "+5", " 5 " and "1_000", which in a file or on a
+# command line are more likely a spreadsheet's mangling or a typo than meant.
+_PLAIN_DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 
 
 def to_money(amount: MoneyLike, currency_code: str = "", *, name: str = "") -> Money:
@@ -63,6 +68,13 @@ def to_money(amount: MoneyLike, currency_code: str = "", *, name: str = "") -> M
         raise ValueError(too_large)
     sign = -1 if negative else 1
     return Money(currency_code=currency_code, units=sign * units, nanos=sign * nanos)
+
+
+def plain_decimal(text: str) -> Decimal | None:
+    """The number ``text`` writes in plain decimal notation (``12``, ``-0.5``, ``12.000``);
+    None for anything else, scientific notation, signs other than a leading minus and
+    surrounding spaces included."""
+    return Decimal(text) if _PLAIN_DECIMAL.fullmatch(text) else None
 
 
 def from_money(money: Money) -> Decimal:

@@ -26,14 +26,14 @@ import re
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import chain
 from pathlib import Path
 from typing import Any, TextIO
 
 from google.type.money_pb2 import Money
 
-from wholesale.client.money import to_money
+from wholesale.client.money import plain_decimal, to_money
 from wholesale.client.orders import build_order
 from wholesale.client.plural import counted
 from wholesale.client.values import enum_value
@@ -54,6 +54,12 @@ ERROR_COLUMN = "error"
 DETECTED_DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 MAX_LINES = 1000
+# Column names a message shows, and the characters of each: a hostile or broken file
+# (10,000 columns, a name of NUL bytes) must not flood the terminal. A refused header
+# shows more of what it found, enough for any real ERP export's header.
+SHOWN_COLUMNS = 5
+SHOWN_FOUND_COLUMNS = 15
+SHOWN_NAME_CHARS = 40
 # The API's limit for unit prices (docs/api.md), checked here to name the row at once.
 UNIT_PRICE_DECIMALS = 6
 # OrderLine.quantity is an int64: every number of fewer digits fits.
@@ -126,7 +132,7 @@ def check_header(names: Sequence[str] | None) -> Header:
     columns = [name.strip() for name in names]
     problems = _header_problems(columns)
     if problems:
-        found = ", ".join(_shown_name(column) for column in columns)
+        found = listed([_shown_name(column) for column in columns], SHOWN_FOUND_COLUMNS)
         raise LayoutError(
             f"{'; '.join(problems)}; found {counted(len(columns), 'column')}: {found}"
         )
@@ -153,7 +159,19 @@ def _header_problems(columns: list[str]) -> list[str]:
 
 
 def _shown_name(column: str) -> str:
-    return column or "(unnamed)"
+    """A column name as a message shows it: control characters escaped (\\x00), cut to
+    SHOWN_NAME_CHARS characters."""
+    if not column:
+        return "(unnamed)"
+    shown = "".join(char if char.isprintable() else repr(char)[1:-1] for char in column)
+    return shown if len(shown) <= SHOWN_NAME_CHARS else f"{shown[: SHOWN_NAME_CHARS - 1]}…"
+
+
+def listed(names: Sequence[str], limit: int = SHOWN_COLUMNS) -> str:
+    """The first ``limit`` names, and how many more there are."""
+    shown = ", ".join(names[:limit])
+    more = len(names) - limit
+    return f"{shown} and {more:,} more" if more > 0 else shown
 
 
 def _unique_keys(columns: list[str]) -> list[str]:
@@ -186,11 +204,10 @@ class OrderCsv:
     def __init__(self, lines: Iterable[str], delimiter: str | None = None) -> None:
         rest = iter(lines)
         first = next(rest, "")
+        self._lines = _EndSeen(chain([first], rest))
         try:
             self.delimiter = delimiter or detect_delimiter(first)
-            self._reader = csv.DictReader(
-                chain([first], rest), delimiter=self.delimiter, restkey=_EXTRA
-            )
+            self._reader = csv.DictReader(self._lines, delimiter=self.delimiter, restkey=_EXTRA)
             names = self._reader.fieldnames
         except csv.Error as exc:
             raise _not_csv(1, exc) from exc
@@ -221,10 +238,17 @@ class OrderCsv:
             yield rows, lines
 
     def _rows(self) -> Iterator[Row]:
+        """The rows; a record still open at the end of the file (the csv module returns it
+        silently, the lines after a stray quote in one field) stops the import there."""
+        start = self._reader.line_num + 1
         try:
-            yield from self._reader
+            for row in self._reader:
+                if self._lines.ended:
+                    raise _not_csv(start, csv.Error("a quoted field runs to the end of the file"))
+                yield row
+                start = self._reader.line_num + 1
         except csv.Error as exc:
-            raise _not_csv(self._reader.line_num + 1, exc) from exc
+            raise _not_csv(start, exc) from exc
 
     def _parse(self, rows: list[Row], lines: list[int]) -> OrderRows:
         """The order of these rows, or every row's error if any row cannot be read."""
@@ -265,6 +289,22 @@ class OrderCsv:
             except ValueError:
                 problems.append(f"{column}: {name!r} is not one of {_choices(enum, prefix)}")
         return values, problems
+
+
+class _EndSeen(Iterator[str]):
+    """Lines that note when the csv module asks past the last one: it does so between
+    records only to find there is none, so a row it returns after that was cut off."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self.ended = False
+
+    def __next__(self) -> str:
+        try:
+            return next(self._lines)
+        except StopIteration:
+            self.ended = True
+            raise
 
 
 def _not_csv(line: int, error: csv.Error) -> UnreadableFile:
@@ -332,7 +372,7 @@ def _quantity(text: str) -> tuple[int | None, str]:
     """A whole number, also as ERPs with fractional quantities write one (12.000)."""
     if not text:
         return None, "quantity: required"
-    number = _decimal(text)
+    number = plain_decimal(text)
     if number is None or number != number.to_integral_value():
         return None, f"quantity: {text!r} is not a whole number"
     if number.adjusted() >= QUANTITY_DIGITS:
@@ -344,7 +384,7 @@ def _unit_price(text: str) -> tuple[Money | None, str]:
     """The exact amount: more decimals than the API keeps are refused, never rounded."""
     if not text:
         return None, "unit_price: required"
-    amount = _decimal(text)
+    amount = plain_decimal(text)
     if amount is None:
         hint = " (a point before the decimals, no thousands separator)" if "," in text else ""
         return None, f"unit_price: {text!r} is not a decimal amount such as 12.50{hint}"
@@ -356,14 +396,6 @@ def _unit_price(text: str) -> tuple[Money | None, str]:
         return to_money(amount), ""
     except ValueError:  # a finite amount with few decimals: its whole units overflow Money
         return None, f"unit_price: {text!r} is out of range"
-
-
-def _decimal(text: str) -> Decimal | None:
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
 
 
 def _decimal_places(amount: Decimal) -> int:
