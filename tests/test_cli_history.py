@@ -463,3 +463,26 @@ def test_amounts_money_cannot_hold_are_one_line_usage_errors(
 
     [row] = rows_of(ok(wholesale("-o", "csv", "accounts", "list")))
     assert (row["display_name"], row["credit_limit.amount"]) == ("Shop", "2500.50")
+
+
+@pytest.mark.parametrize(
+    ("amount", "problem"),
+    [
+        ("-3", "'-3': amount must be positive"),
+        ("0", "'0': amount must be positive"),
+        ("1e3", "'1e3' is not a decimal amount such as 2500.00"),
+        ("+5", "'+5' is not a decimal amount such as 2500.00"),
+        (" 5 ", "' 5 ' is not a decimal amount such as 2500.00"),
+    ],
+)
+def test_credit_check_takes_only_a_plain_positive_amount_and_needs_no_double_dash(
+    wholesale: Run,  # noqa: F811
+    account_ids: dict[str, str],
+    amount: str,
+    problem: str,
+) -> None:
+    refused = wholesale("credit", "check", account_ids["ERP-2"], amount)
+
+    assert refused.returncode == 2, refused.stderr
+    (line,) = refused.stderr.splitlines()
+    assert line.startswith(f"error: Invalid value for 'AMOUNT': {problem} ")

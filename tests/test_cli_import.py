@@ -406,3 +406,67 @@ def test_a_file_that_is_not_utf8_stops_the_import_naming_the_line(
         "0 orders written before it stopped"
     )
     assert not list(tmp_path.glob("*.rejected.csv")) and not list(tmp_path.glob(".*"))
+
+
+@SQLITE
+def test_a_rejects_file_that_cannot_be_written_refuses_the_import_before_anything_is_sent(
+    wholesale: Run,  # noqa: F811
+    admin: Client,  # noqa: F811
+    account_ids: dict[str, str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    written = write_order_csv(tmp_path / "orders.csv", accounts=ACCOUNTS, skus=SKUS, orders=3)
+    missing = tmp_path / "nonexistent" / "r.csv"
+
+    for rejects, problem in [(missing, "does not exist"), (written.path / "r.csv", "is not a")]:
+        result = wholesale("orders", "import", str(written.path), "--rejects", str(rejects))
+
+        assert result.returncode == 2, result.stderr
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"error: Invalid value for --rejects: cannot write {rejects}: ")
+        assert problem in line
+    assert list(admin.list_orders()) == []
+
+
+@SQLITE
+def test_a_stopped_rerun_says_how_many_orders_were_already_stored_unchanged(
+    wholesale: Run,  # noqa: F811
+    account_ids: dict[str, str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The second run finds every order stored, then a quote left open at the end."""
+    written = write_order_csv(tmp_path / "orders.csv", accounts=ACCOUNTS, skus=SKUS[:3],
+                              orders=50)  # fmt: skip
+    assert wholesale("orders", "import", str(written.path)).returncode == 0
+    first = written.path.read_text().splitlines()[1]
+    with written.path.open("a") as file:
+        file.write(first.replace("SO-", "SO-X") + ',"\n' + first + "\n")
+
+    rerun = wholesale("orders", "import", str(written.path), "--batch-size", "1")
+
+    assert rerun.returncode == 2, rerun.stderr
+    (line,) = rerun.stderr.splitlines()
+    unchanged = re.search(r"; 0 orders written, (\d+) already stored unchanged before it", line)
+    assert unchanged and 0 < int(unchanged[1]) <= 50, line
+    open_at = len(written.path.read_text().splitlines()) - 1
+    assert line.startswith(
+        f"error: line {open_at} cannot be read as CSV (a quoted field runs to the end of the "
+        "file): is a quote left open?; "
+    )
+
+
+@SQLITE
+def test_the_warning_for_ignored_columns_names_a_few_of_them(
+    wholesale: Run,  # noqa: F811
+    account_ids: dict[str, str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join((*HEADER, *(f"x{n}" for n in range(10_000)))) + "\n")
+
+    result = wholesale("orders", "import", str(path))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "warning: ignoring columns not used by the import: x0, x1, x2, x3, x4 and 9,995 more"
+    )

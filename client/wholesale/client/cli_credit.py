@@ -12,12 +12,13 @@ from wholesale.client.cli_common import (
     EXIT_REFUSED,
     Session,
     as_date,
-    decimal_option,
+    parse_decimal,
     pass_session,
 )
 from wholesale.client.cli_keys import account_id, account_named
 from wholesale.client.cli_output import ACCOUNT_FIELDS, print_fields, print_message
 from wholesale.client.cli_values import message_values
+from wholesale.client.money import plain_decimal
 from wholesale.v1.order_service_pb2 import CheckCreditResponse
 
 
@@ -34,9 +35,21 @@ def _print_table(response: CheckCreditResponse) -> None:
     print_fields(figures, f"Credit for {account_named(response)}: {decision}")
 
 
-@credit.command("check")
+def amount_argument(ctx: click.Context, param: click.Parameter, value: str) -> Decimal:
+    """Click callback for AMOUNT: written plainly (not 1e3, +5 or " 5 ") and above zero, as
+    the server requires; a negative one arrives here, not as an unknown option, because
+    the command ignores unknown options."""
+    amount = plain_decimal(value)
+    if amount is None:
+        raise click.BadParameter(f"{value!r} is not a decimal amount such as 2500.00")
+    if amount <= 0:
+        raise click.BadParameter(f"{value!r}: amount must be positive")
+    return parse_decimal(value)
+
+
+@credit.command("check", context_settings={"ignore_unknown_options": True})
 @click.argument("account_key", metavar="ACCOUNT")
-@click.argument("amount", callback=decimal_option)
+@click.argument("amount", callback=amount_argument)
 @click.option(
     "--as-of", type=DATE, metavar="YYYY-MM-DD", help="Judge as of this day; default today."
 )

@@ -9,6 +9,7 @@ file in place; one that fails leaves the previous rejects file untouched.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -238,11 +239,6 @@ class ImportTally:
             highlight=False,
         )
 
-    @property
-    def written(self) -> int:
-        """Orders the server created or updated so far."""
-        return self.orders["created"] + self.orders["updated"]
-
     def _reject(self, group: OrderRows, errors: list[str]) -> None:
         self.rejects.write(group.rows, errors, group.lines)
         self._count("rejected", group)
@@ -283,7 +279,8 @@ def delimiter_option(ctx: click.Context, param: click.Parameter, value: str | No
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the rejected rows; default FILE.rejected.csv beside FILE.",
+    help="Where to write the rejected rows (checked before importing: its directory must "
+    "exist and be writable); default FILE.rejected.csv beside FILE.",
 )
 @click.option(
     "--retry-for",
@@ -312,6 +309,7 @@ def import_orders(
     rejects = rejects or file.with_suffix(".rejected.csv")
     if rejects.resolve() == file.resolve():
         raise click.BadParameter("must not be the imported file", param_hint="--rejects")
+    _check_writable(rejects)
     started = time.monotonic()
     with file.open("rb") as stream:
         reader = _reader(utf8_lines(stream), file, delimiter)
@@ -319,6 +317,25 @@ def import_orders(
     elapsed = time.monotonic() - started
     _print_summary(session.output, tally, file, elapsed)
     return EXIT_REJECTED if tally.rows["rejected"] else 0
+
+
+def _check_writable(rejects: Path) -> None:
+    """Refuses, before anything is imported, a rejects file that could not be put in place
+    afterwards: one whose directory is missing or cannot be written."""
+    folder = rejects.parent
+    problem = (
+        "does not exist"
+        if not folder.exists()
+        else "is not a directory"
+        if not folder.is_dir()
+        else "is not writable"
+        if not os.access(folder, os.W_OK | os.X_OK)
+        else ""
+    )
+    if problem:
+        raise click.BadParameter(
+            f"cannot write {rejects}: the directory {folder} {problem}", param_hint="--rejects"
+        )
 
 
 def _reader(lines: Iterable[str], file: Path, delimiter: str | None) -> OrderCsv:
@@ -342,10 +359,13 @@ class ImportStopped(click.ClickException):
     """An import that stopped before the end of the file, saying what it wrote; each
     subclass has the exit code of its reason."""
 
-    def __init__(self, why: str, written: int) -> None:
+    def __init__(self, why: str, orders: Counter[str]) -> None:
+        written = counted(orders["created"] + orders["updated"], "order")
+        unchanged = orders["unchanged"]
+        stored = f", {unchanged:,} already stored unchanged" if unchanged else ""
         super().__init__(
-            f"{why}; {counted(written, 'order')} written before it stopped (the batch "
-            f"in flight may have been written too); {RERUN_IS_SAFE}"
+            f"{why}; {written} written{stored} before it stopped (the batch in flight may "
+            f"have been written too); {RERUN_IS_SAFE}"
         )
 
 
@@ -381,14 +401,14 @@ def _run_import(
                 )
         except KeyboardInterrupt:
             rejects_file.discard()
-            raise ImportInterrupted("interrupted", tally.written) from None
+            raise ImportInterrupted("interrupted", tally.orders) from None
         except UnreadableFile as exc:
             rejects_file.discard()
-            raise ImportUnreadable(str(exc), tally.written) from exc
+            raise ImportUnreadable(str(exc), tally.orders) from exc
         except (Unavailable, DeadlineExceeded) as exc:
             rejects_file.discard()
             raise ImportGaveUp(
-                f"gave up after retrying for {retry_for:g} s: {exc}", tally.written
+                f"gave up after retrying for {retry_for:g} s: {exc}", tally.orders
             ) from exc
         except BaseException:
             rejects_file.discard()
