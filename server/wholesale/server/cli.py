@@ -35,7 +35,7 @@ def _config(ctx: click.Context, **flags) -> ServerConfig:
 
 def _cannot_open(url: str, error: peewee.DatabaseError) -> str:
     """The database and the driver's reason in one line (PostgreSQL's adds hint lines)."""
-    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    reason = (str(error).strip() or type(error).__name__).splitlines()[0]
     return f"cannot open the database {database.redacted(url)}: {reason}"
 
 
@@ -287,7 +287,7 @@ def seed_demo(
         with db.connection_context():
             summary = seed_data(account_count, seed, end_date=end_date, years=years)
     except SeedError as exc:
-        raise click.ClickException(str(exc)) from exc
+        _exit_with(str(exc))
     click.echo(summary, err=True)
 
 
