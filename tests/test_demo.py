@@ -119,9 +119,10 @@ def test_the_cli_seeds_and_prints_one_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     result = CliRunner().invoke(
         server_cli,
-        ["seed-demo", "--database", url, "--accounts", "3", "--end-date", "2026-01-31"],
+        ["seed-demo", "--database", url, "--create", "--accounts", "3", "--end-date", "2026-01-31"],
     )
     database.close_database()
     assert result.exit_code == 0, result.output
-    (line,) = result.output.strip().splitlines()
+    named, line = result.stderr.strip().splitlines()
+    assert named == f"database: {url} (created)"
     assert line.startswith("seeded ") and "up to 2026-01-31" in line

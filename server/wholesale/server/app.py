@@ -13,6 +13,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from wholesale.server import listen
 from wholesale.server.api.account_servicer import AccountServicer
 from wholesale.server.api.audit_servicer import AuditServicer
 from wholesale.server.api.catalog_servicer import CatalogServicer
@@ -104,14 +105,24 @@ def _health_servicer() -> health.HealthServicer:
     return servicer
 
 
+def _bind(grpc_server: grpc.Server, config: ServerConfig) -> int:
+    """Binds the listen address and returns the port; a busy or foreign address raises
+    ListenError with one clear message, and gRPC never gets to log its own."""
+    listen.check_free(config.listen, "listen")
+    try:
+        if config.tls_cert:
+            return grpc_server.add_secure_port(config.listen, _server_credentials(config))
+        return grpc_server.add_insecure_port(config.listen)
+    except RuntimeError as exc:  # taken between the check and the bind
+        raise listen.ListenError(f"cannot listen on {config.listen}: {exc}") from exc
+
+
 def create_server(config: ServerConfig, clock: Clock | None = None) -> tuple[Server, int]:
-    """Opens (and if empty, migrates) the database and binds the port; not yet started.
+    """Binds the port, then opens (and if empty, migrates) the database; not yet started.
+    Binding first means a server that cannot listen leaves no new database behind.
 
     ``clock`` is the time every call's unit of work sees (the machine's by default; tests
     pass a clock they can set)."""
-    db = database.open_database(config.database_url, max_connections=config.max_workers + 4)
-    migrations.ensure_schema(db)
-    secrets.preload()
     limits = [
         ("grpc.max_receive_message_length", config.max_message_bytes),
         ("grpc.max_send_message_length", config.max_message_bytes),
@@ -138,15 +149,21 @@ def create_server(config: ServerConfig, clock: Clock | None = None) -> tuple[Ser
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), grpc_server
     )
-    if config.tls_cert:
-        port = grpc_server.add_secure_port(config.listen, _server_credentials(config))
-    else:
-        port = grpc_server.add_insecure_port(config.listen)
+    port = _bind(grpc_server, config)
+    try:
+        db = database.open_database(config.database_url, max_connections=config.max_workers + 4)
+        migrations.ensure_schema(db)
+    except BaseException:
+        grpc_server.stop(None)
+        raise
+    secrets.preload()
     return Server(grpc_server, health_servicer, executor, metrics), port
 
 
 def serve(config: ServerConfig) -> None:
     """Runs until SIGTERM or SIGINT, then drains in-flight calls and exits."""
+    if config.metrics_listen:
+        listen.check_free(config.metrics_listen, "serve metrics")
     server, port = create_server(config)
     stopping = threading.Event()
 
@@ -160,7 +177,14 @@ def serve(config: ServerConfig) -> None:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    server.start(config.metrics_listen)
+    try:
+        server.start(config.metrics_listen)
+    except OSError as exc:  # the metrics port, taken since the check
+        server.stop(0)
+        database.close_database()
+        raise listen.ListenError(
+            f"cannot serve metrics on {config.metrics_listen}: {exc.strerror or exc}"
+        ) from exc
     if server.metrics_port is not None:
         metrics_host = (config.metrics_listen or "").rpartition(":")[0] or "127.0.0.1"
         log.info("metrics on http://%s:%d/metrics", metrics_host, server.metrics_port)

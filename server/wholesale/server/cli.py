@@ -2,30 +2,55 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime
+import re
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
+import peewee
 
 from wholesale.server import logs
 from wholesale.server.config import ConfigError, ServerConfig, load_config
+from wholesale.server.listen import ListenError
 from wholesale.server.store import database, migrations, tokens
 from wholesale.server.store.database import DatabaseUrlError
+
+
+def _exit_with(message: str, exit_code: int = 2) -> NoReturn:
+    """Every failure of an operator command: one line saying what to fix, exit 2 unless
+    said otherwise."""
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    sys.exit(exit_code)
 
 
 def _config(ctx: click.Context, **flags) -> ServerConfig:
     try:
         return load_config(flags, config_file=ctx.obj.get("config_file"))
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from exc
+        _exit_with(str(exc))
+
+
+def _cannot_open(url: str, error: peewee.DatabaseError) -> str:
+    """The database and the driver's reason in one line (PostgreSQL's adds hint lines)."""
+    reason = (str(error).strip() or type(error).__name__).splitlines()[0]
+    return f"cannot open the database {database.redacted(url)}: {reason}"
 
 
 def _open(config: ServerConfig):
+    """The database, connected to once so that a wrong path, a file that is no database
+    or a server that refuses is said now, in one line, not as a traceback later."""
     try:
-        return database.open_database(config.database_url)
+        db = database.open_database(config.database_url)
+        with db.connection_context():
+            pass
     except DatabaseUrlError as exc:
-        raise click.UsageError(str(exc)) from exc
+        _exit_with(str(exc))
+    except peewee.DatabaseError as exc:
+        _exit_with(_cannot_open(config.database_url, exc))
+    return db
 
 
 def _open_existing(config: ServerConfig, create: bool):
@@ -72,7 +97,30 @@ create_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_INTERRUPTED = 130
+
+
+class _OneLineErrors(click.Group):
+    """Click's own errors (a bad option, a date that does not exist) as one ``error:``
+    line like every other failure of these commands, instead of a usage block."""
+
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:
+        try:
+            result = super().main(*args, **{**kwargs, "standalone_mode": False})
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            see = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            _exit_with(exc.format_message() + see, exc.exit_code)
+        except click.ClickException as exc:
+            _exit_with(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            _exit_with("interrupted", EXIT_INTERRUPTED)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_file",
@@ -124,17 +172,12 @@ def serve(ctx: click.Context, **flags) -> None:
     logs.configure(level, config.log_format)
     try:
         run(config)
-    except (migrations.SchemaError, DatabaseUrlError) as exc:
+    except (migrations.SchemaError, DatabaseUrlError, ListenError) as exc:
         _exit_with(str(exc))
+    except peewee.DatabaseError as exc:
+        _exit_with(_cannot_open(config.database_url, exc))
     except OSError as exc:  # a TLS file that cannot be read
         _exit_with(f"cannot read {exc.filename}: {exc.strerror}")
-    except RuntimeError as exc:  # gRPC could not bind the port
-        _exit_with(f"cannot listen on {config.listen} ({exc}); is another server running there?")
-
-
-def _exit_with(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)
 
 
 @main.command()
@@ -179,15 +222,41 @@ def revoke_tokens(ctx: click.Context, subject: str, **flags) -> None:
         click.echo(f"revoked {tokens.revoke_tokens(subject)} token(s)", err=True)
 
 
+class _Day(click.ParamType):
+    """A YYYY-MM-DD date; one that does not exist is refused saying why, not as a
+    mismatch of the format it matches."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx) -> datetime.date:
+        if isinstance(value, datetime.date):
+            return value
+        parts = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value)
+        if parts is None:
+            self.fail(f"{value} is not a date: write YYYY-MM-DD, such as 2026-01-31", param, ctx)
+        year, month, day = (int(part) for part in parts.groups())
+        if not 1 <= month <= 12:
+            self.fail(f"{value} is not a date: there is no month {month}", param, ctx)
+        days = calendar.monthrange(year, month)[1]
+        if not 1 <= day <= days:
+            self.fail(
+                f"{value} is not a date ({calendar.month_name[month]} has {days} days in {year})",
+                param,
+                ctx,
+            )
+        return datetime.date(year, month, day)
+
+
 @main.command("seed-demo")
 @database_option
+@create_option
 @click.option(
     "--accounts", "account_count", type=click.IntRange(1, 100_000), default=300, show_default=True
 )
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option(
     "--end-date",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=_Day(),
     help="last day of the order history, YYYY-MM-DD [default: today, UTC]",
 )
 @click.option(
@@ -202,8 +271,9 @@ def seed_demo(
     ctx: click.Context,
     account_count: int,
     seed: int,
-    end_date: datetime.datetime | None,
+    end_date: datetime.date | None,
     years: int,
+    create: bool,
     **flags,
 ) -> None:
     """Fill the database with a realistic generated data set: a catalog, retailers and
@@ -212,15 +282,12 @@ def seed_demo(
     from wholesale.server.demo import SeedError
     from wholesale.server.demo import seed_demo as seed_data
 
-    db = _open(_config(ctx, **flags))
-    migrations.ensure_schema(db)
+    db = _open_existing(_config(ctx, **flags), create)
     try:
         with db.connection_context():
-            summary = seed_data(
-                account_count, seed, end_date=end_date.date() if end_date else None, years=years
-            )
+            summary = seed_data(account_count, seed, end_date=end_date, years=years)
     except SeedError as exc:
-        raise click.ClickException(str(exc)) from exc
+        _exit_with(str(exc))
     click.echo(summary, err=True)
 
 

@@ -8,14 +8,17 @@ because that is what hosting platforms set.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-DEFAULT_LISTEN = "127.0.0.1:50051"
+DEFAULT_PORT = 50051
+DEFAULT_LISTEN = f"127.0.0.1:{DEFAULT_PORT}"
 DEFAULT_DATABASE_URL = "sqlite:///wholesale.db"
 
 
@@ -49,7 +52,27 @@ _FIELD_TYPES = {f.name: f.type for f in fields(ServerConfig)}
 
 
 class ConfigError(ValueError):
-    """A setting is missing, unknown or of the wrong type; the message names it."""
+    """A setting is missing, unknown, of the wrong type or out of range; the message names
+    it."""
+
+
+# HOST[:PORT] with a DNS name or IPv4 address, or [IPv6][:PORT]: what gRPC and the metrics
+# server both bind; anything else would start on an address nobody asked for.
+_ADDRESS = re.compile(
+    r"(?P<host>[A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\])(?::(?P<port>\d{1,5}))?"
+)
+
+# The smallest value each numeric setting may take; anything lower would make the server
+# refuse every call, never drain, or wait for a negative time.
+_MINIMUM = {
+    "drain_seconds": 0,
+    "grace_seconds": 0,
+    "max_workers": 1,
+    "credit_grace_days": 0,
+    "max_message_bytes": 1,
+}
+# gRPC takes message sizes as a signed 32-bit int.
+_MAX_MESSAGE_BYTES = 2**31 - 1
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -82,6 +105,63 @@ def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
+def _address(name: str, value: str, example: str, default_port: int | None = None) -> str:
+    """``HOST:PORT`` with the port in range (0: any free one); a missing port is
+    ``default_port``, or refused without one. gRPC alone would take a port above 65535
+    modulo 65536 and a bare host as port 443, and bind there without a word."""
+    written = value.strip()
+    if "://" in written:
+        without_scheme = written.split("://", 1)[1].split("/", 1)[0] or example
+        raise ConfigError(
+            f"setting {name!r} is {value!r}, a URL; write HOST:PORT without a scheme, "
+            f"such as {without_scheme}"
+        )
+    match = _ADDRESS.fullmatch(written)
+    port = int(match["port"]) if match and match["port"] else default_port
+    if match is None or port is None or port > 65535:
+        raise ConfigError(
+            f"setting {name!r} is {value!r}, not HOST:PORT with a port from 1 to 65535 "
+            f"(or 0 for any free one), such as {example}"
+        )
+    return f"{match['host']}:{port}"
+
+
+def _check_ranges(config: ServerConfig) -> None:
+    """Refuses a number the server cannot work with, naming the setting."""
+    for name, minimum in _MINIMUM.items():
+        value = getattr(config, name)
+        if not math.isfinite(value) or value < minimum:
+            raise ConfigError(f"setting {name!r} must be at least {minimum}, got {value}")
+    if config.max_message_bytes > _MAX_MESSAGE_BYTES:
+        raise ConfigError(
+            f"setting 'max_message_bytes' must be at most {_MAX_MESSAGE_BYTES}, "
+            f"got {config.max_message_bytes}"
+        )
+    if config.max_concurrent_rpcs < config.max_workers:
+        # Fewer calls at once than worker threads would leave threads (and the database
+        # connections sized for them) idle forever: lower max_workers instead.
+        raise ConfigError(
+            f"setting 'max_concurrent_rpcs' must be at least max_workers "
+            f"({config.max_workers}), got {config.max_concurrent_rpcs}"
+        )
+
+
+def _checked(config: ServerConfig) -> ServerConfig:
+    """The config with its addresses written out in full, or ConfigError saying which
+    setting is wrong and how."""
+    if bool(config.tls_cert) != bool(config.tls_key):
+        raise ConfigError("--tls-cert and --tls-key go together: give both or neither")
+    if config.tls_client_ca and not config.tls_cert:
+        raise ConfigError("--tls-client-ca needs --tls-cert and --tls-key")
+    _check_ranges(config)
+    metrics = config.metrics_listen
+    return replace(
+        config,
+        listen=_address("listen", config.listen, DEFAULT_LISTEN, DEFAULT_PORT),
+        metrics_listen=_address("metrics_listen", metrics, "127.0.0.1:9464") if metrics else None,
+    )
+
+
 def load_config(
     flags: Mapping[str, Any] | None = None,
     config_file: str | None = None,
@@ -100,9 +180,4 @@ def load_config(
     values.update(_from_environment(environ))
     given = {k: v for k, v in (flags or {}).items() if v is not None}
     values.update(_from_mapping(given, "flags"))
-    config = replace(ServerConfig(), **values)
-    if bool(config.tls_cert) != bool(config.tls_key):
-        raise ConfigError("--tls-cert and --tls-key go together: give both or neither")
-    if config.tls_client_ca and not config.tls_cert:
-        raise ConfigError("--tls-client-ca needs --tls-cert and --tls-key")
-    return config
+    return _checked(replace(ServerConfig(), **values))
