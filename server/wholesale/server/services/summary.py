@@ -24,14 +24,15 @@ def account_summary(work: UnitOfWork, account_id: str, as_of_day: int) -> Accoun
 def _summary(work: UnitOfWork, account_id: str, as_of_day: int) -> AccountSummary:
     account = visible_account(work, account_id, field="account_id")
     currency = account.fields.currency_code
-    totals = summary_store.order_totals(account.id, as_of_day, WINDOW_DAYS)
+    figures = summary_store.history_figures(
+        account.id, as_of_day, WINDOW_DAYS, year_start=as_of_day - 365, top=TOP
+    )
+    totals, paid_count = figures.totals, figures.paid_invoice_count
     average = (
         round_micros_to_minor_unit(totals.spend_micros // totals.count, currency)
         if totals.count
         else 0
     )
-    year_start = as_of_day - 365
-    paid_count, late_days = billing_store.settled_lateness(account.id, as_of_day)
     return AccountSummary(
         account_id=account.id,
         account_external_id=account.fields.external_id,
@@ -40,12 +41,12 @@ def _summary(work: UnitOfWork, account_id: str, as_of_day: int) -> AccountSummar
         currency_code=currency,
         totals=totals,
         average_order_micros=average,
-        median_days_between_orders=summary_store.median_gap_days(account.id, as_of_day),
-        top_skus=summary_store.top_shares(account.id, year_start, as_of_day, False, TOP),
-        top_categories=summary_store.top_shares(account.id, year_start, as_of_day, True, TOP),
-        position=billing_store.balance_position(account.id, as_of_day, grace_days=0),
+        median_days_between_orders=figures.median_days_between_orders,
+        top_skus=figures.top_skus,
+        top_categories=figures.top_categories,
+        position=figures.position,
         paid_invoice_count=paid_count,
-        average_days_paid_late=late_days / paid_count if paid_count else 0.0,
+        average_days_paid_late=figures.days_paid_late / paid_count if paid_count else 0.0,
     )
 
 

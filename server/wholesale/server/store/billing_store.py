@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from wholesale.server.domain.billing import BalancePosition, StoredInvoice, StoredPayment
 from wholesale.server.store.models import Invoice, Payment
-from wholesale.server.store.sql import fetch_rows, locked, storable
+from wholesale.server.store.sql import fetch_prepared, locked, storable
 
 
 def _payments_of(invoice_id: int) -> list[tuple[int, int]]:
@@ -87,63 +87,53 @@ def save_payment(existing: StoredPayment | None, values: dict, now_us: int) -> S
     return StoredPayment(row.id, row.external_id, row.invoice_id, row.amount_micros, row.paid_day)
 
 
-_POSITION_SQL = """
-SELECT
-  COALESCE(SUM(amount_micros - paid), 0),
-  COALESCE(SUM(CASE WHEN due_day < ? THEN amount_micros - paid ELSE 0 END), 0),
-  COALESCE(SUM(CASE WHEN ? - due_day > ? THEN amount_micros - paid ELSE 0 END), 0),
-  COALESCE(SUM(CASE WHEN ? - due_day > ? THEN 1 ELSE 0 END), 0),
-  COALESCE(MAX(CASE WHEN due_day < ? THEN ? - due_day ELSE 0 END), 0)
-FROM (
-  SELECT i.amount_micros, i.due_day, COALESCE(SUM(p.amount_micros), 0) AS paid
+# Every invoice of the account with what was paid on it by :as_of and the day it was paid
+# in full (NULL until then): each invoice's payments are found through the (invoice_id,
+# paid_day) index and added up in paid_day, id order. Both the balance position and the
+# lateness figures read it.
+INVOICE_STATE = """
+invoice_payment AS (
+  SELECT i.id, i.amount_micros, i.issue_day, i.due_day, p.paid_day, p.amount_micros AS paid,
+         SUM(p.amount_micros) OVER (PARTITION BY i.id ORDER BY p.paid_day, p.id) AS running
   FROM invoice i
-  LEFT JOIN payment p ON p.invoice_id = i.id AND p.paid_day <= ?
-  WHERE i.account_id = ? AND i.issue_day <= ?
-  GROUP BY i.id, i.amount_micros, i.due_day
-) balances
-WHERE amount_micros > paid
-"""
+  LEFT JOIN payment p ON p.invoice_id = i.id AND p.paid_day <= :as_of
+  WHERE i.account_id = :account_id
+),
+invoice_state AS (
+  SELECT amount_micros, issue_day, due_day, COALESCE(SUM(paid), 0) AS paid,
+         MIN(CASE WHEN running >= amount_micros THEN paid_day END) AS settled_day
+  FROM invoice_payment
+  GROUP BY id, amount_micros, issue_day, due_day
+)"""
+
+# Open: issued by :as_of and not paid in full by then.
+_OPEN = "issue_day <= :as_of AND amount_micros > paid"
+_BLOCKING = f"{_OPEN} AND :as_of - due_day > :grace_days"
+
+# Aggregates over invoice_state, in BalancePosition's order (:grace_days for blocking).
+POSITION_COLUMNS = f"""
+  COALESCE(SUM(CASE WHEN {_OPEN} THEN amount_micros - paid ELSE 0 END), 0),
+  COALESCE(SUM(CASE WHEN {_OPEN} AND due_day < :as_of THEN amount_micros - paid ELSE 0 END), 0),
+  COALESCE(SUM(CASE WHEN {_BLOCKING} THEN amount_micros - paid ELSE 0 END), 0),
+  COALESCE(SUM(CASE WHEN {_BLOCKING} THEN 1 ELSE 0 END), 0),
+  COALESCE(MAX(CASE WHEN {_OPEN} AND due_day < :as_of THEN :as_of - due_day ELSE 0 END), 0)"""
+
+# Aggregates over invoice_state: invoices paid in full by :as_of, their days paid late.
+LATENESS_COLUMNS = """
+  COUNT(settled_day),
+  COALESCE(SUM(CASE WHEN settled_day > due_day THEN settled_day - due_day ELSE 0 END), 0)"""
 
 
-def balance_position(account_id: int, as_of_day: int, grace_days: int) -> BalancePosition:
-    (row,) = fetch_rows(
-        _POSITION_SQL,
-        as_of_day,
-        as_of_day,
-        grace_days,
-        as_of_day,
-        grace_days,
-        as_of_day,
-        as_of_day,
-        as_of_day,
-        account_id,
-        as_of_day,
-    )
+def position_of(row: tuple) -> BalancePosition:
+    """The position from the five POSITION_COLUMNS values of ``row``."""
     return BalancePosition(*(int(value) for value in row))
 
 
-_LATENESS_SQL = """
-SELECT COUNT(*), COALESCE(SUM(CASE WHEN settled_day > due_day THEN settled_day - due_day
-                                   ELSE 0 END), 0)
-FROM (
-  SELECT i.id, i.due_day, MIN(c.paid_day) AS settled_day
-  FROM invoice i
-  JOIN (
-    SELECT p.invoice_id, p.paid_day,
-           SUM(p.amount_micros) OVER (PARTITION BY p.invoice_id ORDER BY p.paid_day, p.id)
-             AS paid
-    FROM payment p JOIN invoice own ON own.id = p.invoice_id
-    WHERE own.account_id = ? AND p.paid_day <= ?
-  ) c ON c.invoice_id = i.id AND c.paid >= i.amount_micros
-  WHERE i.account_id = ?
-  GROUP BY i.id, i.due_day
-) settled
-"""
-
-
-def settled_lateness(account_id: int, as_of_day: int) -> tuple[int, int]:
-    """(invoices paid in full by ``as_of_day``, their total days paid after the due date).
-    The running totals are taken over the account's own payments only, so the cost follows
-    the account's history, not the whole database's."""
-    (row,) = fetch_rows(_LATENESS_SQL, account_id, as_of_day, account_id)
-    return int(row[0]), int(row[1])
+def balance_position(account_id: int, as_of_day: int, grace_days: int) -> BalancePosition:
+    (row,) = fetch_prepared(
+        f"WITH {INVOICE_STATE} SELECT {POSITION_COLUMNS} FROM invoice_state",
+        account_id=account_id,
+        as_of=as_of_day,
+        grace_days=grace_days,
+    )
+    return position_of(row)

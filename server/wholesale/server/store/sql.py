@@ -5,7 +5,10 @@ for many rows, long IN lists, hand-written aggregate queries."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import operator
+import re
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -157,3 +160,29 @@ def fetch(sql: str, params: Sequence[object]) -> list[tuple]:
     costs far more than the database's work for a keyed read."""
     database = db_proxy.obj
     return database.execute_sql(_in_dialect(sql, database.param), params).fetchall()
+
+
+_NAMED_PARAMETER = re.compile(r"(?<![:\w]):([a-z_]\w*)")
+# The statements PREPAREd on each pooled PostgreSQL connection, by statement name.
+_PREPARED: weakref.WeakKeyDictionary[object, set[str]] = weakref.WeakKeyDictionary()
+
+
+def fetch_prepared(sql: str, **params: object) -> list[tuple]:
+    """Runs hand-written SQL whose parameters are written ``:name``, planned once per
+    connection. PostgreSQL plans a statement of many parts in more time than it runs it, so
+    the statement is PREPAREd on a connection the first time it runs there and EXECUTEd from
+    then on; SQLite's driver keeps the compiled statement by its text already."""
+    database = db_proxy.obj
+    if not is_postgres():
+        return database.execute_sql(sql, params).fetchall()
+    names = list(dict.fromkeys(_NAMED_PARAMETER.findall(sql)))
+    statement = f"q_{hashlib.sha1(sql.encode()).hexdigest()[:20]}"
+    prepared = _PREPARED.setdefault(database.connection(), set())
+    if statement not in prepared:
+        numbered = _NAMED_PARAMETER.sub(lambda m: f"${names.index(m.group(1)) + 1}", sql)
+        database.execute_sql(f"PREPARE {statement} AS {numbered}")
+        prepared.add(statement)
+    marks = ", ".join("%s" for _ in names)
+    return database.execute_sql(
+        f"EXECUTE {statement} ({marks})", [params[name] for name in names]
+    ).fetchall()
