@@ -10,6 +10,7 @@ it assembles.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -23,6 +24,7 @@ from wholesale.client.cli_common import (
     DATE,
     EXIT_CODES,
     EXIT_INTERRUPTED,
+    EXIT_OUTPUT_CLOSED,
     EXIT_USAGE,
     LIMIT_OPTIONS,
     Session,
@@ -35,6 +37,7 @@ from wholesale.client.cli_common import (
     pass_session,
     quoted,
     quoted_day,
+    shortened,
     upper_option,
 )
 from wholesale.client.cli_config import (
@@ -65,21 +68,42 @@ config file (see `wholesale config show`), which wins over the default.
 
 \b
 Exit codes:
-  0  success
-  1  any other error
-  2  invalid usage or invalid input (the message names each field)
-  3  not found: account, product or order
-  4  missing or invalid token, or not allowed for your role
-  5  conflict: external id taken, changed by someone else, or wrong state
-  6  server unreachable or too slow
-  7  `orders import` finished but rejected some rows (see the rejects file)
-  8  `credit check` refused the credit (the output says why)
+    0  success
+    1  any other error
+    2  invalid usage or invalid input (the message names each field)
+    3  not found: account, product or order
+    4  missing or invalid token, or not allowed for your role
+    5  conflict: external id taken, changed by someone else, or wrong state
+    6  server unreachable or too slow
+    7  `orders import` finished but rejected some rows (see the rejects file)
+    8  `credit check` refused the credit (the output says why)
+  130  interrupted (Ctrl-C)
+  141  stdout closed before the output ended (`| head`): the command stopped
 """
+# A word of an error message longer than this is a value echoed back, shown shortened; a
+# message longer than MAX_MESSAGE (many words of one) is cut.
+LONG_WORD, MAX_MESSAGE = 200, 2000
 # Statuses a person may set; CLOSED is reached only through `accounts close`.
 SETTABLE_STATUSES = ("prospect", "active", "on_hold")
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+class OutputClosed(Exception):
+    """Whoever read stdout stopped reading (``| head``). Not an OSError, which click would
+    turn into exit 1 before :func:`run` could tell it from any other failure."""
+
+
+class RootGroup(click.Group):
+    """The root group: a closed stdout ends any command at once (no further page is
+    fetched), whichever format it was printing."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise OutputClosed() from exc
+
+
+@click.group(cls=RootGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--server",
     envvar=ENVIRONMENT["server"],
@@ -100,8 +124,10 @@ SETTABLE_STATUSES = ("prospect", "active", "on_hold")
 def cli(ctx: click.Context, **flags: str | None) -> None:
     """Manage wholesale retailer accounts and read their ERP history."""
     given = {key: (value, _source(ctx, key)) for key, value in flags.items()}
-    path = config_path()
-    ctx.obj = Session(resolve(given, load_config(path)), path)
+    saved = load_config(config_path())
+    for warning in saved.warnings():
+        click.echo(warning, err=True)
+    ctx.obj = Session(resolve(given, saved), saved)
 
 
 def _source(ctx: click.Context, key: str) -> str:
@@ -174,7 +200,9 @@ def list_accounts(
             limit,
             everything,
         )
-    print_messages(shown.items, Account, session.output, shown.title("Accounts"), ACCOUNT_COLUMNS)
+        print_messages(
+            shown.items, Account, session.output, shown.title("Accounts"), ACCOUNT_COLUMNS
+        )
     shown.hint()
 
 
@@ -305,7 +333,7 @@ def list_audit_events(
             limit,
             everything,
         )
-    print_messages(shown.items, AuditEvent, session.output, shown.title("Audit events"))
+        print_messages(shown.items, AuditEvent, session.output, shown.title("Audit events"))
     shown.hint()
 
 
@@ -331,6 +359,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.format_message(), exc.exit_code)
     except click.Abort:
         return _fail("interrupted", EXIT_INTERRUPTED)
+    except OutputClosed:
+        # What's left in the buffer goes nowhere, so exiting does not fail on it again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OUTPUT_CLOSED
     except errors.WholesaleError as exc:
         hint = HINTS.get(type(exc))
         return _fail(f"{exc} ({hint})" if hint else str(exc), EXIT_CODES.get(type(exc), 1))
@@ -345,7 +377,9 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str, exit_code: int) -> int:
-    click.echo(f"error: {' '.join(message.split())}", err=True)
+    """One line on stderr, however long or odd the values it echoes (see shortened)."""
+    words = [shortened(word) if len(word) > LONG_WORD else word for word in message.split()]
+    click.echo(f"error: {shortened(' '.join(words), MAX_MESSAGE)}", err=True)
     return exit_code
 
 

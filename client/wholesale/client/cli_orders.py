@@ -67,9 +67,14 @@ def list_orders(
             limit,
             everything,
         )
-    print_messages(
-        shown.items, Order, session.output, shown.title("Orders"), ORDER_COLUMNS, extras=_line_count
-    )
+        print_messages(
+            shown.items,
+            Order,
+            session.output,
+            shown.title("Orders"),
+            ORDER_COLUMNS,
+            extras=_line_count,
+        )
     shown.hint()
 
 
