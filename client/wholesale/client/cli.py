@@ -31,7 +31,9 @@ from wholesale.client.cli_common import (
     accept_output_option,
     api_filter,
     apply_options,
+    check_period,
     decimal_option,
+    filter_text,
     first_results,
     given_options,
     pass_session,
@@ -55,6 +57,7 @@ from wholesale.client.cli_orders import orders
 from wholesale.client.cli_output import ACCOUNT_COLUMNS, print_message, print_messages
 from wholesale.client.cli_settings import config
 from wholesale.client.cli_summary import account_summary
+from wholesale.v1 import account_service_pb2, catalog_service_pb2, order_service_pb2
 from wholesale.v1.account_pb2 import Account
 from wholesale.v1.audit_service_pb2 import AuditEvent
 
@@ -83,6 +86,18 @@ Exit codes:
 # A word of an error message longer than this is a value echoed back, shown shortened; a
 # message longer than MAX_MESSAGE (many words of one) is cut.
 LONG_WORD, MAX_MESSAGE = 200, 2000
+# The calls the audit log records: every method that changes something (the others only
+# read), and the server's operator tasks.
+AUDITED_ACTIONS = (
+    *(
+        method.name
+        for module in (account_service_pb2, catalog_service_pb2, order_service_pb2)
+        for service in module.DESCRIPTOR.services_by_name.values()
+        for method in service.methods
+        if not method.name.startswith(("Get", "List", "Check"))
+    ),
+    "seed-demo",
+)
 # Statuses a person may set; CLOSED is reached only through `accounts close`.
 SETTABLE_STATUSES = ("prospect", "active", "on_hold")
 
@@ -155,11 +170,19 @@ def accounts() -> None:
 
 @accounts.command("list")
 @click.option("--status", type=click.Choice((*SETTABLE_STATUSES, "closed"), case_sensitive=False))
-@click.option("--tier", help="Price tier.")
-@click.option("--tag", "tags", multiple=True, help="Has this tag; repeat to require several.")
-@click.option("--manager", help="Assigned account manager.")
-@click.option("--region")
-@click.option("--search", help="Text in the legal or display name (any case).")
+@click.option("--tier", callback=filter_text, help="Price tier.")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    callback=filter_text,
+    help="Has this tag; repeat to require several.",
+)
+@click.option("--manager", callback=filter_text, help="Assigned account manager.")
+@click.option("--region", callback=filter_text)
+@click.option(
+    "--search", callback=filter_text, help="Text in the legal or display name (any case)."
+)
 @click.option("--filter", "raw_filter", help='Extra condition in API syntax: region != "North".')
 @click.option("--order-by", default="", help='display_name or create_time, optionally "desc".')
 @LIMIT_OPTIONS
@@ -296,12 +319,18 @@ def audit() -> None:
 
 
 @audit.command("list")
-@click.option("--actor", help="Subject that made the change, such as alice.")
+@click.option("--actor", callback=filter_text, help="Subject that made the change, such as alice.")
 @click.option(
     "--resource",
+    callback=filter_text,
     help="An account (id 42 or ERP id ERP-000042) or a resource name such as products/JUI-1L.",
 )
-@click.option("--action", help="The call that made it: UpdateAccount, DeleteAccount, ...")
+@click.option(
+    "--action",
+    type=click.Choice(AUDITED_ACTIONS),
+    metavar="ACTION",
+    help=f"The call that made it: {', '.join(AUDITED_ACTIONS)}.",
+)
 @click.option("--since", type=DATE, metavar="YYYY-MM-DD", help="On or after this day (UTC).")
 @click.option("--until", type=DATE, metavar="YYYY-MM-DD", help="On or before this day (UTC).")
 @LIMIT_OPTIONS
@@ -317,6 +346,7 @@ def list_audit_events(
     everything: bool,
 ) -> None:
     """List changes, newest first."""
+    check_period(since, until)
     with session.connect() as client:
         if resource and "/" not in resource:
             resource = f"accounts/{account_id(client, resource)}"

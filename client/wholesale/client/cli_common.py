@@ -9,6 +9,7 @@ means the same everywhere.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from wholesale.client import errors
 from wholesale.client.cli_config import (
@@ -55,7 +57,35 @@ EXIT_CODES: dict[type[errors.WholesaleError], int] = {
     errors.DeadlineExceeded: EXIT_UNAVAILABLE,
 }
 MAX_PAGE_SIZE = 500
-DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+class Day(click.ParamType):
+    """A calendar day, YYYY-MM-DD (as a datetime at midnight, as click.DateTime gives it),
+    telling text in another form from a day that does not exist (2026-02-30)."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dt.datetime):
+            return value
+        if not _DAY.fullmatch(value):
+            self.fail(f"{value!r} is not a day written YYYY-MM-DD", param, ctx)
+        try:
+            return dt.datetime.strptime(value, "%Y-%m-%d")
+        except ValueError:
+            self.fail(f"{value!r} is not a date: that month has no such day", param, ctx)
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE = Day()
+
+
+def check_period(since: dt.datetime | None, until: dt.datetime | None) -> None:
+    """Refuses --since after --until, which no event or order could match."""
+    if since and until and since > until:
+        raise click.UsageError(
+            f"--since {since:%Y-%m-%d} is after --until {until:%Y-%m-%d}: nothing can match"
+        )
 
 
 class MissingToken(click.ClickException):
@@ -261,6 +291,22 @@ def api_filter(*conditions: tuple[str, str, str | None], raw: str | None = None)
     return " AND ".join([*parts, raw] if raw else parts)
 
 
+# The longest text option a filter takes: the API's filters are at most 1000 characters,
+# and the field's name, operator and quotes need some of them.
+MAX_FILTER_TEXT = 900
+
+
+def filter_text(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Click callback for a text option that becomes part of the API filter: refuses a
+    value that could not fit, naming the option (the API would only say "invalid filter")."""
+    for text in value if isinstance(value, tuple) else (value,):
+        if text and len(text) > MAX_FILTER_TEXT:
+            raise click.BadParameter(
+                f"at most {MAX_FILTER_TEXT} characters (this one has {len(text):,})", ctx, param
+            )
+    return value
+
+
 def quoted(value: str | None) -> str | None:
     """A filter string literal: in double quotes, with backslash escaping."""
     if not value:
@@ -279,6 +325,15 @@ def given_options(fields: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value not in (None, ())}
 
 
+def _limit_or_all(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Refuses --limit with --all, whichever comes first (each is checked as it is read),
+    rather than silently ignoring one of them."""
+    everything = value if param.name == "everything" else ctx.params.get("everything")
+    if everything and ctx.get_parameter_source("limit") is ParameterSource.COMMANDLINE:
+        raise click.UsageError("give --limit N or --all, not both", ctx)
+    return value
+
+
 DEFAULT_LIMIT = 50
 LIMIT_OPTIONS = apply_options(
     (
@@ -287,8 +342,15 @@ LIMIT_OPTIONS = apply_options(
             type=click.IntRange(min=1),
             default=DEFAULT_LIMIT,
             show_default=True,
+            callback=_limit_or_all,
             help="Show at most N.",
         ),
-        click.option("--all", "everything", is_flag=True, help="Show every match (no limit)."),
+        click.option(
+            "--all",
+            "everything",
+            is_flag=True,
+            callback=_limit_or_all,
+            help="Show every match (no limit).",
+        ),
     )
 )

@@ -293,8 +293,8 @@ class TextStyle:
 
 
 def _tenth(value: float) -> str:
-    """Day counts to a tenth: 7 rather than 7.0, 12.3 rather than 12.333333."""
-    return f"{round(value, 1):g}"
+    """Day counts to a tenth: 7.0, 12.3 rather than 12.333333."""
+    return f"{value:.1f}"
 
 
 def _grouped_money(value: Amount) -> str:
@@ -366,6 +366,9 @@ def _side(value: Value, style: TextStyle) -> str:
 
 
 def _is_blank(value: Value) -> bool:
+    """No value: nothing, empty text or list, or a record of blanks (a cleared address)."""
+    if isinstance(value, dict):
+        return all(_is_blank(item) for item in value.values())
     return value is None or value == "" or value == []
 
 
