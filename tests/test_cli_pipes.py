@@ -89,6 +89,29 @@ def test_all_writes_the_first_page_before_fetching_the_next_and_stops_when_the_r
     assert (len(pages), process.returncode, stderr) == (2, EXIT_OUTPUT_CLOSED, b"")
 
 
+@SQLITE
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_a_reader_that_stops_after_the_first_line_of_a_long_output_ends_the_command(
+    admin: Client,  # noqa: F811
+    wholesale_env: Callable[..., dict],  # noqa: F811
+    fmt: str,
+) -> None:
+    """Several pipe buffers of output (each written at once in the table's case), of which
+    the reader takes one line."""
+    _accounts(admin, 1001)
+    process = subprocess.Popen(
+        [*WHOLESALE, "-o", fmt, "accounts", "list", "--all"],
+        env=wholesale_env(COLUMNS=""),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline()
+    process.stdout.close()
+
+    assert (_stderr(process), process.returncode) == (b"", EXIT_OUTPUT_CLOSED)
+
+
 def _waiting(process: subprocess.Popen) -> bytes:
     """What the command has written so far and the reader has not read."""
     assert process.stdout is not None

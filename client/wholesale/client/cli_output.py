@@ -172,7 +172,15 @@ def print_rows(rows: Sequence[Row], fmt: str, columns: Sequence[str], title: str
 
 def print_json(data: object) -> None:
     """Plain values (or JSON) as indented JSON, keeping non-ASCII text as it is."""
-    click.echo(_json_text(data))
+    _write(_json_text(data) + "\n")
+
+
+def _write(text: str) -> None:
+    """Writes to stdout in parts no larger than a buffer: Python takes a larger write into
+    a pipe whose reader has gone (``| head``) in part and without an error, so the command
+    would never learn that nobody reads it and would go on fetching pages."""
+    for start in range(0, len(text), io.DEFAULT_BUFFER_SIZE):
+        click.echo(text[start : start + io.DEFAULT_BUFFER_SIZE], nl=False)
 
 
 def _json_text(data: object) -> str:
@@ -183,7 +191,7 @@ def _print_json_array(items: Iterable[object]) -> None:
     """The text print_json gives the list of ``items``, written an item at a time."""
     before = "["
     for item in items:
-        click.echo(f"{before}\n{textwrap.indent(_json_text(item), '  ')}", nl=False)
+        _write(f"{before}\n{textwrap.indent(_json_text(item), '  ')}")
         before = ","
     click.echo("[]" if before == "[" else "\n]")
 
@@ -246,7 +254,7 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
 def _write_csv(rows: Iterable[Sequence[str]]) -> None:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
-    click.echo(buffer.getvalue(), nl=False)
+    _write(buffer.getvalue())
 
 
 def _csv_cells(record: Row, prefix: str = "") -> dict[str, str]:
@@ -408,7 +416,8 @@ def _print_table(
         console.print(table)
     _separate_from_previous_table()
     # Rich pads every line to the table's width; nothing trails a line of output.
-    click.echo("\n".join(_TRAILING_SPACES.sub(r"\1", line) for line in capture.get().splitlines()))
+    lines = (_TRAILING_SPACES.sub(r"\1", line) for line in capture.get().splitlines())
+    _write("\n".join(lines) + "\n")
 
 
 def _cell(text: str) -> str:
