@@ -196,7 +196,7 @@ def test_config_file_settings_rank_below_environment_and_flags(
     assert {row["key"]: (row["value"], row["source"]) for row in shown} == {
         "server": ("env:1", "env"),
         "token": (f"****{token[-4:]}", "config"),
-        "ca_file": ("", "default"),
+        "ca_file": (None, "default"),
         "output": ("json", "config"),
     }
     as_csv = wholesale("--output", "csv", "config", "show", who=None).stdout

@@ -13,6 +13,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,7 +116,7 @@ def table(wholesale: Run, *args: str) -> list[str]:  # noqa: F811
 def fields(lines: list[str]) -> dict[str, str]:
     """A field/value table's rows (and its title, which no row is named like): a field is
     words one space apart, and its value starts after a wider gap (if it has a value)."""
-    rows = (line.split("  ", 1) for line in lines[: lines.index("")])
+    rows = (line.split("  ", 1) for line in lines[: lines.index("") if "" in lines else None])
     return {row[0]: row[1].strip() if len(row) > 1 else "" for row in rows}
 
 
@@ -318,7 +319,7 @@ def test_a_summary_without_a_cadence_leaves_the_median_blank(
     assert " ".join(lines[:2]) == f"Summary of {account} as of 2026-02-01"  # wrapped
     figures = fields(lines)
     assert (figures["Median days between orders"], figures["Lifetime spend"]) == (
-        "7",
+        "7.0",  # a day count, to a tenth as the docs say
         "4,976.54 EUR",
     )
 
@@ -363,3 +364,57 @@ def test_audit_table_tells_update_close_and_reopen_apart_by_their_changes(
     assert changes["credit_limit"]["new_value"] == {"amount": "3000.00", "currency_code": "EUR"}
     [row] = csv_of(wholesale, "audit", "list", "--action", "UpdateAccount")
     assert "payment_terms_days: 30 → 45" in row["changes"].split(" | ")
+
+
+def test_audit_table_shows_a_closing_time_as_tables_do_and_a_cleared_address_as_no_value(
+    wholesale: Run,  # noqa: F811
+    shop: dict[str, str],
+) -> None:
+    corner = shop["ERP-000043"]
+    parts = ("--line", "Moreaustrasse 122", "--postal-code", "86962", "--locality", "Dusseldorf")
+    ok(wholesale("accounts", "address", corner, "shipping", *parts, "--country", "DE"))
+    shown = fields(table(wholesale, "accounts", "show", corner))["Shipping address"]
+    ok(wholesale("accounts", "address", corner, "shipping", "--clear"))
+    ok(wholesale("accounts", "close", corner))
+
+    text = ok(wholesale("audit", "list", "--resource", corner))  # 200 columns: no wrapping
+
+    assert shown == "Moreaustrasse 122, Dusseldorf, 86962, DE"
+    assert f"shipping_address: — → {shown}" in text
+    assert f"shipping_address: {shown} → —" in text
+    assert re.search(r"delete_time: — → \d{4}-\d\d-\d\d \d\d:\d\d$", text, re.MULTILINE)
+    [close] = json_of(wholesale, "audit", "list", "--action", "DeleteAccount")
+    [closed_at] = [c["new_value"] for c in close["changes"] if c["field"] == "delete_time"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z", closed_at)
+
+
+def test_no_line_of_a_table_ends_in_spaces_and_the_output_ends_with_its_last_row(
+    wholesale: Run,  # noqa: F811
+    shop: dict[str, str],
+) -> None:
+    for command in (
+        ("accounts", "show", "ERP-000042"),
+        ("accounts", "list"),
+        ("accounts", "summary", "ERP-000042", *AS_OF),
+    ):
+        for columns in ("", str(WIDTH)):  # into a pipe, and as on a terminal
+            text = ok(wholesale(*command, COLUMNS=columns))
+            assert not [line for line in text.splitlines() if line.endswith(" ")], text
+            assert text.endswith("\n") and not text.endswith("\n\n"), text
+    summary = ok(wholesale("accounts", "summary", "ERP-000042", *AS_OF)).splitlines()
+    assert summary[summary.index("Trailing windows") - 1] == ""  # tables stay apart
+
+
+def test_a_very_long_value_is_shortened_in_a_table_and_kept_whole_in_json(
+    wholesale: Run,  # noqa: F811
+    config_file: Path,  # noqa: F811
+) -> None:
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text(f'colour = "{"x" * 100_000}"\n')
+
+    text = ok(wholesale("config", "show", COLUMNS=""))  # into a pipe: a row a line
+    [shown] = json_of(wholesale, "config", "show")[4:]
+
+    assert max(len(line) for line in text.splitlines()) < 400
+    assert "x…(100,000 characters)  unknown" in text
+    assert shown == {"key": "colour", "value": "x" * 100_000, "source": "unknown"}

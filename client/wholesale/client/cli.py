@@ -10,6 +10,7 @@ it assembles.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -23,18 +24,22 @@ from wholesale.client.cli_common import (
     DATE,
     EXIT_CODES,
     EXIT_INTERRUPTED,
+    EXIT_OUTPUT_CLOSED,
     EXIT_USAGE,
     LIMIT_OPTIONS,
     Session,
     accept_output_option,
     api_filter,
     apply_options,
+    check_period,
     decimal_option,
+    filter_text,
     first_results,
     given_options,
     pass_session,
     quoted,
     quoted_day,
+    shortened,
     upper_option,
 )
 from wholesale.client.cli_config import (
@@ -52,6 +57,7 @@ from wholesale.client.cli_orders import orders
 from wholesale.client.cli_output import ACCOUNT_COLUMNS, print_message, print_messages
 from wholesale.client.cli_settings import config
 from wholesale.client.cli_summary import account_summary
+from wholesale.v1 import account_service_pb2, catalog_service_pb2, order_service_pb2
 from wholesale.v1.account_pb2 import Account
 from wholesale.v1.audit_service_pb2 import AuditEvent
 
@@ -65,21 +71,54 @@ config file (see `wholesale config show`), which wins over the default.
 
 \b
 Exit codes:
-  0  success
-  1  any other error
-  2  invalid usage or invalid input (the message names each field)
-  3  not found: account, product or order
-  4  missing or invalid token, or not allowed for your role
-  5  conflict: external id taken, changed by someone else, or wrong state
-  6  server unreachable or too slow
-  7  `orders import` finished but rejected some rows (see the rejects file)
-  8  `credit check` refused the credit (the output says why)
+    0  success
+    1  any other error
+    2  invalid usage or invalid input (the message names each field)
+    3  not found: account, product or order
+    4  missing or invalid token, or not allowed for your role
+    5  conflict: external id taken, changed by someone else, or wrong state
+    6  server unreachable or too slow
+    7  `orders import` finished but rejected some rows (see the rejects file)
+    8  `credit check` refused the credit (the output says why)
+  130  interrupted (Ctrl-C)
+  141  stdout closed before the output ended (`| head`): the command stopped
 """
+# A word of an error message longer than this is a value echoed back, shown shortened; a
+# message longer than MAX_MESSAGE (many words of one) is cut.
+LONG_WORD, MAX_MESSAGE = 200, 2000
+# The calls the audit log records: every method that changes something (the others only
+# read), and the server's operator tasks.
+AUDITED_ACTIONS = (
+    *(
+        method.name
+        for module in (account_service_pb2, catalog_service_pb2, order_service_pb2)
+        for service in module.DESCRIPTOR.services_by_name.values()
+        for method in service.methods
+        if not method.name.startswith(("Get", "List", "Check"))
+    ),
+    "seed-demo",
+)
 # Statuses a person may set; CLOSED is reached only through `accounts close`.
 SETTABLE_STATUSES = ("prospect", "active", "on_hold")
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+class OutputClosed(Exception):
+    """Whoever read stdout stopped reading (``| head``). Not an OSError, which click would
+    turn into exit 1 before :func:`run` could tell it from any other failure."""
+
+
+class RootGroup(click.Group):
+    """The root group: a closed stdout ends any command at once (no further page is
+    fetched), whichever format it was printing."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise OutputClosed() from exc
+
+
+@click.group(cls=RootGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--server",
     envvar=ENVIRONMENT["server"],
@@ -100,8 +139,10 @@ SETTABLE_STATUSES = ("prospect", "active", "on_hold")
 def cli(ctx: click.Context, **flags: str | None) -> None:
     """Manage wholesale retailer accounts and read their ERP history."""
     given = {key: (value, _source(ctx, key)) for key, value in flags.items()}
-    path = config_path()
-    ctx.obj = Session(resolve(given, load_config(path)), path)
+    saved = load_config(config_path())
+    for warning in saved.warnings():
+        click.echo(warning, err=True)
+    ctx.obj = Session(resolve(given, saved), saved)
 
 
 def _source(ctx: click.Context, key: str) -> str:
@@ -129,11 +170,19 @@ def accounts() -> None:
 
 @accounts.command("list")
 @click.option("--status", type=click.Choice((*SETTABLE_STATUSES, "closed"), case_sensitive=False))
-@click.option("--tier", help="Price tier.")
-@click.option("--tag", "tags", multiple=True, help="Has this tag; repeat to require several.")
-@click.option("--manager", help="Assigned account manager.")
-@click.option("--region")
-@click.option("--search", help="Text in the legal or display name (any case).")
+@click.option("--tier", callback=filter_text, help="Price tier.")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    callback=filter_text,
+    help="Has this tag; repeat to require several.",
+)
+@click.option("--manager", callback=filter_text, help="Assigned account manager.")
+@click.option("--region", callback=filter_text)
+@click.option(
+    "--search", callback=filter_text, help="Text in the legal or display name (any case)."
+)
 @click.option("--filter", "raw_filter", help='Extra condition in API syntax: region != "North".')
 @click.option("--order-by", default="", help='display_name or create_time, optionally "desc".')
 @LIMIT_OPTIONS
@@ -174,7 +223,9 @@ def list_accounts(
             limit,
             everything,
         )
-    print_messages(shown.items, Account, session.output, shown.title("Accounts"), ACCOUNT_COLUMNS)
+        print_messages(
+            shown.items, Account, session.output, shown.title("Accounts"), ACCOUNT_COLUMNS
+        )
     shown.hint()
 
 
@@ -268,12 +319,18 @@ def audit() -> None:
 
 
 @audit.command("list")
-@click.option("--actor", help="Subject that made the change, such as alice.")
+@click.option("--actor", callback=filter_text, help="Subject that made the change, such as alice.")
 @click.option(
     "--resource",
+    callback=filter_text,
     help="An account (id 42 or ERP id ERP-000042) or a resource name such as products/JUI-1L.",
 )
-@click.option("--action", help="The call that made it: UpdateAccount, DeleteAccount, ...")
+@click.option(
+    "--action",
+    type=click.Choice(AUDITED_ACTIONS),
+    metavar="ACTION",
+    help=f"The call that made it: {', '.join(AUDITED_ACTIONS)}.",
+)
 @click.option("--since", type=DATE, metavar="YYYY-MM-DD", help="On or after this day (UTC).")
 @click.option("--until", type=DATE, metavar="YYYY-MM-DD", help="On or before this day (UTC).")
 @LIMIT_OPTIONS
@@ -289,6 +346,7 @@ def list_audit_events(
     everything: bool,
 ) -> None:
     """List changes, newest first."""
+    check_period(since, until)
     with session.connect() as client:
         if resource and "/" not in resource:
             resource = f"accounts/{account_id(client, resource)}"
@@ -305,7 +363,7 @@ def list_audit_events(
             limit,
             everything,
         )
-    print_messages(shown.items, AuditEvent, session.output, shown.title("Audit events"))
+        print_messages(shown.items, AuditEvent, session.output, shown.title("Audit events"))
     shown.hint()
 
 
@@ -331,6 +389,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.format_message(), exc.exit_code)
     except click.Abort:
         return _fail("interrupted", EXIT_INTERRUPTED)
+    except OutputClosed:
+        # What's left in the buffer goes nowhere, so exiting does not fail on it again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OUTPUT_CLOSED
     except errors.WholesaleError as exc:
         hint = HINTS.get(type(exc))
         return _fail(f"{exc} ({hint})" if hint else str(exc), EXIT_CODES.get(type(exc), 1))
@@ -345,7 +407,9 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str, exit_code: int) -> int:
-    click.echo(f"error: {' '.join(message.split())}", err=True)
+    """One line on stderr, however long or odd the values it echoes (see shortened)."""
+    words = [shortened(word) if len(word) > LONG_WORD else word for word in message.split()]
+    click.echo(f"error: {shortened(' '.join(words), MAX_MESSAGE)}", err=True)
     return exit_code
 
 

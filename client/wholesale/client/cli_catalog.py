@@ -47,7 +47,9 @@ def list_products(
             limit,
             everything,
         )
-    print_messages(shown.items, Product, session.output, shown.title("Products"), PRODUCT_COLUMNS)
+        print_messages(
+            shown.items, Product, session.output, shown.title("Products"), PRODUCT_COLUMNS
+        )
     shown.hint()
 
 

@@ -9,6 +9,8 @@ means the same everywhere.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -17,9 +19,19 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from wholesale.client import errors
-from wholesale.client.cli_config import ENVIRONMENT, OUTPUT_FORMATS, Setting, server_target
+from wholesale.client.cli_config import (
+    ENVIRONMENT,
+    OUTPUT_FORMATS,
+    ConfigError,
+    SavedConfig,
+    Setting,
+    ca_file_problem,
+    server_target,
+    token_problem,
+)
 from wholesale.client.client import Client
 from wholesale.client.money import to_money
 from wholesale.client.pager import Pager
@@ -31,6 +43,8 @@ EXIT_USAGE, EXIT_NOT_FOUND, EXIT_DENIED, EXIT_CONFLICT, EXIT_UNAVAILABLE = 2, 3,
 # Not failures of the command but answers a script must tell from success.
 EXIT_REJECTED, EXIT_REFUSED = 7, 8
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+# 128 + SIGPIPE: what a shell reports for a program that writes into a closed pipe.
+EXIT_OUTPUT_CLOSED = 141
 EXIT_CODES: dict[type[errors.WholesaleError], int] = {
     errors.InvalidArgument: EXIT_USAGE,
     errors.NotFound: EXIT_NOT_FOUND,
@@ -43,7 +57,35 @@ EXIT_CODES: dict[type[errors.WholesaleError], int] = {
     errors.DeadlineExceeded: EXIT_UNAVAILABLE,
 }
 MAX_PAGE_SIZE = 500
-DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+class Day(click.ParamType):
+    """A calendar day, YYYY-MM-DD (as a datetime at midnight, as click.DateTime gives it),
+    telling text in another form from a day that does not exist (2026-02-30)."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dt.datetime):
+            return value
+        if not _DAY.fullmatch(value):
+            self.fail(f"{value!r} is not a day written YYYY-MM-DD", param, ctx)
+        try:
+            return dt.datetime.strptime(value, "%Y-%m-%d")
+        except ValueError:
+            self.fail(f"{value!r} is not a date: that month has no such day", param, ctx)
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE = Day()
+
+
+def check_period(since: dt.datetime | None, until: dt.datetime | None) -> None:
+    """Refuses --since after --until, which no event or order could match."""
+    if since and until and since > until:
+        raise click.UsageError(
+            f"--since {since:%Y-%m-%d} is after --until {until:%Y-%m-%d}: nothing can match"
+        )
 
 
 class MissingToken(click.ClickException):
@@ -56,15 +98,43 @@ class MissingToken(click.ClickException):
         )
 
 
+class InvalidToken(ConfigError):
+    """A token no server could accept, refused before gRPC sees it: exits as a bad token."""
+
+    exit_code = EXIT_DENIED
+
+
 @dataclass(frozen=True)
 class Session:
     """The resolved settings, shared by every command through the click context."""
 
     settings: dict[str, Setting]
-    config_file: Path
+    saved: SavedConfig
+
+    @property
+    def config_file(self) -> Path:
+        return self.saved.path
 
     def value(self, key: str) -> str | None:
-        return self.settings[key].value
+        """The setting in effect; a bad saved one stops the command that needs it."""
+        setting = self.settings[key]
+        if setting.problem:
+            raise ConfigError(setting.problem)
+        return setting.value
+
+    def checked(
+        self,
+        key: str,
+        problem: Callable[[str], str | None],
+        error: type[ConfigError] = ConfigError,
+    ) -> str | None:
+        """The setting, refused before any call when ``problem`` finds it unusable, naming
+        where it came from (a flag, a variable or the file) so the person knows what to fix."""
+        value = self.value(key)
+        why = problem(value) if value else None
+        if why:
+            raise error(f"{key} from {self.origin(key)} {why}")
+        return value
 
     def origin(self, key: str) -> str:
         """Where a setting came from, in the words a person would look for it."""
@@ -80,15 +150,34 @@ class Session:
         return self.value("output") or "table"
 
     def connect(self) -> Client:
-        """A client for the configured server; fails before any network call without a token."""
-        token = self.value("token")
+        """A client for the configured server; fails before any network call without a
+        token, or with a setting it would need that cannot be used (so a bad output format
+        stops a command before it changes anything, not after)."""
+        self.value("output")
+        token = self.checked("token", token_problem, InvalidToken)
         if not token:
             raise MissingToken()
         target = server_target(self.value("server") or "", self.origin("server"))
-        return Client(target, token, ca_file=self.value("ca_file"))
+        return Client(target, token, ca_file=self.checked("ca_file", ca_file_problem))
 
 
 pass_session = click.make_pass_decorator(Session)
+
+ECHO_LIMIT = 60  # characters of a long value that a message repeats
+
+
+def shortened(text: str, limit: int = ECHO_LIMIT) -> str:
+    """A value as a message echoes it: control characters escaped (a BEL or an escape
+    sequence must not reach the terminal), and cut after ``limit`` characters, saying how
+    long it was, so a pasted 100 KB value does not flood the screen."""
+    shown = "".join(_escaped(character) for character in text[:limit])
+    return shown if len(text) <= limit else f"{shown}…({len(text):,} characters)"
+
+
+def _escaped(character: str) -> str:
+    if unicodedata.category(character).startswith("C"):
+        return character.encode("unicode_escape").decode("ascii")
+    return character
 
 
 def _set_output(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -159,19 +248,25 @@ def as_date(value: dt.datetime | None) -> dt.date | None:
 
 @dataclass(frozen=True)
 class Shown(Generic[T]):
-    """What a list command prints: the first ``limit`` results, and whether more exist."""
+    """What a list command prints: the first ``limit`` results and whether more exist, or
+    with --all every result, fetched page by page as it is printed."""
 
-    items: list[T]
+    items: Iterable[T]
     more: bool
 
-    def title(self, noun: str) -> str:
-        """``Accounts (50 shown, more exist)`` or ``Accounts (12)``."""
-        count = f"{len(self.items):,}"
-        return f"{noun} ({count} shown, more exist)" if self.more else f"{noun} ({count})"
+    def title(self, noun: str) -> Callable[[int], str]:
+        """``Accounts (50 shown, more exist)`` or ``Accounts (12)``, from the count shown."""
+
+        def title(count: int) -> str:
+            shown = f"{count:,}"
+            return f"{noun} ({shown} shown, more exist)" if self.more else f"{noun} ({shown})"
+
+        return title
 
     def hint(self) -> None:
         """Says on stderr how to see the rest, so a script's stdout stays clean."""
         if self.more:
+            assert isinstance(self.items, list), "only a list cut at --limit has more"
             click.echo(
                 f"showing the first {len(self.items):,}: --limit N for more, --all for every one",
                 err=True,
@@ -182,9 +277,10 @@ def first_results(list_call: Callable[[int], Pager[T]], limit: int, everything: 
     """The first ``limit`` results of ``list_call(page_size)`` (every one with
     ``everything``). Pages are no larger than a small limit needs, and one extra result is
     fetched to tell whether there are more, so a list never runs through thousands of rows
-    unasked."""
+    unasked. With ``everything`` the results are fetched as they are read: print them
+    while the client is open."""
     if everything:
-        return Shown(list(list_call(MAX_PAGE_SIZE)), more=False)
+        return Shown(list_call(MAX_PAGE_SIZE), more=False)
     found = list(islice(list_call(min(limit + 1, MAX_PAGE_SIZE)), limit + 1))
     return Shown(found[:limit], more=len(found) > limit)
 
@@ -193,6 +289,22 @@ def api_filter(*conditions: tuple[str, str, str | None], raw: str | None = None)
     """The API filter for the given conditions (None values are left out), ANDed with ``raw``."""
     parts = [f"{name} {operator} {value}" for name, operator, value in conditions if value]
     return " AND ".join([*parts, raw] if raw else parts)
+
+
+# The longest text option a filter takes: the API's filters are at most 1000 characters,
+# and the field's name, operator and quotes need some of them.
+MAX_FILTER_TEXT = 900
+
+
+def filter_text(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Click callback for a text option that becomes part of the API filter: refuses a
+    value that could not fit, naming the option (the API would only say "invalid filter")."""
+    for text in value if isinstance(value, tuple) else (value,):
+        if text and len(text) > MAX_FILTER_TEXT:
+            raise click.BadParameter(
+                f"at most {MAX_FILTER_TEXT} characters (this one has {len(text):,})", ctx, param
+            )
+    return value
 
 
 def quoted(value: str | None) -> str | None:
@@ -213,6 +325,15 @@ def given_options(fields: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value not in (None, ())}
 
 
+def _limit_or_all(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Refuses --limit with --all, whichever comes first (each is checked as it is read),
+    rather than silently ignoring one of them."""
+    everything = value if param.name == "everything" else ctx.params.get("everything")
+    if everything and ctx.get_parameter_source("limit") is ParameterSource.COMMANDLINE:
+        raise click.UsageError("give --limit N or --all, not both", ctx)
+    return value
+
+
 DEFAULT_LIMIT = 50
 LIMIT_OPTIONS = apply_options(
     (
@@ -221,8 +342,15 @@ LIMIT_OPTIONS = apply_options(
             type=click.IntRange(min=1),
             default=DEFAULT_LIMIT,
             show_default=True,
+            callback=_limit_or_all,
             help="Show at most N.",
         ),
-        click.option("--all", "everything", is_flag=True, help="Show every match (no limit)."),
+        click.option(
+            "--all",
+            "everything",
+            is_flag=True,
+            callback=_limit_or_all,
+            help="Show every match (no limit).",
+        ),
     )
 )

@@ -11,15 +11,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from wholesale.client.cli_common import shortened
 from wholesale.client.client import Client
 from wholesale.client.errors import NotFound
 from wholesale.v1.account_pb2 import Account
 from wholesale.v1.order_pb2 import Order
 
 T = TypeVar("T")
+MAX_KEY = 100  # the longest ERP id the API stores; the service's ids are shorter
 
 
-def _by_either_id(key: str, by_id: Callable[[], T], by_erp_id: Callable[[], T]) -> T:
+def _by_either_id(key: str, by_id: Callable[[], T], by_erp_id: Callable[[], T], named: str) -> T:
+    if not key.strip():  # the API would say which of its fields is required, not what to type
+        raise ValueError(f"give {named}")
+    if len(key) > MAX_KEY:  # the API would echo it clipped, without saying how long it was
+        raise ValueError(
+            f"'{shortened(key)}' is not {named}: those are at most {MAX_KEY} characters"
+        )
     if key.isdigit():
         try:
             return by_id()
@@ -31,7 +39,10 @@ def _by_either_id(key: str, by_id: Callable[[], T], by_erp_id: Callable[[], T]) 
 def find_account(client: Client, key: str) -> Account:
     """The account ``key`` names (closed ones included), as the caller may see it."""
     return _by_either_id(
-        key, lambda: client.get_account(key), lambda: client.get_account(external_id=key)
+        key,
+        lambda: client.get_account(key),
+        lambda: client.get_account(external_id=key),
+        "an account id or ERP id (42 or ERP-000042)",
     )
 
 
@@ -43,7 +54,10 @@ def account_id(client: Client, key: str) -> str:
 def find_order(client: Client, key: str) -> Order:
     """The order ``key`` names, as the caller may see it."""
     return _by_either_id(
-        key, lambda: client.get_order(key), lambda: client.get_order(external_id=key)
+        key,
+        lambda: client.get_order(key),
+        lambda: client.get_order(external_id=key),
+        "an order id or ERP order number (2062 or SO-1001)",
     )
 
 

@@ -13,6 +13,7 @@ from wholesale.client.cli_common import (
     LIMIT_OPTIONS,
     Session,
     api_filter,
+    check_period,
     first_results,
     pass_session,
     quoted,
@@ -55,6 +56,7 @@ def list_orders(
     everything: bool,
 ) -> None:
     """List orders, newest first (your accounts' only, if you are an account manager)."""
+    check_period(since, until)
     with session.connect() as client:
         query = api_filter(
             ("account_id", "=", quoted(account_key and account_id(client, account_key))),
@@ -67,9 +69,14 @@ def list_orders(
             limit,
             everything,
         )
-    print_messages(
-        shown.items, Order, session.output, shown.title("Orders"), ORDER_COLUMNS, extras=_line_count
-    )
+        print_messages(
+            shown.items,
+            Order,
+            session.output,
+            shown.title("Orders"),
+            ORDER_COLUMNS,
+            extras=_line_count,
+        )
     shown.hint()
 
 

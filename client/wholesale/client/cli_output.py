@@ -19,12 +19,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import os
+import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 import click
 from google.protobuf.message import Message
@@ -37,6 +41,8 @@ from wholesale.client.cli_values import Amount, Change, Value, message_values
 from wholesale.v1.audit_service_pb2 import AuditEvent
 
 Row = Mapping[str, Value]
+T = TypeVar("T")
+CSV_BATCH = 500  # rows written at a time: a page of a --all list
 
 ACCOUNT_COLUMNS = (
     "id",
@@ -88,29 +94,41 @@ TITLES = {
     "delete_time": "Closed (UTC)",
 }
 NO_VALUE = "—"  # an audited field that had, or now has, no value
+MAX_CELL = 300  # characters of a table cell (see _cell)
+_PRINTED_TABLE = "wholesale.printed_table"  # context meta key: a table was printed
+# Spaces at the end of a line, before any closing style codes (on a terminal).
+_TRAILING_SPACES = re.compile(r" +((?:\x1b\[[0-9;]*m)*)$")
+
+
+# A table's title, or what makes it from the number of rows once they are all in (the
+# title of a list streamed with --all, whose length is known only at its end).
+Title = str | Callable[[int], str]
 
 
 def print_messages(
-    messages: Sequence[Message],
+    messages: Iterable[Message],
     message_type: type[Message],
     fmt: str,
-    title: str,
+    title: Title,
     table_columns: Sequence[str] = (),
     extras: Callable[[Message], Row] | None = None,
 ) -> None:
     """A list: a JSON array, CSV with every field, or a table of ``table_columns`` (by
     default those of DEFAULT_TABLE_COLUMNS, else every field). ``extras`` adds derived
-    values that table columns may name (such as an order's line count)."""
-    rows = [message_values(message) for message in messages]
+    values that table columns may name (such as an order's line count). JSON and CSV are
+    written as the messages arrive, so a long list reaches ``head`` or a script at once
+    (and a closed pipe stops the fetching); a table needs every row to size its columns."""
     if fmt == "json":
-        print_json(rows)
+        _print_json_array(message_values(message) for message in messages)
     elif fmt == "csv":
-        _print_csv(rows, csv_columns(message_type))
+        _print_csv((message_values(message) for message in messages), csv_columns(message_type))
     else:
+        messages = list(messages)
+        rows = [message_values(message) for message in messages]
         columns = table_columns or DEFAULT_TABLE_COLUMNS.get(message_type) or _fields(message_type)
         if extras:
             rows = [{**row, **extras(message)} for row, message in zip(rows, messages, strict=True)]
-        _print_table(rows, columns, title)
+        _print_table(rows, columns, title if isinstance(title, str) else title(len(rows)))
 
 
 def print_message(message: Message, fmt: str, title: str, omit: Sequence[str] = ()) -> None:
@@ -154,7 +172,28 @@ def print_rows(rows: Sequence[Row], fmt: str, columns: Sequence[str], title: str
 
 def print_json(data: object) -> None:
     """Plain values (or JSON) as indented JSON, keeping non-ASCII text as it is."""
-    click.echo(json.dumps(json_data(data), indent=2, ensure_ascii=False))
+    _write(_json_text(data) + "\n")
+
+
+def _write(text: str) -> None:
+    """Writes to stdout in parts no larger than a buffer: Python takes a larger write into
+    a pipe whose reader has gone (``| head``) in part and without an error, so the command
+    would never learn that nobody reads it and would go on fetching pages."""
+    for start in range(0, len(text), io.DEFAULT_BUFFER_SIZE):
+        click.echo(text[start : start + io.DEFAULT_BUFFER_SIZE], nl=False)
+
+
+def _json_text(data: object) -> str:
+    return json.dumps(json_data(data), indent=2, ensure_ascii=False)
+
+
+def _print_json_array(items: Iterable[object]) -> None:
+    """The text print_json gives the list of ``items``, written an item at a time."""
+    before = "["
+    for item in items:
+        _write(f"{before}\n{textwrap.indent(_json_text(item), '  ')}")
+        before = ","
+    click.echo("[]" if before == "[" else "\n]")
 
 
 def json_data(value: object) -> object:
@@ -195,14 +234,27 @@ def _with_every_record(message: Message) -> Message:
     return message
 
 
-def _print_csv(rows: Sequence[Row], columns: Sequence[str]) -> None:
-    cells = [_csv_cells(row) for row in rows]
-    header = _expanded(columns, cells)
+def _print_csv(rows: Iterable[Row], columns: Sequence[str]) -> None:
+    """CSV written a batch of rows at a time. The header is that of the first batch: the
+    rows of one message type all have the cells of csv_columns, so later rows add none."""
+    batches = _batches((_csv_cells(row) for row in rows), CSV_BATCH)
+    first = next(batches, [])
+    header = _expanded(columns, first)
+    _write_csv([header])
+    for batch in itertools.chain([first], batches):
+        _write_csv([row.get(column, "") for column in header] for row in batch)
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _write_csv(rows: Iterable[Sequence[str]]) -> None:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([row.get(column, "") for column in header] for row in cells)
-    click.echo(buffer.getvalue(), nl=False)
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    _write(buffer.getvalue())
 
 
 def _csv_cells(record: Row, prefix: str = "") -> dict[str, str]:
@@ -249,8 +301,8 @@ class TextStyle:
 
 
 def _tenth(value: float) -> str:
-    """Day counts to a tenth: 7 rather than 7.0, 12.3 rather than 12.333333."""
-    return f"{round(value, 1):g}"
+    """Day counts to a tenth: 7.0, 12.3 rather than 12.333333."""
+    return f"{value:.1f}"
 
 
 def _grouped_money(value: Amount) -> str:
@@ -322,6 +374,9 @@ def _side(value: Value, style: TextStyle) -> str:
 
 
 def _is_blank(value: Value) -> bool:
+    """No value: nothing, empty text or list, or a record of blanks (a cleared address)."""
+    if isinstance(value, dict):
+        return all(_is_blank(item) for item in value.values())
     return value is None or value == "" or value == []
 
 
@@ -352,13 +407,35 @@ def _print_table(
             overflow="fold",
         )
     for row in rows:
-        table.add_row(*(Text(_text(row.get(column), TABLE)) for column in columns))
+        table.add_row(*(Text(_cell(_text(row.get(column), TABLE))) for column in columns))
     heading = Text(title, style="bold")
     console = _console_for(table, heading)
-    if title:  # above the table rather than in it, where a title wider than it would wrap
-        console.print(heading)
-    console.print(table)
-    console.print()  # apart from the next table or the shell prompt
+    with console.capture() as capture:
+        if title:  # above the table rather than in it, where a title wider than it would wrap
+            console.print(heading)
+        console.print(table)
+    _separate_from_previous_table()
+    # Rich pads every line to the table's width; nothing trails a line of output.
+    lines = (_TRAILING_SPACES.sub(r"\1", line) for line in capture.get().splitlines())
+    _write("\n".join(lines) + "\n")
+
+
+def _cell(text: str) -> str:
+    """A value as a table cell: shortened past MAX_CELL characters (a pasted 100 KB value
+    would wrap over a thousand lines), saying how long it is; CSV and JSON keep it all."""
+    if len(text) <= MAX_CELL:
+        return text
+    return f"{text[:MAX_CELL]}…({len(text):,} characters)"
+
+
+def _separate_from_previous_table() -> None:
+    """A blank line between the tables one command prints (a summary prints several), and
+    none after the last, so the output ends with its last row."""
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.find_root().meta if ctx else {}
+    if meta.get(_PRINTED_TABLE):
+        click.echo()
+    meta[_PRINTED_TABLE] = True
 
 
 def _console_for(table: Table, heading: Text) -> Console:

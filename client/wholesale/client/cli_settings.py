@@ -67,15 +67,31 @@ def _remove(session: Session, key: str) -> None:
 @config.command("show")
 @pass_session
 def config_show(session: Session) -> None:
-    """Show the settings in effect and where each comes from (the token masked)."""
+    """Show the settings in effect and where each comes from (the token masked); a saved
+    value the CLI cannot use is shown as it is, with what is wrong on stderr."""
     rows = [
         {"key": key, "value": _shown(key, setting.value), "source": setting.source}
         for key, setting in session.settings.items()
     ]
-    print_rows(rows, session.output, ["key", "value", "source"], str(session.config_file))
+    rows += [
+        {"key": key, "value": _shown(key, session.saved.entries[key]), "source": "unknown"}
+        for key in session.saved.unknown
+    ]
+    problems = dict.fromkeys(s.problem for s in session.settings.values() if s.problem)
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    print_rows(rows, _usable_output(session), ["key", "value", "source"], str(session.config_file))
 
 
-def _shown(key: str, value: str | None) -> str:
-    if value and key == "token":
-        return mask_token(value)
-    return value or ""
+def _usable_output(session: Session) -> str:
+    """The output format, or a table while the saved one is bad (showing it is the point)."""
+    output = session.settings["output"]
+    return "table" if output.problem else session.output
+
+
+def _shown(key: str, value: object) -> str | None:
+    """The value as shown: None when unset (null in JSON), the token masked."""
+    if value is None:
+        return None
+    text = str(value)
+    return mask_token(text) if key == "token" and text else text

@@ -25,12 +25,14 @@ from google.type.money_pb2 import Money
 
 from wholesale.client.money import money_text
 from wholesale.client.values import from_date
+from wholesale.v1.account_pb2 import Address
 from wholesale.v1.audit_service_pb2 import FieldChange
 
 Value: TypeAlias = (
     "bool | int | float | str | dt.date | Amount | Change | list[Value] | dict[str, Value] | None"
 )
 Record: TypeAlias = dict[str, Value]
+ADDRESS_PARTS = tuple(field.name for field in Address.DESCRIPTOR.fields)
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,23 @@ def _message_value(message: Message) -> Value:
         return _from_json(MessageToDict(message))
     values = message_values(message)
     if isinstance(message, FieldChange):
-        return Change(message.field, values["old_value"], values["new_value"])
+        old, new = (_audited(message.field, values[side]) for side in ("old_value", "new_value"))
+        return Change(message.field, old, new)
     return values
+
+
+def _audited(field: str, value: Value) -> Value:
+    """An audited value as the resource's own field reads: an instant (``delete_time``) as a
+    datetime, where the log keeps RFC 3339 text, and an address's parts in the order of
+    Address, where the log keeps a JSON object whose keys come back in any order."""
+    if field.endswith("_time") and isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dict) and value and value.keys() <= set(ADDRESS_PARTS):
+        return {part: value[part] for part in ADDRESS_PARTS if part in value}
+    return value
 
 
 def _from_json(data: Value) -> Value:

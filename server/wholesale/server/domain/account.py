@@ -48,7 +48,10 @@ MAX_TERMS_DAYS = 365
 LABEL = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 COUNTRY = re.compile(r"[A-Z]{2}")
-LABEL_RULE = "lower-case letters, digits, '-' and '_', starting with a letter or digit, at most 40"
+LABEL_RULE = (
+    "lower-case letters, digits, '-' and '_', starting with a letter or digit, "
+    "at most 40 characters"
+)
 
 
 @dataclass(frozen=True)
