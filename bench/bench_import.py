@@ -15,13 +15,15 @@ flags. In one run it
    measured and left out (it is the caller's work, not the service's) and shown apart;
 4. copies the rows the import stored (sales_order and order_line, ids included) into new
    SQLite files created by the project's migrations and opened with the server's settings,
-   with plain ``sqlite3`` executemany: once in a single transaction (the ceiling; the ratio
-   import/raw is taken against it) and once committing every batch as the import does;
+   with plain ``sqlite3`` executemany: once committing every batch as the import does (what
+   the database itself costs at the import's commits) and once in a single transaction (the
+   ceiling); the import's rate is shown as a ratio to each;
 5. times ``--summary-calls`` GetAccountSummary calls on random accounts (p50, p99) next to a
    no-op health check on the same server.
 
-The goals (85,000 lines/s, ratio 0.10, summary p50 under 20 ms) are printed with the
-figures, never asserted: the ratio is what to compare between machines. Every RPC has a
+The goals (85,000 lines/s; import/raw 0.8 against the copy committed per batch and 0.5
+against the single transaction; summary p50 under 20 ms) are printed with the figures,
+never asserted: the ratios are what to compare between machines. Every RPC has a
 deadline, the server process has a lifetime, and ``--time-limit`` bounds the whole run.
 Against a shared database the orders get run-unique external ids (``BI-<run>-...``), so
 every run measures inserts; they are not deleted afterwards.
@@ -72,7 +74,10 @@ RPC_TIMEOUT_S = 10.0
 IMPORT_BATCH_TIMEOUT_S = 120.0
 WARMUP_CALLS = 10
 GOAL_LINES_PER_S = 85_000
-GOAL_RATIO = 0.10
+# import / raw executemany of the same rows: committed per batch as the import commits
+# (the import limited by the database, not by Python), and in one transaction.
+GOAL_RATIO_PER_BATCH = 0.8
+GOAL_RATIO_ONE_TRANSACTION = 0.5
 GOAL_SUMMARY_P50_MS = 20.0
 
 
@@ -224,6 +229,8 @@ class RawCopy:
     name: str
     connection: sqlite3.Connection
     commit_every_batch: bool
+    # The ratio import/this the import should reach.
+    goal: float
     seconds: float = 0.0
     lines: int = 0
 
@@ -321,12 +328,16 @@ def run_raw(url: str, after_id: int, tmpdir: str, batch_orders: int) -> list[Raw
     with closing(_connect_source(url)) as source:
         copies = [
             RawCopy(
-                "raw sqlite3 executemany, one transaction", _raw_database(f"{tmpdir}/a.db"), False
-            ),
-            RawCopy(
                 f"raw, a commit per {batch_orders} orders as the import",
                 _raw_database(f"{tmpdir}/b.db"),
                 True,
+                GOAL_RATIO_PER_BATCH,
+            ),
+            RawCopy(
+                "raw sqlite3 executemany, one transaction",
+                _raw_database(f"{tmpdir}/a.db"),
+                False,
+                GOAL_RATIO_ONE_TRANSACTION,
             ),
         ]
         try:
@@ -380,15 +391,14 @@ def summary_latencies(
 @dataclass(frozen=True)
 class Results:
     imported: ImportFigures
-    # The first copy is the ceiling the ratio is taken against.
+    # Committed per batch, then in one transaction (the ceiling).
     raw: list[RawCopy]
     summaries_ns: list[int]
     health_ns: list[int]
     setup: list[str]
 
-    @property
-    def ratio(self) -> float:
-        return _ratio(self.imported.lines_per_second, self.raw[0].lines_per_second)
+    def ratio(self, copy: RawCopy) -> float:
+        return _ratio(self.imported.lines_per_second, copy.lines_per_second)
 
     @property
     def summary_p50(self) -> float:
@@ -399,23 +409,26 @@ def _ratio(value: float, base: float) -> float:
     return value / base if base else math.nan
 
 
-def _rate_row(name: str, lines: int, seconds: float, ratio: str) -> str:
+def _rate_row(name: str, lines: int, seconds: float, ratio: str = "", goal: str = "") -> str:
     rate = lines / seconds if seconds > 0 else 0.0
-    return f"{name:<46} {lines:>10,} {seconds:>8.2f} {rate:>10,.0f} {ratio:>12}"
+    return f"{name:<46} {lines:>10,} {seconds:>8.2f} {rate:>10,.0f} {ratio:>12} {goal:>5}"
 
 
 def _rate_table(results: Results) -> list[str]:
     imported, report_ = results.imported, results.imported.report
-    header = f"{'phase':<46} {'lines':>10} {'seconds':>8} {'lines/s':>10} {'import/this':>12}"
+    header = (
+        f"{'phase':<46} {'lines':>10} {'seconds':>8} {'lines/s':>10} {'import/this':>12} "
+        f"{'goal':>5}"
+    )
     rows = [
         header,
         "-" * len(header),
-        _rate_row("import over gRPC (Client.import_orders)", report_.lines, imported.seconds, ""),
-        _rate_row("  the same, building the messages included", report_.lines, report_.elapsed, ""),
+        _rate_row("import over gRPC (Client.import_orders)", report_.lines, imported.seconds),
+        _rate_row("  the same, building the messages included", report_.lines, report_.elapsed),
     ]
     for copy in results.raw:
-        ratio = _ratio(imported.lines_per_second, copy.lines_per_second)
-        rows.append(_rate_row(copy.name, copy.lines, copy.seconds, f"{ratio:.3f}"))
+        ratio = f"{results.ratio(copy):.3f}"
+        rows.append(_rate_row(copy.name, copy.lines, copy.seconds, ratio, f"{copy.goal:g}"))
     rows.append(
         f"import: {report_.batches} batches, {report_.created:,} orders created, "
         f"{report_.rejected} rejected, {report_.retries} retried batches"
@@ -436,10 +449,16 @@ def _latency_table(results: Results) -> list[str]:
 
 
 def _goals(results: Results) -> list[str]:
-    rate, ratio, p50 = results.imported.lines_per_second, results.ratio, results.summary_p50
+    rate, p50 = results.imported.lines_per_second, results.summary_p50
     goals = [
         (rate >= GOAL_LINES_PER_S, f"import at least {GOAL_LINES_PER_S:,} lines/s: {rate:,.0f}"),
-        (ratio >= GOAL_RATIO, f"import/raw at least {GOAL_RATIO}: {ratio:.3f}"),
+        *(
+            (
+                results.ratio(copy) >= copy.goal,
+                f"import / {copy.name} at least {copy.goal:g}: {results.ratio(copy):.3f}",
+            )
+            for copy in results.raw
+        ),
         (p50 < GOAL_SUMMARY_P50_MS, f"summary p50 under {GOAL_SUMMARY_P50_MS:g} ms: {p50:.2f}"),
     ]
     return ["goals (printed, not asserted):"] + [
@@ -448,13 +467,16 @@ def _goals(results: Results) -> list[str]:
 
 
 def report(results: Results, backend: str) -> str:
-    raw = results.raw[0]
+    per_batch, one_transaction = results.raw
     summary = (
         f"summary: import {results.imported.lines_per_second:,.0f} lines/s "
-        f"(goal {GOAL_LINES_PER_S:,}), {results.ratio:.3f} of a raw sqlite3 executemany at "
-        f"{raw.lines_per_second:,.0f} lines/s (goal {GOAL_RATIO}), GetAccountSummary p50 "
-        f"{results.summary_p50:.2f} ms p99 {percentile_ms(results.summaries_ns, 0.99):.2f} ms "
-        f"(goal p50 < {GOAL_SUMMARY_P50_MS:g} ms); {raw.lines:,} lines, {backend}"
+        f"(goal {GOAL_LINES_PER_S:,}); import/raw {results.ratio(per_batch):.3f} against the "
+        f"copy committed per batch at {per_batch.lines_per_second:,.0f} lines/s (goal "
+        f"{per_batch.goal:g}) and {results.ratio(one_transaction):.3f} against one transaction "
+        f"at {one_transaction.lines_per_second:,.0f} lines/s (goal {one_transaction.goal:g}); "
+        f"GetAccountSummary p50 {results.summary_p50:.2f} ms "
+        f"p99 {percentile_ms(results.summaries_ns, 0.99):.2f} ms "
+        f"(goal p50 < {GOAL_SUMMARY_P50_MS:g} ms); {per_batch.lines:,} lines, {backend}"
     )
     return "\n".join(
         [
