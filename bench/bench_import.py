@@ -17,7 +17,9 @@ flags. In one run it
    SQLite files created by the project's migrations and opened with the server's settings,
    with plain ``sqlite3`` executemany: once committing every batch as the import does (what
    the database itself costs at the import's commits) and once in a single transaction (the
-   ceiling); the import's rate is shown as a ratio to each;
+   ceiling); the import's rate is shown as a ratio to each, and so is its CPU time per line
+   (the server process's against the copy's), which on a busy machine moves far less than
+   wall-clock rates;
 5. times ``--summary-calls`` GetAccountSummary calls on random accounts (p50, p99) next to a
    no-op health check on the same server.
 
@@ -34,6 +36,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import os
 import random
 import signal
 import sqlite3
@@ -49,7 +52,7 @@ from typing import Any
 import grpc
 from common import (
     BenchError,
-    Metadata,
+    ServerProcess,
     account_external_id,
     describe_error,
     machine_line,
@@ -165,10 +168,23 @@ def seed_catalog(client: Client, seed: int) -> list[DemoProduct]:
 # --------------------------------------------------------------------------- import
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process has used so far, from /proc on Linux; NaN
+    elsewhere. Unlike wall time it hardly moves with the load of a shared machine."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass(frozen=True)
 class ImportFigures:
     report: ImportReport
     build_seconds: float
+    # CPU time the server process spent during the import.
+    server_cpu_seconds: float
 
     @property
     def seconds(self) -> float:
@@ -197,8 +213,11 @@ def _progress_printer(total_lines: int) -> Callable[[ImportProgress], None]:
     return show
 
 
-def run_import(client: Client, workload: Workload, batch_size: int) -> ImportFigures:
+def run_import(
+    client: Client, workload: Workload, batch_size: int, server_pid: int
+) -> ImportFigures:
     orders = TimedIterator(workload.orders())
+    cpu_before = process_cpu_seconds(server_pid)
     try:
         report = client.import_orders(
             orders,
@@ -214,7 +233,7 @@ def run_import(client: Client, workload: Workload, batch_size: int) -> ImportFig
             f"the import created {report.created} of {workload.order_count} orders and "
             f"rejected {report.rejected} (first: {first})"
         )
-    return ImportFigures(report, orders.seconds)
+    return ImportFigures(report, orders.seconds, process_cpu_seconds(server_pid) - cpu_before)
 
 
 # --------------------------------------------------------------------------- raw baseline
@@ -227,11 +246,14 @@ class RawCopy:
     batch, as the import commits."""
 
     name: str
+    # How it commits, for one-line figures.
+    commits: str
     connection: sqlite3.Connection
     commit_every_batch: bool
     # The ratio import/this the import should reach.
     goal: float
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     lines: int = 0
 
     @property
@@ -240,18 +262,20 @@ class RawCopy:
 
     def insert(self, orders: tuple[str, list[tuple]], lines: tuple[str, list[tuple]]) -> None:
         """Times the inserts (and the commit, when committing per batch) of one batch."""
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         self.connection.executemany(*orders)
         self.connection.executemany(*lines)
         if self.commit_every_batch:
             self.connection.commit()
         self.seconds += time.perf_counter() - started
+        self.cpu_seconds += time.process_time() - cpu
         self.lines += len(lines[1])
 
     def finish(self) -> None:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         self.connection.commit()
         self.seconds += time.perf_counter() - started
+        self.cpu_seconds += time.process_time() - cpu
 
 
 def _connect_source(url: str) -> Any:
@@ -329,12 +353,14 @@ def run_raw(url: str, after_id: int, tmpdir: str, batch_orders: int) -> list[Raw
         copies = [
             RawCopy(
                 f"raw, a commit per {batch_orders} orders as the import",
+                "committed per batch",
                 _raw_database(f"{tmpdir}/b.db"),
                 True,
                 GOAL_RATIO_PER_BATCH,
             ),
             RawCopy(
                 "raw sqlite3 executemany, one transaction",
+                "in one transaction",
                 _raw_database(f"{tmpdir}/a.db"),
                 False,
                 GOAL_RATIO_ONE_TRANSACTION,
@@ -429,6 +455,16 @@ def _rate_table(results: Results) -> list[str]:
     for copy in results.raw:
         ratio = f"{results.ratio(copy):.3f}"
         rows.append(_rate_row(copy.name, copy.lines, copy.seconds, ratio, f"{copy.goal:g}"))
+    per_line = 1e6 / report_.lines if report_.lines else math.nan
+    rows.append(
+        f"CPU per line (import/this): server {imported.server_cpu_seconds * per_line:.2f} us "
+        "during the import; raw "
+        + ", ".join(
+            f"{copy.commits} {copy.cpu_seconds * per_line:.2f} us "
+            f"({_ratio(copy.cpu_seconds, imported.server_cpu_seconds):.3f})"
+            for copy in results.raw
+        )
+    )
     rows.append(
         f"import: {report_.batches} batches, {report_.created:,} orders created, "
         f"{report_.rejected} rejected, {report_.retries} retried batches"
@@ -555,10 +591,10 @@ class ServerPhase:
 
 
 def measure_server(
-    client: Client, metadata: Metadata, args: argparse.Namespace, url: str
+    client: Client, server: ServerProcess, args: argparse.Namespace, url: str
 ) -> ServerPhase:
     """Seeds, imports, and times the summaries, all over gRPC."""
-    seeded = seed_accounts(client.channel, metadata, args.accounts, args.seed)
+    seeded = seed_accounts(client.channel, server.metadata, args.accounts, args.seed)
     products = seed_catalog(client, args.seed)
     workload = Workload(
         run_id=uuid.uuid4().hex[:8],
@@ -570,7 +606,7 @@ def measure_server(
     )
     after_id = max_order_id(url)
     print(f"importing {workload.line_count:,} lines ...", file=sys.stderr, flush=True)
-    imported = run_import(client, workload, args.batch_size)
+    imported = run_import(client, workload, args.batch_size, server.process.pid or 0)
     summaries, checks = summary_latencies(client, seeded.ids, args.summary_calls, args.seed)
     setup = [
         f"data:    {seeded.describe()}; {len(products)} products",
@@ -588,7 +624,7 @@ def run(args: argparse.Namespace, url: str, backend: str, tmpdir: str) -> int:
         running_server(url, args.time_limit + 60.0) as server,
         Client(server.target, token=server.token, timeout=RPC_TIMEOUT_S) as client,
     ):
-        phase = measure_server(client, server.metadata, args, url)
+        phase = measure_server(client, server, args, url)
     print("raw sqlite3 baseline ...", file=sys.stderr, flush=True)
     raw = run_raw(url, phase.after_id, tmpdir, args.batch_size)
     if raw[0].lines != phase.imported.report.lines:
