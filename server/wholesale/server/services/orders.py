@@ -134,9 +134,11 @@ def _check_against_store(
         )
 
 
-def _order_row(order: OrderInput, ref: AccountRef, products: dict[str, int]) -> OrderRow:
-    currency = ref.currency_code
-    lines = tuple(
+def _checked_lines(
+    order: OrderInput, currency: str, products: dict[str, int]
+) -> tuple[tuple[int, int, int, int], ...]:
+    """The stored lines of an order the full check accepted."""
+    return tuple(
         (
             products[line.sku],
             line.quantity,
@@ -145,15 +147,21 @@ def _order_row(order: OrderInput, ref: AccountRef, products: dict[str, int]) -> 
         )
         for line in order.lines
     )
+
+
+def _order_row(
+    order: OrderInput, ref: AccountRef, lines: tuple[tuple[int, int, int, int], ...]
+) -> OrderRow:
+    currency = ref.currency_code
     return OrderRow(
-        external_id=order.external_id,
-        account_id=ref.id,
-        order_day=order.order_day or 0,
-        status=int(order.status),
-        channel=int(order.channel),
-        currency_code=currency,
-        lines=lines,
-        content_hash=content_hash(order, ref.id, currency),
+        order.external_id,
+        ref.id,
+        order.order_day or 0,
+        int(order.status),
+        int(order.channel),
+        currency,
+        lines,
+        content_hash(order, ref.id, currency),
     )
 
 
@@ -172,25 +180,15 @@ def _plain_row(order: OrderInput, batch: _BatchContext, first: int, index: int) 
     existing = batch.existing.get(order.external_id)
     if existing is not None and existing.account_id != ref.id:
         return None
-    currency = ref.currency_code
-    lines = plain_lines(order, currency, batch.products)
-    if lines is None:
-        return None
-    return OrderRow(
-        order.external_id,
-        ref.id,
-        order.order_day or 0,
-        int(order.status),
-        int(order.channel),
-        currency,
-        lines,
-        content_hash(order, ref.id, currency),
-    )
+    lines = plain_lines(order, ref.currency_code, batch.products)
+    return None if lines is None else _order_row(order, ref, lines)
 
 
 def _checked_row(
     order: OrderInput, batch: _BatchContext, seen: dict[str, int], index: int
 ) -> OrderRow | list[FieldViolation]:
+    """An order's row or everything wrong with it: the plain path first, then the full
+    check, which names each violation (and builds the row where the plain path was unsure)."""
     first = seen.setdefault(order.external_id, index)
     plain = _plain_row(order, batch, first, index)
     if plain is not None:
@@ -204,7 +202,7 @@ def _checked_row(
     v.check(first == index, "external_id", f"repeats the order at index {first} of this batch")
     if v.violations or ref is None:
         return v.violations
-    return _order_row(order, ref, batch.products)
+    return _order_row(order, ref, _checked_lines(order, ref.currency_code, batch.products))
 
 
 def upsert_orders(work: UnitOfWork, orders: Sequence[OrderInput]) -> list[OrderOutcome]:
