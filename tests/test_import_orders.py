@@ -182,6 +182,38 @@ def test_fixed_and_changed_records_in_a_resend(api: OrdersApi, accounts):
     assert amount_of(changed.total) == (Decimal("18.45"), EUR)
 
 
+def test_a_large_batch_stores_every_order_with_its_own_lines(api: OrdersApi, accounts) -> None:
+    """More orders than one multi-row insert holds, in shuffled order, each with lines of
+    its own: the ids that come back with the insert must tie each line to its order."""
+    skus = ["SOAP-BAR", "CORNFLAKES"]
+    orders = [
+        make_order(
+            f"BIG-{n:05d}",
+            account_id=accounts.alice.id,
+            order_date=datetime.date(2026, 1, 1) + datetime.timedelta(days=n % 300),
+            lines=[
+                make_line(skus[n % 2], 1 + n % 97, "1.25"),
+                make_line(skus[1 - n % 2], 1, "0.5"),
+            ],
+        )
+        for n in range(1200)
+    ]
+    random.Random(3).shuffle(orders)
+
+    response = api.import_orders(orders)
+    again = api.import_orders(orders)
+
+    assert [r.outcome for r in response.results] == [CREATED] * len(orders)
+    assert [r.outcome for r in again.results] == [UNCHANGED] * len(orders)
+    stored = api.orders_by_external_id()
+    for sent in orders:
+        got = stored[sent.external_id]
+        assert [(line.sku, line.quantity) for line in got.lines] == [
+            (line.sku, line.quantity) for line in sent.lines
+        ], sent.external_id
+        assert got.order_date == sent.order_date
+
+
 def test_imported_and_recorded_orders_are_the_same_records(api: OrdersApi, accounts):
     orders = ten_orders(accounts)
     api.import_orders(orders)

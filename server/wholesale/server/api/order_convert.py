@@ -9,7 +9,7 @@ from google.type import date_pb2, money_pb2
 from wholesale.server.api.convert import check_well_formed, money_to_proto, timestamp
 from wholesale.server.domain.billing import InvoiceInput, PaymentInput, StoredInvoice, StoredPayment
 from wholesale.server.domain.calendar import date_of, day_number
-from wholesale.server.domain.money import Money, micros_from_units_nanos
+from wholesale.server.domain.money import NANOS_PER_UNIT, Money, micros_from_units_nanos
 from wholesale.server.domain.order import OrderInput, OrderLineInput, StoredOrder
 from wholesale.v1 import billing_pb2, order_pb2
 
@@ -36,14 +36,28 @@ def _micros(money: money_pb2.Money, path: str) -> int | None:
     return micros_from_units_nanos(money.units, money.nanos)
 
 
-def _line_from_proto(line: order_pb2.OrderLine, path: str) -> OrderLineInput:
-    stated = _micros(line.line_total, f"{path}.line_total") if line.HasField("line_total") else None
+def _line_micros(money: money_pb2.Money, prefix: str, index: int, name: str) -> int | None:
+    """:func:`_micros` of a line's amount; the path is spelled out only for a Money that
+    may break its rules (a negative one), since imports convert millions of lines."""
+    units, nanos = money.units, money.nanos
+    if units < 0 or not 0 <= nanos < NANOS_PER_UNIT:
+        check_well_formed(money, f"{prefix}lines[{index}].{name}")
+    return micros_from_units_nanos(units, nanos)
+
+
+def _line_from_proto(line: order_pb2.OrderLine, prefix: str, index: int) -> OrderLineInput:
+    price = line.unit_price
+    stated = (
+        _line_micros(line.line_total, prefix, index, "line_total")
+        if line.HasField("line_total")
+        else None
+    )
     return OrderLineInput(
         line.sku,
         line.quantity,
-        _micros(line.unit_price, f"{path}.unit_price"),
+        _line_micros(price, prefix, index, "unit_price"),
         stated,
-        line.unit_price.currency_code,
+        price.currency_code,
     )
 
 
@@ -60,8 +74,7 @@ def order_from_proto(order: order_pb2.Order, path: str) -> OrderInput:
         channel=order_pb2.OrderChannel.ValueType(order.channel),
         currency_code=order.currency_code,
         lines=tuple(
-            _line_from_proto(line, f"{prefix}lines[{index}]")
-            for index, line in enumerate(order.lines)
+            _line_from_proto(line, prefix, index) for index, line in enumerate(order.lines)
         ),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 from google.type import date_pb2
 
 from wholesale.server.api.convert import money_from_proto
@@ -35,17 +36,22 @@ def _outcome(outcome: Outcome) -> order_pb2.RecordOutcome.ValueType:
     return order_pb2.RecordOutcome.ValueType(outcome)
 
 
-def _import_result(position: int, outcome: OrderOutcome) -> pb.ImportOrderResult:
-    return pb.ImportOrderResult(
-        position=position,
-        external_id=outcome.external_id,
-        outcome=_outcome(outcome.outcome),
-        error_message=outcome.message,
-        violations=[
+def _add_result(
+    results: RepeatedCompositeFieldContainer[pb.ImportOrderResult],
+    position: int,
+    outcome: OrderOutcome,
+) -> None:
+    """Appends one order's result in place (no message built and copied per order); the
+    message and violations of a rejection only, as unset fields are never sent anyway."""
+    added = results.add(
+        position=position, external_id=outcome.external_id, outcome=_outcome(outcome.outcome)
+    )
+    if outcome.violations:
+        added.error_message = outcome.message
+        added.violations.extend(
             pb.ImportFieldViolation(field=v.field, description=v.description)
             for v in outcome.violations
-        ],
-    )
+        )
 
 
 def _order_or_rejection(order: order_pb2.Order) -> OrderInput | OrderOutcome:
@@ -146,17 +152,16 @@ class OrderServicer(order_service_pb2_grpc.OrderServiceServicer):
             )
         items = [_order_or_rejection(order) for order in request.orders]
         result = orders.import_orders(current_work(), items)
-        return pb.ImportOrdersResponse(
-            results=[
-                _import_result(request.first_position + index, outcome)
-                for index, outcome in enumerate(result.outcomes)
-            ],
+        response = pb.ImportOrdersResponse(
             created_count=result.count(Outcome.CREATED),
             updated_count=result.count(Outcome.UPDATED),
             unchanged_count=result.count(Outcome.UNCHANGED),
             rejected_count=result.count(Outcome.REJECTED),
             lines_written=result.lines_written,
         )
+        for index, outcome in enumerate(result.outcomes):
+            _add_result(response.results, request.first_position + index, outcome)
+        return response
 
     def GetOrder(self, request: pb.GetOrderRequest, context) -> pb.GetOrderResponse:
         return pb.GetOrderResponse(

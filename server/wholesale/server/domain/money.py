@@ -75,18 +75,28 @@ def micros_from_units_nanos(units: int, nanos: int) -> int | None:
     return units * MICROS_PER_UNIT + nanos // 1000
 
 
-def round_micros_to_minor_unit(micros: int, currency: str) -> int:
-    """:func:`round_to_minor_unit` on integer micros (half-up, away from zero)."""
-    step = 10 ** (6 - minor_units(currency))
+def minor_unit_step(currency: str) -> int:
+    """Micros in one minor unit of ``currency`` (10,000 for EUR cents)."""
+    return 10 ** (6 - minor_units(currency))
+
+
+def round_micros_to_step(micros: int, step: int) -> int:
+    """Integer micros rounded half-up, away from zero, to a multiple of ``step``: bulk
+    imports look the step up once per order, not once per line."""
     quotient, remainder = divmod(abs(micros), step)
     rounded = (quotient + (2 * remainder >= step)) * step
     return rounded if micros >= 0 else -rounded
 
 
+def round_micros_to_minor_unit(micros: int, currency: str) -> int:
+    """:func:`round_to_minor_unit` on integer micros (half-up, away from zero)."""
+    return round_micros_to_step(micros, minor_unit_step(currency))
+
+
 def in_minor_units(micros: int, currency: str) -> bool:
     """Whether ``micros`` is a whole number of the currency's minor unit (cents for EUR,
     yen for JPY): what an invoice, a payment or a credit limit can be."""
-    return micros % 10 ** (6 - minor_units(currency)) == 0
+    return micros % minor_unit_step(currency) == 0
 
 
 def minor_units_rule(currency: str) -> str:

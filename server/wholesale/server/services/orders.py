@@ -26,6 +26,7 @@ from wholesale.server.domain.order import (
     StoredOrderKey,
     content_hash,
     line_total_micros,
+    plain_lines,
     validate_order,
 )
 from wholesale.server.domain.principal import Permission
@@ -133,9 +134,11 @@ def _check_against_store(
         )
 
 
-def _order_row(order: OrderInput, ref: AccountRef, products: dict[str, int]) -> OrderRow:
-    currency = ref.currency_code
-    lines = tuple(
+def _checked_lines(
+    order: OrderInput, currency: str, products: dict[str, int]
+) -> tuple[tuple[int, int, int, int], ...]:
+    """The stored lines of an order the full check accepted."""
+    return tuple(
         (
             products[line.sku],
             line.quantity,
@@ -144,32 +147,62 @@ def _order_row(order: OrderInput, ref: AccountRef, products: dict[str, int]) -> 
         )
         for line in order.lines
     )
+
+
+def _order_row(
+    order: OrderInput, ref: AccountRef, lines: tuple[tuple[int, int, int, int], ...]
+) -> OrderRow:
+    currency = ref.currency_code
     return OrderRow(
-        external_id=order.external_id,
-        account_id=ref.id,
-        order_day=order.order_day or 0,
-        status=int(order.status),
-        channel=int(order.channel),
-        currency_code=currency,
-        lines=lines,
-        content_hash=content_hash(order, ref.id, currency),
+        order.external_id,
+        ref.id,
+        order.order_day or 0,
+        int(order.status),
+        int(order.channel),
+        currency,
+        lines,
+        content_hash(order, ref.id, currency),
     )
+
+
+def _plain_row(order: OrderInput, batch: _BatchContext, first: int, index: int) -> OrderRow | None:
+    """The row of an order that surely passes every check, found without building any
+    message (the common case of an import); None sends it through :func:`_checked_row`."""
+    if first != index:
+        return None
+    if order.account_external_id:
+        ref = batch.accounts_by_external_id.get(order.account_external_id)
+    else:
+        numeric = parse_id(order.account_id)
+        ref = batch.accounts_by_id.get(numeric) if numeric is not None else None
+    if ref is None or ref.closed:
+        return None
+    existing = batch.existing.get(order.external_id)
+    if existing is not None and existing.account_id != ref.id:
+        return None
+    lines = plain_lines(order, ref.currency_code, batch.products)
+    return None if lines is None else _order_row(order, ref, lines)
 
 
 def _checked_row(
     order: OrderInput, batch: _BatchContext, seen: dict[str, int], index: int
 ) -> OrderRow | list[FieldViolation]:
+    """An order's row or everything wrong with it: the plain path first, then the full
+    check, which names each violation (and builds the row where the plain path was unsure)."""
+    first = seen.setdefault(order.external_id, index)
+    plain = _plain_row(order, batch, first, index)
+    if plain is not None:
+        return plain
     v = Validator()
     ref = batch.account(v, order)
     currency = ref.currency_code if ref else order.currency_code
     validate_order(v, order, currency)
     if ref is not None:
         _check_against_store(v, order, ref, batch)
-    first = seen.setdefault(order.external_id, index)
     v.check(first == index, "external_id", f"repeats the order at index {first} of this batch")
     if v.violations or ref is None:
         return v.violations
-    return _order_row(order, ref, batch.products)
+    return _order_row(order, ref, _checked_lines(order, ref.currency_code, batch.products))
 
 
 def upsert_orders(work: UnitOfWork, orders: Sequence[OrderInput]) -> list[OrderOutcome]:

@@ -19,6 +19,7 @@ from wholesale.server.store.sql import (
     COMPARISONS,
     IN_CHUNK,
     in_scope,
+    insert_returning,
     insert_rows,
     select_where_in,
     storable,
@@ -95,7 +96,7 @@ def _line_rows(order_id: int, order: OrderRow) -> list[tuple]:
 
 def insert_orders(orders: Sequence[OrderRow], now_us: int) -> dict[str, int]:
     """Inserts new orders with their lines; returns their ids by external_id."""
-    insert_rows(
+    returned = insert_returning(
         "sales_order",
         ORDER_COLUMNS,
         [
@@ -114,11 +115,9 @@ def insert_orders(orders: Sequence[OrderRow], now_us: int) -> dict[str, int]:
             )
             for o in orders
         ],
+        "external_id, id",
     )
-    ids = {
-        key: stored.id
-        for key, stored in orders_by_external_id(o.external_id for o in orders).items()
-    }
+    ids = dict(returned)
     insert_rows(
         "order_line",
         LINE_COLUMNS,

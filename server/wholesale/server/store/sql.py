@@ -123,6 +123,38 @@ def insert_rows(table: str, columns: Sequence[str], rows: Sequence[tuple]) -> No
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
 
+# Rows per multi-row INSERT ... RETURNING: within SQLite's 32,766 parameters for a dozen
+# columns, and large enough that the statement overhead does not count.
+RETURNING_CHUNK = 500
+
+
+def insert_returning(
+    table: str, columns: Sequence[str], rows: Sequence[tuple], returning: str
+) -> list[tuple]:
+    """Inserts many rows and returns ``returning`` (columns) of each, in no given order:
+    the generated ids come back with the insert instead of from a second query. Multi-row
+    VALUES, since neither driver's executemany hands back what RETURNING yields."""
+    names = ", ".join(columns)
+    cursor = db_proxy.obj.cursor()
+    with peewee_errors():
+        if is_postgres():
+            from psycopg2.extras import execute_values
+
+            sql = f"INSERT INTO {table} ({names}) VALUES %s RETURNING {returning}"
+            return execute_values(cursor, sql, rows, page_size=RETURNING_CHUNK, fetch=True)
+        row_marks = f"({', '.join('?' for _ in columns)})"
+        returned: list[tuple] = []
+        for start in range(0, len(rows), RETURNING_CHUNK):
+            chunk = rows[start : start + RETURNING_CHUNK]
+            marks = ", ".join(row_marks for _ in chunk)
+            params = [value for row in chunk for value in row]
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {marks} RETURNING {returning}", params
+            )
+            returned += cursor.fetchall()
+        return returned
+
+
 # SQLite accepts 32,766 parameters per statement; stay well below for IN lists.
 IN_CHUNK = 5000
 
