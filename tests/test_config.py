@@ -101,7 +101,7 @@ def test_an_address_that_is_not_host_and_port_is_refused(
         ({"WHOLESALE_MAX_MESSAGE_BYTES": "0"}, "'max_message_bytes' must be at least 1"),
         ({"WHOLESALE_MAX_MESSAGE_BYTES": str(2**31)}, "'max_message_bytes' must be at most"),
         (
-            {"WHOLESALE_MAX_CONCURRENT_RPCS": "8"},
+            {"WHOLESALE_MAX_CONCURRENT_RPCS": "8", "WHOLESALE_MAX_WORKERS": "16"},
             "'max_concurrent_rpcs' must be at least max_workers (16), got 8",
         ),
     ],

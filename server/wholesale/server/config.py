@@ -13,13 +13,21 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 DEFAULT_PORT = 50051
 DEFAULT_LISTEN = f"127.0.0.1:{DEFAULT_PORT}"
 DEFAULT_DATABASE_URL = "sqlite:///wholesale.db"
+
+
+def default_workers() -> int:
+    """Two RPC worker threads per CPU, at least four. Handlers hold the interpreter lock
+    for most of their time, so more threads than that only hand it to each other: on 2
+    CPUs with 16 clients, 4 workers served ListAccounts 1.6 times faster than 16, at half
+    the p99 (README, Performance)."""
+    return max(4, 2 * (os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -33,7 +41,7 @@ class ServerConfig:
     # (so load balancers stop sending), then seconds in-flight RPCs get to finish.
     drain_seconds: float = 1.0
     grace_seconds: float = 10.0
-    max_workers: int = 16
+    max_workers: int = field(default_factory=default_workers)
     # Calls in progress or queued at most; beyond it a call gets RESOURCE_EXHAUSTED at
     # once instead of waiting in an unbounded queue (see docs/operations.md).
     max_concurrent_rpcs: int = 64
