@@ -35,6 +35,7 @@ from common import (
     BenchError,
     Metadata,
     ServerProcess,
+    bench_config,
     describe_error,
     machine_line,
     percentile_ms,
@@ -44,6 +45,7 @@ from common import (
 )
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from wholesale.server.config import ConfigError, concurrent_rpcs_limit
 from wholesale.v1 import account_service_pb2, account_service_pb2_grpc
 
 RPC_TIMEOUT_S = 10.0  # deadline of every measured call
@@ -294,9 +296,14 @@ def report(runs: dict[int, dict[str, PhaseResult]], describe_run: list[str], bac
 
 
 def _thread_counts(text: str) -> list[int]:
-    counts = [int(part) for part in text.split(",") if part.strip()]
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        counts = []
     if not counts or any(not 1 <= count <= 64 for count in counts):
-        raise ValueError(text)
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write thread counts from 1 to 64, comma-separated, such as 4,16"
+        )
     return counts
 
 
@@ -337,7 +344,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--database",
         metavar="URL",
-        help="database URL, e.g. postgresql://postgres@127.0.0.1:5432/test "
+        help="database URL, e.g. postgresql://postgres@127.0.0.1:5432/bench "
         "(default: a new SQLite file in a temporary directory)",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
@@ -350,6 +357,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--rounds must be between 1 and 20")
     if not 1 <= args.accounts <= 100_000:
         parser.error("--accounts must be between 1 and 100000")
+    try:
+        bench_config("sqlite:///unused.db", _server_settings(args))
+    except ConfigError as exc:
+        parser.error(str(exc))
     return args
 
 
@@ -405,7 +416,7 @@ def run(args: argparse.Namespace, database_url: str, backend: str) -> int:
     config = server.config
     describe_run = [
         f"server:  separate process, {config.max_workers} worker threads, at most "
-        f"{config.max_concurrent_rpcs} calls at once, {backend}",
+        f"{concurrent_rpcs_limit(config)} calls at once, {backend}",
         f"data:    {seeded.describe()}",
         f"client:  {', '.join(map(str, args.threads))} threads with a channel each, "
         f"{args.seconds:g} s per RPC after {args.warmup:g} s warm-up, {args.rounds} round(s)",

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 import grpc
 from google.type import money_pb2
 
+from wholesale.server.config import ServerConfig, load_config
 from wholesale.v1 import account_pb2, account_service_pb2, account_service_pb2_grpc
 
 SEED_TIMEOUT_S = 120.0  # deadline of one BatchUpsertAccounts call while seeding
@@ -85,12 +86,9 @@ def _serve(
     server = None
     try:
         from wholesale.server.app import create_server
-        from wholesale.server.config import ServerConfig
         from wholesale.server.store import tokens
 
-        config = ServerConfig(
-            listen="127.0.0.1:0", database_url=database_url, log_level="WARNING", **settings
-        )
+        config = bench_config(database_url, settings)
         server, port = create_server(config)
         server.start()
         token = tokens.issue_token(role="admin", subject="bench")
@@ -114,6 +112,13 @@ def _serve(
         # The database is left for the process exit to close: a handler of a call the
         # client cancelled may still be running, and closing the pool under it fails it.
         server.stop(1.0).wait(5.0)
+
+
+def bench_config(database_url: str, settings: dict[str, object]) -> ServerConfig:
+    """The benchmark server's settings, checked as ``wholesale-server serve`` checks them
+    (ConfigError names a bad one), whatever the environment holds."""
+    given = {"listen": "127.0.0.1:0", "database_url": database_url, "log_level": "WARNING"}
+    return load_config({**given, **settings}, environ={})
 
 
 @dataclass

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from wholesale.server.config import ConfigError, ServerConfig, load_config
+from wholesale.server.config import ConfigError, ServerConfig, concurrent_rpcs_limit, load_config
 
 
 def test_defaults_serve_locally_on_an_embedded_database() -> None:
@@ -115,3 +115,10 @@ def test_the_smallest_settings_that_work_are_accepted() -> None:
     environ = {"WHOLESALE_MAX_WORKERS": "1", "WHOLESALE_MAX_CONCURRENT_RPCS": "1"}
     config = load_config({"drain_seconds": 0.0, "grace_seconds": 0.0}, environ=environ)
     assert (config.max_workers, config.max_concurrent_rpcs, config.drain_seconds) == (1, 1, 0)
+
+
+def test_the_call_limit_follows_the_worker_count_unless_set() -> None:
+    many = load_config({"max_workers": 40}, environ={})
+    assert concurrent_rpcs_limit(many) == 160
+    assert concurrent_rpcs_limit(load_config({"max_workers": 2}, environ={})) == 64
+    assert concurrent_rpcs_limit(load_config({"max_concurrent_rpcs": 10}, environ={})) == 10

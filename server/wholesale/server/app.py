@@ -20,7 +20,7 @@ from wholesale.server.api.catalog_servicer import CatalogServicer
 from wholesale.server.api.interceptor import CallInterceptor
 from wholesale.server.api.metrics import RpcMetrics
 from wholesale.server.api.order_servicer import OrderServicer
-from wholesale.server.config import ServerConfig
+from wholesale.server.config import ServerConfig, concurrent_rpcs_limit
 from wholesale.server.domain.clock import Clock, SystemClock
 from wholesale.server.store import database, migrations, secrets
 from wholesale.v1 import (
@@ -136,7 +136,7 @@ def create_server(config: ServerConfig, clock: Clock | None = None) -> tuple[Ser
         executor,
         interceptors=[CallInterceptor(clock or SystemClock(), metrics.observe)],
         options=limits,
-        maximum_concurrent_rpcs=config.max_concurrent_rpcs,
+        maximum_concurrent_rpcs=concurrent_rpcs_limit(config),
     )
     account_service_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(), grpc_server)
     audit_service_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(), grpc_server)
@@ -191,11 +191,13 @@ def serve(config: ServerConfig) -> None:
     host = config.listen.rsplit(":", 1)[0]
     scheme = "TLS" if config.tls_cert else "plaintext"
     log.info(
-        "serving on %s:%d (%s), database %s",
+        "serving on %s:%d (%s), database %s, %d workers, at most %d calls at once",
         host,
         port,
         scheme,
         database.redacted(config.database_url),
+        config.max_workers,
+        concurrent_rpcs_limit(config),
     )
     stopping.wait()
     server.stop(config.grace_seconds, drain=config.drain_seconds).wait()
