@@ -55,8 +55,8 @@ from common import (
     ServerProcess,
     account_external_id,
     describe_error,
-    machine_line,
     percentile_ms,
+    report_text,
     run_main,
     running_server,
     seed_accounts,
@@ -514,20 +514,11 @@ def report(results: Results, backend: str) -> str:
         f"p99 {percentile_ms(results.summaries_ns, 0.99):.2f} ms "
         f"(goal p50 < {GOAL_SUMMARY_P50_MS:g} ms); {per_batch.lines:,} lines, {backend}"
     )
-    return "\n".join(
-        [
-            "wholesale-accounts import benchmark",
-            *results.setup,
-            machine_line(),
-            "",
-            *_rate_table(results),
-            "",
-            *_latency_table(results),
-            "",
-            *_goals(results),
-            "",
-            summary,
-        ]
+    return report_text(
+        "wholesale-accounts import benchmark",
+        results.setup,
+        [_rate_table(results), _latency_table(results), _goals(results)],
+        summary,
     )
 
 

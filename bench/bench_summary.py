@@ -39,8 +39,8 @@ from common import (
     BenchError,
     Metadata,
     describe_error,
-    machine_line,
     percentile_ms,
+    report_text,
     run_main,
     running_server,
 )
@@ -252,18 +252,11 @@ def report(small: Latencies, large: Latencies, accounts: tuple[int, int], setup:
         f"accounts, p50 {big_p50:.2f} ms p99 {big_p99:.2f} ms with {accounts[1]:,}; "
         f"large/small p50 {big_p50 / p50:.2f}, p99 {big_p99 / p99:.2f} (goal 1 within noise)"
     )
-    return "\n".join(
-        [
-            "wholesale-accounts summary benchmark",
-            *setup,
-            machine_line(),
-            "",
-            *_table(small, large, accounts),
-            "",
-            *_goals(small, large),
-            "",
-            summary,
-        ]
+    return report_text(
+        "wholesale-accounts summary benchmark",
+        setup,
+        [_table(small, large, accounts), _goals(small, large)],
+        summary,
     )
 
 

@@ -336,6 +336,17 @@ def redact(url: str) -> str:
     return url
 
 
+def report_text(
+    title: str, setup: Sequence[str], sections: Sequence[Sequence[str]], summary: str
+) -> str:
+    """A benchmark's printed report: the title, the setup lines and the machine, then each
+    section and the one-line summary, a blank line before each."""
+    lines = [title, *setup, machine_line()]
+    for section in (*sections, [summary]):
+        lines += ["", *section]
+    return "\n".join(lines)
+
+
 def machine_line() -> str:
     return (
         f"machine: {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, "
