@@ -88,6 +88,13 @@ def round_micros_to_step(micros: int, step: int) -> int:
     return rounded if micros >= 0 else -rounded
 
 
+def round_exact_micros_to_step(value: Decimal, step: int) -> int:
+    """An exact amount in micros (the result of a percentage, say) rounded half-up, away
+    from zero, to a multiple of ``step`` micros: the one rounding every computed price
+    goes through."""
+    return int((value / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * step
+
+
 def round_micros_to_minor_unit(micros: int, currency: str) -> int:
     """:func:`round_to_minor_unit` on integer micros (half-up, away from zero)."""
     return round_micros_to_step(micros, minor_unit_step(currency))
@@ -104,9 +111,14 @@ def minor_units_rule(currency: str) -> str:
     return f"{currency} amounts have at most {minor_units(currency)} decimals"
 
 
-def format_micros(micros: int, currency: str) -> str:
-    """For messages to people: "1234.50 EUR" (micros beyond the minor unit are kept)."""
+def plain_amount(micros: int, currency: str) -> str:
+    """An amount without its currency, with the minor unit's decimals at least and any
+    finer micros kept: "12.00", "0.0125", "1500" (JPY)."""
     amount = Money.from_micros(micros, currency).amount
     exponent = Decimal(1).scaleb(-minor_units(currency))
-    shown = amount if amount != amount.quantize(exponent) else amount.quantize(exponent)
-    return f"{shown} {currency}"
+    return str(amount if amount != amount.quantize(exponent) else amount.quantize(exponent))
+
+
+def format_micros(micros: int, currency: str) -> str:
+    """For messages to people: "1234.50 EUR" (micros beyond the minor unit are kept)."""
+    return f"{plain_amount(micros, currency)} {currency}"

@@ -1,0 +1,26 @@
+"""A contract price: a unit price agreed with one account for one SKU over a date range.
+
+It beats every price list. Like rules, a contract price is stored as versions and never
+changed in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wholesale.server.domain.validity import Window
+
+
+@dataclass(frozen=True)
+class ContractPrice:
+    id: int
+    version: int
+    account_id: int
+    sku: str
+    unit_price_micros: int
+    currency: str
+    window: Window
+
+    @property
+    def title(self) -> str:
+        return f"contract {self.id} v{self.version}"
