@@ -20,6 +20,14 @@ class ContractPrice:
     unit_price_micros: int
     currency: str
     window: Window
+    note: str = ""
+    deleted: bool = False
+    # When this version was recorded.
+    recorded_us: int = 0
+
+    @property
+    def etag(self) -> str:
+        return f"v{self.version}"
 
     @property
     def title(self) -> str:

@@ -37,6 +37,9 @@ class PriceList:
     parent_discount: Decimal = Decimal(0)
     # When the list was first created: the older list wins a tie.
     create_time_us: int = 0
+    description: str = ""
+    # When this version was recorded.
+    recorded_us: int = 0
 
     @property
     def level(self) -> Level:
@@ -47,6 +50,10 @@ class PriceList:
         return self.status is ListStatus.ACTIVE or (
             self.status is ListStatus.DRAFT and self.id in previews
         )
+
+    @property
+    def etag(self) -> str:
+        return f"v{self.version}"
 
     @property
     def title(self) -> str:

@@ -102,6 +102,21 @@ class PriceRule:
     level: QuantityLevel = QuantityLevel.LINE
     limits: QuantityLimits = field(default_factory=QuantityLimits)
     window: Window = field(default_factory=Window)
+    # The price book's own key for the row, unique in the list; upserts find rules by it.
+    external_id: str = ""
+    # When this version was recorded; a deleted rule's last version says so.
+    recorded_us: int = 0
+    deleted: bool = False
+
+    @property
+    def etag(self) -> str:
+        return f"v{self.version}"
+
+    @property
+    def identity_key(self) -> str:
+        """What names a rule without an external_id in its list: its target and window."""
+        window = self.window
+        return f"{self.target.sku}|{self.target.category}|{window.start_us}|{window.end_us}"
 
     @property
     def title(self) -> str:

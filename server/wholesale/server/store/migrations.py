@@ -169,6 +169,111 @@ ALTER TABLE audit_event ADD COLUMN changes_json TEXT NOT NULL DEFAULT '[]';
 CREATE INDEX audit_event_time ON audit_event (event_time_us, id)
 """
 
+# Pricing. Lists, rules and contract prices are identities with versions: a change inserts
+# a version and closes the previous one (superseded_us), so "as recorded at T" is
+# recorded_us <= T < superseded_us (NULL: still current). Audiences are kept twice: as JSON
+# on the version (what the list says) and as rows (what a quote matches by index).
+_PRICING = """
+CREATE TABLE price_list (
+    id {pk},
+    current_version INTEGER NOT NULL,
+    create_time_us BIGINT NOT NULL
+);
+CREATE TABLE price_list_version (
+    list_id BIGINT NOT NULL REFERENCES price_list (id),
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    currency_code VARCHAR(3) NOT NULL,
+    status VARCHAR(10) NOT NULL,
+    start_us BIGINT,
+    end_us BIGINT,
+    priority INTEGER NOT NULL,
+    increment_micros BIGINT NOT NULL,
+    everyone BOOLEAN NOT NULL,
+    audience_json TEXT NOT NULL,
+    parent_id BIGINT,
+    parent_discount VARCHAR(24) NOT NULL,
+    recorded_us BIGINT NOT NULL,
+    superseded_us BIGINT,
+    PRIMARY KEY (list_id, version)
+);
+CREATE INDEX price_list_version_current ON price_list_version (superseded_us, status);
+CREATE TABLE price_list_audience (
+    list_id BIGINT NOT NULL,
+    version INTEGER NOT NULL,
+    kind VARCHAR(8) NOT NULL,
+    value VARCHAR(100) NOT NULL,
+    PRIMARY KEY (list_id, version, kind, value),
+    FOREIGN KEY (list_id, version) REFERENCES price_list_version (list_id, version)
+);
+CREATE INDEX price_list_audience_value ON price_list_audience (kind, value);
+CREATE TABLE price_rule (
+    id {pk},
+    list_id BIGINT NOT NULL REFERENCES price_list (id),
+    external_id VARCHAR(100),
+    target_key VARCHAR(400),
+    current_version INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX price_rule_external_id ON price_rule (list_id, external_id);
+CREATE UNIQUE INDEX price_rule_target_key ON price_rule (list_id, target_key);
+CREATE TABLE price_rule_version (
+    rule_id BIGINT NOT NULL REFERENCES price_rule (id),
+    version INTEGER NOT NULL,
+    list_id BIGINT NOT NULL,
+    sku VARCHAR(64) NOT NULL,
+    category VARCHAR(200) NOT NULL,
+    basis VARCHAR(10) NOT NULL,
+    fixed_price_micros BIGINT NOT NULL,
+    discount VARCHAR(24) NOT NULL,
+    breaks_json TEXT NOT NULL,
+    mode VARCHAR(10) NOT NULL,
+    quantity_level VARCHAR(10) NOT NULL,
+    min_quantity BIGINT NOT NULL,
+    quantity_increment BIGINT NOT NULL,
+    max_quantity BIGINT NOT NULL,
+    start_us BIGINT,
+    end_us BIGINT,
+    deleted BOOLEAN NOT NULL,
+    recorded_us BIGINT NOT NULL,
+    superseded_us BIGINT,
+    PRIMARY KEY (rule_id, version)
+);
+CREATE INDEX price_rule_version_sku ON price_rule_version (list_id, sku, superseded_us);
+CREATE INDEX price_rule_version_category ON price_rule_version (list_id, category, superseded_us);
+CREATE TABLE contract_price (
+    id {pk},
+    account_id BIGINT NOT NULL REFERENCES account (id),
+    current_version INTEGER NOT NULL,
+    create_time_us BIGINT NOT NULL
+);
+CREATE TABLE contract_price_version (
+    contract_id BIGINT NOT NULL REFERENCES contract_price (id),
+    version INTEGER NOT NULL,
+    account_id BIGINT NOT NULL,
+    sku VARCHAR(64) NOT NULL,
+    unit_price_micros BIGINT NOT NULL,
+    currency_code VARCHAR(3) NOT NULL,
+    start_us BIGINT NOT NULL,
+    end_us BIGINT,
+    note TEXT NOT NULL DEFAULT '',
+    deleted BOOLEAN NOT NULL,
+    recorded_us BIGINT NOT NULL,
+    superseded_us BIGINT,
+    PRIMARY KEY (contract_id, version)
+);
+CREATE INDEX contract_price_version_account
+    ON contract_price_version (account_id, sku, superseded_us);
+CREATE TABLE saved_quote (
+    id {pk},
+    account_id BIGINT NOT NULL REFERENCES account (id),
+    quote_json TEXT NOT NULL,
+    create_time_us BIGINT NOT NULL,
+    expire_time_us BIGINT NOT NULL
+);
+CREATE INDEX saved_quote_account ON saved_quote (account_id, create_time_us)
+"""
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -192,6 +297,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "accounts, tokens, audit log, idempotency", _run_script(_INITIAL_SCHEMA)),
     Migration(2, "catalog, orders, invoices, payments", _run_script(_ERP_HISTORY)),
     Migration(3, "audit values and time index", _run_script(_AUDIT_VALUES)),
+    Migration(4, "price lists, rules, contract prices, saved quotes", _run_script(_PRICING)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -184,6 +184,12 @@ def fetch_rows(sql: str, *params: object) -> list[tuple]:
     return fetch(sql, params)
 
 
+def execute(sql: str, *params: object) -> int:
+    """Runs a hand-written statement that returns no rows; the number of rows it changed."""
+    database = db_proxy.obj
+    return database.execute_sql(_in_dialect(sql, database.param), params).rowcount
+
+
 def fetch(sql: str, params: Sequence[object]) -> list[tuple]:
     """The rows of ``sql`` (parameters written ``?``), with no query building on the way.
 

@@ -1,0 +1,142 @@
+"""The price book of one quote, read in two statements: the quote's products with the
+account's contract prices for them, then the lists that can price for the account (with
+their ancestors) joined to their rules for those products.
+
+Both are fixed SQL texts, one per backend, planned once per connection; the values that
+vary in number (SKUs, categories, tags, previewed drafts) travel as JSON arrays, so the
+text never changes with the size of the quote. Only rules of lists that can apply and of
+the quote's products and categories are read: the cost does not grow with the rules that
+cannot apply to the account.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from wholesale.server.domain.contract_price import ContractPrice
+from wholesale.server.domain.price_audience import PricedAccount
+from wholesale.server.domain.price_book import CatalogItem, PriceBook
+from wholesale.server.domain.price_list import PriceList
+from wholesale.server.domain.price_rule import PriceRule
+from wholesale.server.store.contract_price_store import CONTRACT_COLUMNS, contract_from_row
+from wholesale.server.store.database import is_postgres
+from wholesale.server.store.price_list_store import LIST_COLUMNS, list_from_row
+from wholesale.server.store.price_rule_store import RULE_COLUMNS, SELECT_COLUMNS, rule_from_row
+from wholesale.server.store.sql import fetch_prepared
+from wholesale.server.store.versions import recorded_at
+
+
+@dataclass(frozen=True)
+class QuoteProducts:
+    items: dict[str, CatalogItem]
+    inactive: frozenset[str]
+    contracts: list[ContractPrice]
+
+
+def _values(postgres: bool, name: str, sql_type: str = "TEXT") -> str:
+    """SQL: the elements of the JSON array parameter ``name`` as a one-column subquery."""
+    if postgres:
+        return f"(SELECT CAST(json_array_elements_text(CAST(:{name} AS json)) AS {sql_type}))"
+    return f"(SELECT value FROM json_each(:{name}))"
+
+
+@functools.lru_cache(maxsize=2)
+def _products_sql(postgres: bool) -> str:
+    contract_columns = ", ".join(f"c.{col}" for col in CONTRACT_COLUMNS)
+    return (
+        "SELECT p.sku, p.name, p.category, p.list_price_micros, p.currency_code, p.active, "
+        f"{contract_columns} FROM product p "
+        "LEFT JOIN contract_price_version c ON c.sku = p.sku AND c.account_id = :account "
+        f"AND {recorded_at('c', ':at')} AND NOT c.deleted "
+        f"WHERE p.sku IN {_values(postgres, 'skus')}"
+    )
+
+
+def quote_products(account_id: int, skus: Sequence[str], at_us: int) -> QuoteProducts:
+    """The products among ``skus`` and the account's contract prices for them as recorded
+    at ``at_us`` (one statement)."""
+    rows = fetch_prepared(
+        _products_sql(is_postgres()), account=account_id, at=at_us, skus=json.dumps(list(skus))
+    )
+    items: dict[str, CatalogItem] = {}
+    inactive: set[str] = set()
+    contracts: list[ContractPrice] = []
+    for row in rows:
+        sku, name, category, price, currency, active = row[:6]
+        items[sku] = CatalogItem(sku, name, category, price, currency)
+        if not active:
+            inactive.add(sku)
+        if row[6] is not None:
+            contracts.append(contract_from_row(row[6:]))
+    return QuoteProducts(items, frozenset(inactive), contracts)
+
+
+@functools.lru_cache(maxsize=2)
+def _lists_sql(postgres: bool) -> str:
+    list_columns = ", ".join(f"v.{c}" for c in LIST_COLUMNS)
+    return (
+        "WITH RECURSIVE chosen(list_id) AS ("
+        " SELECT v.list_id FROM price_list_version v"
+        f" WHERE {recorded_at('v', ':at')}"
+        " AND (v.status = 'active' OR (v.status = 'draft'"
+        f" AND v.list_id IN {_values(postgres, 'previews', 'BIGINT')}))"
+        " AND (v.everyone OR EXISTS (SELECT 1 FROM price_list_audience a"
+        " WHERE a.list_id = v.list_id AND a.version = v.version"
+        " AND ((a.kind = 'tier' AND a.value = :tier) OR (a.kind = 'account' AND a.value = :account)"
+        f" OR (a.kind = 'tag' AND a.value IN {_values(postgres, 'tags')}))))"
+        " UNION"
+        " SELECT p.parent_id FROM chosen c JOIN price_list_version p ON p.list_id = c.list_id"
+        f" AND {recorded_at('p', ':at')} WHERE p.parent_id IS NOT NULL"
+        ")"
+        f" SELECT {list_columns}, l.create_time_us, {SELECT_COLUMNS}"
+        " FROM chosen c JOIN price_list l ON l.id = c.list_id"
+        f" JOIN price_list_version v ON v.list_id = c.list_id AND {recorded_at('v', ':at')}"
+        " LEFT JOIN price_rule_version r ON r.list_id = v.list_id"
+        f" AND {recorded_at('r', ':at')} AND NOT r.deleted"
+        f" AND (r.sku IN {_values(postgres, 'skus')} OR (r.sku = ''"
+        f" AND (r.category = '' OR r.category IN {_values(postgres, 'categories')})))"
+    )
+
+
+def quote_lists(
+    account: PricedAccount,
+    products: QuoteProducts,
+    at_us: int,
+    previews: frozenset[int],
+) -> tuple[list[PriceList], list[PriceRule]]:
+    """The lists that may price for ``account`` at ``at_us`` (active ones, and the drafts
+    in ``previews``) with their ancestors, and their rules for the products (one
+    statement). The engine still checks audiences, statuses and windows itself."""
+    categories = sorted({c for item in products.items.values() for c in item.categories})
+    rows = fetch_prepared(
+        _lists_sql(is_postgres()),
+        at=at_us,
+        previews=json.dumps(sorted(previews)),
+        tier=account.price_tier,
+        account=str(account.id),
+        tags=json.dumps(sorted(account.tags)),
+        skus=json.dumps(sorted(products.items)),
+        categories=json.dumps(categories),
+    )
+    lists: dict[int, PriceList] = {}
+    rules: list[PriceRule] = []
+    split = len(LIST_COLUMNS) + 1
+    for row in rows:
+        if row[0] not in lists:
+            lists[row[0]] = list_from_row(row[:split])
+        if row[split] is not None:
+            rules.append(rule_from_row(row[split : split + len(RULE_COLUMNS)]))
+    return list(lists.values()), rules
+
+
+def quote_book(
+    account: PricedAccount, skus: Sequence[str], at_us: int, previews: frozenset[int]
+) -> tuple[PriceBook, QuoteProducts]:
+    """Everything a quote for ``skus`` needs, in two statements."""
+    products = quote_products(account.id, skus, at_us)
+    lists, rules = quote_lists(account, products, at_us, previews)
+    book = PriceBook(products.items.values(), lists, rules, products.contracts, previews)
+    return book, products

@@ -1,0 +1,231 @@
+"""Reading and writing price rules: identities found by external_id or by target and
+window, versions recorded in bulk (a price book import writes 1,000 rules a call)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+
+from wholesale.server.domain.price_rule import (
+    Basis,
+    BreakMode,
+    PriceRule,
+    QuantityBreak,
+    QuantityLevel,
+    QuantityLimits,
+    RuleTarget,
+)
+from wholesale.server.domain.validity import Window
+from wholesale.server.store.database import is_postgres
+from wholesale.server.store.sql import execute, fetch, insert_returning, insert_rows
+from wholesale.server.store.versions import recorded_at
+
+# The version columns, in the order rule_from_row takes them (the identity's external_id
+# comes last).
+RULE_COLUMNS = (
+    "rule_id",
+    "version",
+    "list_id",
+    "sku",
+    "category",
+    "basis",
+    "fixed_price_micros",
+    "discount",
+    "breaks_json",
+    "mode",
+    "quantity_level",
+    "min_quantity",
+    "quantity_increment",
+    "max_quantity",
+    "start_us",
+    "end_us",
+    "deleted",
+    "recorded_us",
+)
+SELECT_COLUMNS = ", ".join(f"r.{c}" for c in RULE_COLUMNS)
+
+
+def breaks_json(breaks: Sequence[QuantityBreak]) -> str:
+    return json.dumps(
+        [
+            [b.min_quantity, b.unit_price_micros, None if b.discount is None else str(b.discount)]
+            for b in breaks
+        ]
+    )
+
+
+def _breaks(text: str) -> tuple[QuantityBreak, ...]:
+    return tuple(
+        QuantityBreak(q, price, None if discount is None else Decimal(discount))
+        for q, price, discount in json.loads(text)
+    )
+
+
+def rule_from_row(row: Sequence, external_id: str | None = "") -> PriceRule:
+    (rule_id, version, list_id, sku, category, basis, fixed, discount, breaks, mode, level,
+     minimum, increment, maximum, start_us, end_us, deleted, recorded_us) = row[:18]  # fmt: skip
+    return PriceRule(
+        id=rule_id,
+        version=version,
+        list_id=list_id,
+        target=RuleTarget(sku, category),
+        basis=Basis(basis),
+        fixed_price_micros=fixed,
+        discount=Decimal(discount),
+        breaks=_breaks(breaks),
+        mode=BreakMode(mode),
+        level=QuantityLevel(level),
+        limits=QuantityLimits(minimum, increment, maximum),
+        window=Window(start_us, end_us),
+        external_id=external_id or "",
+        recorded_us=recorded_us,
+        deleted=bool(deleted),
+    )
+
+
+def _version_values(rule: PriceRule, rule_id: int, version: int, now_us: int) -> tuple:
+    return (
+        rule_id,
+        version,
+        rule.list_id,
+        rule.target.sku,
+        rule.target.category,
+        rule.basis.value,
+        rule.fixed_price_micros,
+        str(rule.discount),
+        breaks_json(rule.breaks),
+        rule.mode.value,
+        rule.level.value,
+        rule.limits.minimum,
+        rule.limits.increment,
+        rule.limits.maximum,
+        rule.window.start_us,
+        rule.window.end_us,
+        rule.deleted,
+        now_us,
+    )
+
+
+def lookup_key(rule: PriceRule) -> str:
+    """What finds a rule's identity: its external_id, or its target and window."""
+    return f"e:{rule.external_id}" if rule.external_id else f"t:{rule.identity_key}"
+
+
+def identities(list_id: int, rules: Sequence[PriceRule]) -> dict[str, tuple[int, int]]:
+    """(id, current version) of the stored rules of the list that ``rules`` name, by
+    lookup_key; held until the transaction ends (PostgreSQL)."""
+    external_ids = [r.external_id for r in rules if r.external_id]
+    keys = [r.identity_key for r in rules if not r.external_id]
+    found: dict[str, tuple[int, int]] = {}
+    for column, prefix, values in (("external_id", "e", external_ids), ("target_key", "t", keys)):
+        for start in range(0, len(values), 900):
+            chunk = values[start : start + 900]
+            sql = (
+                f"SELECT {column}, id, current_version FROM price_rule WHERE list_id = ? "
+                f"AND {column} IN ({', '.join('?' for _ in chunk)})"
+            )
+            if is_postgres():
+                sql += " FOR UPDATE"
+            rows = fetch(sql, [list_id, *chunk])
+            found.update({f"{prefix}:{key}": (i, v) for key, i, v in rows})
+    return found
+
+
+def insert_rules(rules: Sequence[PriceRule], now_us: int) -> list[int]:
+    """Stores new rules as version 1; their ids in the order given."""
+    rows = [
+        (r.list_id, r.external_id or None, None if r.external_id else r.identity_key, 1)
+        for r in rules
+    ]
+    returned = insert_returning(
+        "price_rule",
+        ("list_id", "external_id", "target_key", "current_version"),
+        rows,
+        "id, external_id, target_key",
+    )
+    by_key = {
+        f"e:{external_id}" if external_id else f"t:{key}": rule_id
+        for rule_id, external_id, key in returned
+    }
+    ids = [by_key[lookup_key(r)] for r in rules]
+    insert_rows(
+        "price_rule_version",
+        RULE_COLUMNS,
+        [_version_values(r, i, 1, now_us) for r, i in zip(rules, ids, strict=True)],
+    )
+    return ids
+
+
+def record_versions(rules: Sequence[PriceRule], now_us: int) -> None:
+    """Records each rule (its id and new version number set) as its rule's next version,
+    closing the current one."""
+    if not rules:
+        return
+    for start in range(0, len(rules), 900):
+        chunk = rules[start : start + 900]
+        marks = ", ".join("?" for _ in chunk)
+        ids = [r.id for r in chunk]
+        execute(
+            f"UPDATE price_rule_version SET superseded_us = ? "
+            f"WHERE rule_id IN ({marks}) AND superseded_us IS NULL",
+            now_us,
+            *ids,
+        )
+        execute(
+            f"UPDATE price_rule SET current_version = current_version + 1 WHERE id IN ({marks})",
+            *ids,
+        )
+    insert_rows(
+        "price_rule_version",
+        RULE_COLUMNS,
+        [_version_values(r, r.id, r.version, now_us) for r in rules],
+    )
+
+
+_SELECT = (
+    f"SELECT {SELECT_COLUMNS}, i.external_id FROM price_rule i "
+    "JOIN price_rule_version r ON r.rule_id = i.id"
+)
+
+
+def get_rules(rule_ids: Sequence[int]) -> dict[int, PriceRule]:
+    """The current versions (deleted ones included) of the rules among ``rule_ids``."""
+    if not rule_ids:
+        return {}
+    marks = ", ".join("?" for _ in rule_ids)
+    sql = f"{_SELECT} WHERE i.id IN ({marks}) AND r.version = i.current_version"
+    return {row[0]: rule_from_row(row, row[18]) for row in fetch(sql, list(rule_ids))}
+
+
+def list_rules(
+    list_id: int, after_id: int, limit: int, as_of_us: int | None = None
+) -> list[PriceRule]:
+    """The list's rules (current, or recorded as current at ``as_of_us``), deleted ones
+    left out, by id after ``after_id``."""
+    if as_of_us is None:
+        when, params = "r.version = i.current_version", [list_id, after_id]
+    else:
+        when, params = recorded_at("r", "?"), [list_id, after_id, as_of_us, as_of_us]
+    sql = (
+        f"{_SELECT} WHERE i.list_id = ? AND i.id > ? AND {when} AND NOT r.deleted "
+        "ORDER BY i.id LIMIT ?"
+    )
+    return [rule_from_row(row, row[18]) for row in fetch(sql, [*params, limit])]
+
+
+def rule_versions(rule_id: int) -> list[PriceRule]:
+    sql = f"{_SELECT} WHERE i.id = ? ORDER BY r.version"
+    return [rule_from_row(row, row[18]) for row in fetch(sql, (rule_id,))]
+
+
+def current_rules(list_ids: Sequence[int]) -> list[PriceRule]:
+    """Every current, undeleted rule of the lists (for conflict checks)."""
+    if not list_ids:
+        return []
+    marks = ", ".join("?" for _ in list_ids)
+    sql = (
+        f"{_SELECT} WHERE i.list_id IN ({marks}) AND r.version = i.current_version "
+        "AND NOT r.deleted"
+    )
+    return [rule_from_row(row, row[18]) for row in fetch(sql, list(list_ids))]
