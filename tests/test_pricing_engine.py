@@ -23,6 +23,7 @@ from support.pricing import (
 from wholesale.server.domain.price_audience import Audience, Level, PricedAccount
 from wholesale.server.domain.price_list import ListStatus
 from wholesale.server.domain.price_rule import BreakMode, QuantityLevel, QuantityLimits
+from wholesale.server.domain.price_sheet import price_sheet
 from wholesale.server.domain.pricing_engine import Outcome
 from wholesale.server.domain.quantity_problems import ProblemKind
 from wholesale.server.domain.validity import Window
@@ -553,3 +554,37 @@ def test_trace_lists_every_candidate_once() -> None:
         (Level.SEGMENT, Outcome.NO_RULE),
     ]
     assert ACCOUNT.currency == "EUR"
+
+
+class TestPriceSheet:
+    def test_sheet_shows_the_derived_price_and_its_breaks(self) -> None:
+        base = price_list("Base")
+        gold = price_list(
+            "Gold", audience=Audience(tiers=frozenset({"gold"})), parent=base, parent_discount="10"
+        )
+        rules = [
+            rule(base, sku="COF-1", fixed="12.00", steps=breaks((10, "11.00"), (50, "10.00"))),
+            rule(
+                base,
+                category="beverages/tea",
+                catalog_discount="0",
+                steps=breaks((6, "50%")),
+                mode=BreakMode.GRADUATED,
+            ),
+        ]
+        sheet = price_sheet(
+            book([COFFEE, TEA, SUGAR], [base, gold], rules),
+            ACCOUNT,
+            10**15,
+            ["COF-1", "SUG-1", "TEA-1"],
+        )
+        coffee, sugar, tea = sheet
+        assert unit(coffee.line) == Decimal("10.80")
+        assert [(b.min_quantity, amount(b.unit_price_micros)) for b in coffee.breaks] == [
+            (10, Decimal("9.90")),
+            (50, Decimal("9.00")),
+        ]
+        assert sugar.breaks == () and sugar.line.source.level is Level.CATALOG
+        assert [(b.min_quantity, amount(b.unit_price_micros), b.mode) for b in tea.breaks] == [
+            (6, Decimal("3.60"), BreakMode.GRADUATED)
+        ]

@@ -75,6 +75,8 @@ def json_value(value: Any) -> Json:
         return {f.name: json_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple | list):
         return [json_value(item) for item in value]
+    if isinstance(value, frozenset | set):
+        return sorted(json_value(item) for item in value)
     if isinstance(value, Decimal):
         return f"{value:f}"
     return value

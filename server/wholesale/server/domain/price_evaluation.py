@@ -45,6 +45,8 @@ class Evaluation:
     rule: PriceRule | None = None
     limits: QuantityLimits = field(default_factory=QuantityLimits)
     thresholds: tuple[Threshold, ...] = ()
+    # Every rule the price went through: the list's own and its ancestors'.
+    rules: tuple[PriceRule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ def _apply_rule(
         rule=rule,
         limits=rule.limits if rule.limits.any else reference.limits,
         thresholds=reference.thresholds + thresholds,
+        rules=(*reference.rules, rule),
     )
 
 

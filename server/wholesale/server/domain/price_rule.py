@@ -9,12 +9,14 @@ every unit once reached (volume) or band by band (graduated). Rules are stored a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
 
 from wholesale.server.domain.discount import validate_discount
-from wholesale.server.domain.validity import Window
+from wholesale.server.domain.product import CATEGORY, CATEGORY_RULE, MAX_CATEGORY, SKU, SKU_RULE
+from wholesale.server.domain.text import MAX_EXTERNAL_ID, check_token
+from wholesale.server.domain.validity import Window, validate_window
 from wholesale.server.errors import Validator
 
 MAX_BREAKS = 20
@@ -122,9 +124,18 @@ class PriceRule:
     def title(self) -> str:
         return f"rule {self.id} v{self.version} ({self.target.describe()})"
 
+    def same_terms(self, other: PriceRule) -> bool:
+        """Whether both say the same thing, whatever their ids, versions and times."""
+        return replace(self, id=0, version=0, recorded_us=0) == replace(
+            other, id=0, version=0, recorded_us=0
+        )
+
 
 def validate_rule(v: Validator, rule: PriceRule, list_has_parent: bool) -> None:
     """Adds a violation for every rule ``rule`` breaks; paths follow the API's PriceRule."""
+    _validate_target(v, rule.target)
+    check_token(v, "external_id", rule.external_id, MAX_EXTERNAL_ID)
+    validate_window(v, rule.window, "start_time", "end_time")
     if rule.basis is Basis.FIXED:
         v.check(rule.fixed_price_micros >= 0, "fixed_price", "must not be negative")
     else:
@@ -134,6 +145,18 @@ def validate_rule(v: Validator, rule: PriceRule, list_has_parent: bool) -> None:
     _validate_mode_and_level(v, rule)
     _validate_breaks(v, rule)
     _validate_limits(v, rule.limits)
+
+
+def _validate_target(v: Validator, target: RuleTarget) -> None:
+    if target.sku:
+        v.check(not target.category, "category", "give a sku or a category, not both")
+        v.check(bool(SKU.fullmatch(target.sku)), "sku", SKU_RULE)
+    elif target.category:
+        v.check(
+            len(target.category) <= MAX_CATEGORY and bool(CATEGORY.fullmatch(target.category)),
+            "category",
+            CATEGORY_RULE,
+        )
 
 
 def _validate_mode_and_level(v: Validator, rule: PriceRule) -> None:

@@ -10,7 +10,7 @@ person can check with a calculator.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from wholesale.server.domain.contract_price import ContractPrice
@@ -20,7 +20,7 @@ from wholesale.server.domain.price_bands import Band, average_unit_price, line_t
 from wholesale.server.domain.price_book import CatalogItem, LineRequest, OrderCounts, PriceBook
 from wholesale.server.domain.price_evaluation import Evaluation, LineContext, Miss, evaluate_list
 from wholesale.server.domain.price_list import PriceList
-from wholesale.server.domain.price_rule import PriceRule
+from wholesale.server.domain.price_rule import PriceRule, QuantityLimits
 from wholesale.server.domain.quantity_problems import ProblemKind, QuantityProblem, problems_for
 
 
@@ -84,6 +84,9 @@ class PricedLine:
     bands: tuple[Band, ...]
     next_break: NextBreak | None
     problems: tuple[QuantityProblem, ...]
+    # The rules the price went through (a derived list's own and its ancestors').
+    rules: tuple[PriceRule, ...] = ()
+    limits: QuantityLimits = field(default_factory=QuantityLimits)
 
     @property
     def discount_micros(self) -> int:
@@ -178,6 +181,8 @@ def _price_line(
         bands=bands,
         next_break=_next_break(book, at_us, ctx, winner, account.currency),
         problems=problems_for(winner.evaluation.limits, line.quantity),
+        rules=winner.evaluation.rules,
+        limits=winner.evaluation.limits,
     )
 
 

@@ -34,6 +34,9 @@ class Permission(enum.Enum):
     WRITE_CATALOG = "change the catalog"
     READ_ORDERS = "read orders, invoices and summaries"
     WRITE_ORDERS = "record orders, invoices and payments"
+    READ_PRICES = "read price lists and quote prices"
+    WRITE_PRICES = "change price lists, rules and contract prices"
+    SAVE_QUOTES = "save quotes"
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
@@ -49,6 +52,9 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.WRITE_CATALOG,
             Permission.READ_ORDERS,
             Permission.WRITE_ORDERS,
+            Permission.READ_PRICES,
+            Permission.WRITE_PRICES,
+            Permission.SAVE_QUOTES,
         }
     ),
     Role.MANAGER: frozenset(
@@ -57,10 +63,17 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.WRITE_ACCOUNTS,
             Permission.READ_CATALOG,
             Permission.READ_ORDERS,
+            Permission.READ_PRICES,
+            Permission.SAVE_QUOTES,
         }
     ),
     Role.VIEWER: frozenset(
-        {Permission.READ_ACCOUNTS, Permission.READ_CATALOG, Permission.READ_ORDERS}
+        {
+            Permission.READ_ACCOUNTS,
+            Permission.READ_CATALOG,
+            Permission.READ_ORDERS,
+            Permission.READ_PRICES,
+        }
     ),
 }
 

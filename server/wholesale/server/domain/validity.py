@@ -41,6 +41,12 @@ class Window:
             parts.append(f"until {_instant(self.end_us)}")
         return " ".join(parts) or "open-ended"
 
+    def updated(self, changes: Window, start: bool, end: bool) -> Window:
+        """This window with its start and/or end (as an update names them) from ``changes``."""
+        return Window(
+            changes.start_us if start else self.start_us, changes.end_us if end else self.end_us
+        )
+
     def why_not(self, at_us: int) -> str:
         """Why ``at_us`` is outside this window, for a quote's trace."""
         if self.start_us is not None and at_us < self.start_us:

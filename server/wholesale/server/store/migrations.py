@@ -267,7 +267,7 @@ CREATE INDEX contract_price_version_account
 CREATE TABLE saved_quote (
     id {pk},
     account_id BIGINT NOT NULL REFERENCES account (id),
-    quote_json TEXT NOT NULL,
+    quote_bytes {blob},
     create_time_us BIGINT NOT NULL,
     expire_time_us BIGINT NOT NULL
 );

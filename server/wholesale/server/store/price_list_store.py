@@ -10,7 +10,7 @@ from decimal import Decimal
 from wholesale.server.domain.price_audience import Audience
 from wholesale.server.domain.price_list import ListStatus, PriceList
 from wholesale.server.domain.validity import Window
-from wholesale.server.store.sql import fetch, fetch_rows, insert_rows
+from wholesale.server.store.sql import execute, fetch, fetch_rows, insert_rows
 from wholesale.server.store.versions import next_version, recorded_at
 
 # The version columns every read returns, in the order list_from_row takes them (the
@@ -185,3 +185,25 @@ def list_versions(list_id: int) -> list[PriceList]:
     """Every recorded version of one list, the oldest first."""
     sql = f"{_SELECT} WHERE l.id = ? ORDER BY v.version"
     return [list_from_row(row) for row in fetch(sql, (list_id,))]
+
+
+def has_children(list_id: int) -> bool:
+    """Whether a current version of another list names ``list_id`` as its parent."""
+    sql = (
+        "SELECT 1 FROM price_list l JOIN price_list_version v ON v.list_id = l.id "
+        "AND v.version = l.current_version WHERE v.parent_id = ? LIMIT 1"
+    )
+    return bool(fetch(sql, (list_id,)))
+
+
+def delete_draft(list_id: int) -> None:
+    """Removes a draft list, its versions and its rules: a draft never priced a quote
+    (a saved preview keeps its own figures)."""
+    for sql in (
+        "DELETE FROM price_rule_version WHERE list_id = ?",
+        "DELETE FROM price_rule WHERE list_id = ?",
+        "DELETE FROM price_list_audience WHERE list_id = ?",
+        "DELETE FROM price_list_version WHERE list_id = ?",
+        "DELETE FROM price_list WHERE id = ?",
+    ):
+        execute(sql, list_id)
