@@ -89,7 +89,7 @@ def _check_previews(v: Validator, ids: Sequence[int]) -> None:
             v.add(path, f"price list {list_id} is {found.status.value}, not a draft")
 
 
-def _priced_account(account: Account) -> PricedAccount:
+def priced_account(account: Account) -> PricedAccount:
     fields = account.fields
     return PricedAccount(
         account.id, fields.price_tier, frozenset(fields.tags), fields.currency_code
@@ -110,10 +110,10 @@ def quote(work: UnitOfWork, request: QuoteRequest) -> Quoted:
             raise FailedPrecondition(f"account {account.id} is closed", reason="ACCOUNT_CLOSED")
         if previews:
             _check_previews(v, previews)
-        priced_account = _priced_account(account)
+        pricing_account = priced_account(account)
         skus = sorted({line.sku for line in request.lines})
         book, products = price_book_store.quote_book(
-            priced_account, skus, at_us, frozenset(previews)
+            pricing_account, skus, at_us, frozenset(previews)
         )
     for index, line in enumerate(request.lines):
         path = f"lines[{index}].sku"
@@ -122,7 +122,7 @@ def quote(work: UnitOfWork, request: QuoteRequest) -> Quoted:
         elif line.sku in products.inactive:
             v.add(path, f"product {line.sku!r} is not active")
     v.raise_if_any("invalid quote request")
-    return Quoted(account, price_order(book, priced_account, at_us, request.lines), previews)
+    return Quoted(account, price_order(book, pricing_account, at_us, request.lines), previews)
 
 
 def save_quote(

@@ -18,6 +18,7 @@ from wholesale.server.domain.account import (
 )
 from wholesale.server.domain.filters import Condition
 from wholesale.server.domain.money import Money
+from wholesale.server.domain.price_audience import Audience
 from wholesale.server.store.database import is_postgres
 from wholesale.server.store.models import Account as AccountRow
 from wholesale.server.store.models import AccountTag
@@ -294,3 +295,21 @@ def has_history(account_id: int) -> bool:
         if fetch_rows(f"SELECT 1 FROM {table} WHERE account_id = ? LIMIT 1", account_id):
             return True
     return False
+
+
+def accounts_in_audience(audience: Audience, scope: AccountScope, limit: int) -> list[Account]:
+    """Up to ``limit`` open accounts (by id) that a price list's audience includes."""
+    where: list[Where] = [("a.status != ?", (AccountStatus.CLOSED,))]
+    if audience.account_ids:
+        ids = sorted(audience.account_ids)
+        where.append((f"a.id IN ({', '.join('?' for _ in ids)})", tuple(ids)))
+    elif audience.tiers or audience.tags:
+        tiers, tags = sorted(audience.tiers), sorted(audience.tags)
+        tier_marks = ", ".join("?" for _ in tiers) or "NULL"
+        tag_marks = ", ".join("?" for _ in tags) or "NULL"
+        condition = (
+            f"(a.price_tier IN ({tier_marks}) OR EXISTS (SELECT 1 FROM account_tag t "
+            f"WHERE t.account_id = a.id AND t.tag IN ({tag_marks})))"
+        )
+        where.append((condition, (*tiers, *tags)))
+    return _accounts(scope, where, "a.id", limit)

@@ -1,0 +1,130 @@
+"""Price sheets (what one account pays for every active product, paged, for the sheets
+sent to retailers) and price diffs (what activating a draft list would change)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from wholesale.server.domain.account import Account
+from wholesale.server.domain.price_audience import PricedAccount
+from wholesale.server.domain.price_diff import PriceChange, price_changes
+from wholesale.server.domain.price_list import ListStatus, PriceList
+from wholesale.server.domain.price_sheet import SheetEntry, price_sheet
+from wholesale.server.domain.principal import Permission
+from wholesale.server.domain.product import CATEGORY, CATEGORY_RULE
+from wholesale.server.errors import FailedPrecondition, FieldViolation, InvalidArgument, Validator
+from wholesale.server.services.accounts import get_account, visible_account
+from wholesale.server.services.price_lists import stored_list
+from wholesale.server.services.products import ProductQuery, list_products
+from wholesale.server.services.quotes import priced_account
+from wholesale.server.services.unit_of_work import UnitOfWork
+from wholesale.server.store import account_store, price_book_store, product_store
+
+MAX_DIFF_ACCOUNTS = 100
+MAX_DIFF_SKUS = 1000
+
+
+@dataclass(frozen=True)
+class SheetRequest:
+    account_id: str = ""
+    account_external_id: str = ""
+    at_us: int | None = None
+    category: str = ""
+    page_size: int = 0
+    page_token: str = ""
+
+
+def _sheet(
+    account: PricedAccount, skus: Sequence[str], at_us: int, previews: frozenset[int]
+) -> list[SheetEntry]:
+    book, _ = price_book_store.quote_book(account, skus, at_us, previews)
+    return price_sheet(book, account, at_us, skus)
+
+
+def get_price_sheet(
+    work: UnitOfWork, request: SheetRequest
+) -> tuple[Account, list[SheetEntry], str]:
+    """One page of the sheet, in SKU order, and the token of the next."""
+    work.require(Permission.READ_PRICES)
+    if request.category and not CATEGORY.fullmatch(request.category):
+        raise InvalidArgument(
+            f"invalid category: {CATEGORY_RULE}",
+            violations=[FieldViolation("category", CATEGORY_RULE)],
+        )
+    product_filter = "active = true" + (
+        f' AND category : "{request.category}"' if request.category else ""
+    )
+    at_us = work.now_us() if request.at_us is None else request.at_us
+    with work.reading():
+        account = get_account(work, request.account_id, request.account_external_id)
+        products, token = list_products(
+            work, ProductQuery(product_filter, request.page_size, request.page_token)
+        )
+        entries = _sheet(priced_account(account), [p.sku for p in products], at_us, frozenset())
+    return account, entries, token
+
+
+@dataclass(frozen=True)
+class DiffRequest:
+    draft_list_id: str
+    account_ids: Sequence[str] = ()
+    skus: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class PriceDiff:
+    draft: PriceList
+    changes: list[PriceChange]
+    unchanged: int
+    accounts_compared: int
+
+
+def _diff_accounts(work: UnitOfWork, draft: PriceList, account_ids: Sequence[str]) -> list[Account]:
+    """The accounts given, or up to 100 of the draft's audience (by id)."""
+    if account_ids:
+        v = Validator()
+        v.check(
+            len(account_ids) <= MAX_DIFF_ACCOUNTS, "account_ids", f"at most {MAX_DIFF_ACCOUNTS}"
+        )
+        v.raise_if_any()
+        return [
+            visible_account(work, account_id, field=f"account_ids[{index}]")
+            for index, account_id in enumerate(account_ids)
+        ]
+    return account_store.accounts_in_audience(draft.audience, work.scope, MAX_DIFF_ACCOUNTS)
+
+
+def _diff_skus(skus: Sequence[str]) -> list[str]:
+    v = Validator()
+    if v.check(1 <= len(skus) <= MAX_DIFF_SKUS, "skus", f"1 to {MAX_DIFF_SKUS:,} SKUs"):
+        known = product_store.products_by_sku(list(skus))
+        for index, sku in enumerate(skus):
+            v.check(sku in known, f"skus[{index}]", f"no product {sku!r} in the catalog")
+    v.raise_if_any()
+    return sorted(set(skus))
+
+
+def diff_prices(work: UnitOfWork, request: DiffRequest) -> PriceDiff:
+    """Each account's price of each SKU (one unit) now, against the same with the draft."""
+    work.require(Permission.READ_PRICES)
+    draft = stored_list(request.draft_list_id, "price_list_id")
+    if draft.status is not ListStatus.DRAFT:
+        raise FailedPrecondition(
+            f"price list {draft.id} is {draft.status.value}: only a draft can be compared",
+            reason="PRICE_LIST_NOT_DRAFT",
+        )
+    at_us = work.now_us()
+    changes: list[PriceChange] = []
+    unchanged = 0
+    with work.reading():
+        skus = _diff_skus(request.skus)
+        accounts = _diff_accounts(work, draft, request.account_ids)
+        for account in accounts:
+            priced = priced_account(account)
+            before = _sheet(priced, skus, at_us, frozenset())
+            after = _sheet(priced, skus, at_us, frozenset({draft.id}))
+            found, same = price_changes(account.id, before, after)
+            changes += found
+            unchanged += same
+    return PriceDiff(draft, changes, unchanged, len(accounts))
