@@ -29,7 +29,8 @@ proto-check: proto
 # The googleapis types the contract imports, copied from the installed package (not committed).
 third-party:
 	rm -rf protos/third_party && mkdir -p protos/third_party/google/type
-	cp $(GOOGLEAPIS)/google/type/money.proto $(GOOGLEAPIS)/google/type/date.proto protos/third_party/google/type/
+	cp $(GOOGLEAPIS)/google/type/money.proto $(GOOGLEAPIS)/google/type/date.proto \
+		$(GOOGLEAPIS)/google/type/decimal.proto protos/third_party/google/type/
 
 # buf lint, ruff, the layering contracts (import-linter, see pyproject.toml).
 lint: third-party
