@@ -214,6 +214,10 @@ class _QuantityProblemKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Q
     QUANTITY_PROBLEM_KIND_BELOW_MINIMUM: _QuantityProblemKind.ValueType  # 1
     QUANTITY_PROBLEM_KIND_NOT_A_MULTIPLE: _QuantityProblemKind.ValueType  # 2
     QUANTITY_PROBLEM_KIND_ABOVE_MAXIMUM: _QuantityProblemKind.ValueType  # 3
+    QUANTITY_PROBLEM_KIND_NO_PRICE: _QuantityProblemKind.ValueType  # 4
+    """Nothing can price the line in the account's currency: no list does and the catalog
+    price is in another currency. The line is quoted at 0; do not order it as is.
+    """
 
 class QuantityProblemKind(_QuantityProblemKind, metaclass=_QuantityProblemKindEnumTypeWrapper):
     """The quantity rule a line breaks."""
@@ -222,6 +226,10 @@ QUANTITY_PROBLEM_KIND_UNSPECIFIED: QuantityProblemKind.ValueType  # 0
 QUANTITY_PROBLEM_KIND_BELOW_MINIMUM: QuantityProblemKind.ValueType  # 1
 QUANTITY_PROBLEM_KIND_NOT_A_MULTIPLE: QuantityProblemKind.ValueType  # 2
 QUANTITY_PROBLEM_KIND_ABOVE_MAXIMUM: QuantityProblemKind.ValueType  # 3
+QUANTITY_PROBLEM_KIND_NO_PRICE: QuantityProblemKind.ValueType  # 4
+"""Nothing can price the line in the account's currency: no list does and the catalog
+price is in another currency. The line is quoted at 0; do not order it as is.
+"""
 Global___QuantityProblemKind: _TypeAlias = QuantityProblemKind  # noqa: Y015
 
 @_typing.final

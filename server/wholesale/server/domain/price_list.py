@@ -69,7 +69,8 @@ class PriceList:
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000
 MAX_PRIORITY = 1000
-MAX_AUDIENCE = 1000
+MAX_AUDIENCE_ACCOUNTS = 1000
+MAX_AUDIENCE_LABELS = 20
 # The largest rounding increment: one unit (prices rounded to whole euros).
 MAX_INCREMENT_MICROS = 1_000_000_000
 
@@ -118,10 +119,14 @@ def _validate_audience(v: Validator, audience: Audience) -> None:
         v.add("", "give exactly one of: everyone, tiers and/or tags, or account_ids")
         return
     for name, values in (("tiers", audience.tiers), ("tags", audience.tags)):
-        v.check(len(values) <= MAX_AUDIENCE, name, f"at most {MAX_AUDIENCE}")
+        v.check(len(values) <= MAX_AUDIENCE_LABELS, name, f"at most {MAX_AUDIENCE_LABELS}")
         for value in sorted(values):
             v.check(bool(LABEL.fullmatch(value)), name, f"{value!r}: {LABEL_RULE}")
-    v.check(len(audience.account_ids) <= MAX_AUDIENCE, "account_ids", f"at most {MAX_AUDIENCE}")
+    v.check(
+        len(audience.account_ids) <= MAX_AUDIENCE_ACCOUNTS,
+        "account_ids",
+        f"at most {MAX_AUDIENCE_ACCOUNTS:,}",
+    )
 
 
 def minor_unit_default(increment_micros: int, currency: str) -> int:

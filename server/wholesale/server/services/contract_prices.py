@@ -13,7 +13,13 @@ from wholesale.server.domain.money import MAX_MICROS
 from wholesale.server.domain.principal import Permission
 from wholesale.server.domain.text import check_text
 from wholesale.server.domain.validity import validate_window
-from wholesale.server.errors import FieldViolation, InvalidArgument, NotFound, Validator
+from wholesale.server.errors import (
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    Validator,
+)
 from wholesale.server.services import mutations
 from wholesale.server.services.accounts import visible_account
 from wholesale.server.services.paging import keyset_page
@@ -65,7 +71,21 @@ def _validated(work: UnitOfWork, contract: ContractPrice, prefix: str) -> Contra
             f"no product {contract.sku!r} in the catalog",
         )
     v.raise_if_any()
+    _check_no_overlap(contract)
     return replace(contract, currency=currency)
+
+
+def _check_no_overlap(contract: ContractPrice) -> None:
+    """One agreed price per account, SKU and day: overlapping contracts would leave the
+    buyer two prices for one day."""
+    for other in contract_price_store.current_contracts(contract.account_id, contract.sku):
+        if other.id != contract.id and other.window.overlaps(contract.window):
+            raise FailedPrecondition(
+                f"contract price {other.id} already holds for account {contract.account_id} "
+                f"and {contract.sku} {other.window.describe()}; end it first",
+                reason="CONTRACT_PRICE_OVERLAP",
+                metadata={"contract_price_id": str(other.id)},
+            )
 
 
 def create_contract_price(work: UnitOfWork, contract: ContractPrice) -> ContractPrice:

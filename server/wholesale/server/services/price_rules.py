@@ -29,6 +29,8 @@ class RuleDraft:
 
     rule: PriceRule
     currencies: tuple[tuple[str, str], ...] = ()
+    # If set, the stored rule it replaces must have this etag.
+    etag: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ def batch_upsert_price_rules(
                 ids.append(None)
                 continue
             rule_id, version = found
+            mutations.check_etag(f"price rule {rule_id}", f"v{version}", drafts[len(ids)].etag)
             ids.append(rule_id)
             if rule.same_terms(replace(current[rule_id], id=0, version=1)):
                 unchanged += 1

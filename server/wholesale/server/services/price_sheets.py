@@ -15,11 +15,12 @@ from wholesale.server.domain.principal import Permission
 from wholesale.server.domain.product import CATEGORY, CATEGORY_RULE
 from wholesale.server.errors import FailedPrecondition, FieldViolation, InvalidArgument, Validator
 from wholesale.server.services.accounts import get_account, visible_account
+from wholesale.server.services.paging import keyset_page, page_size_or_default
 from wholesale.server.services.price_lists import stored_list
 from wholesale.server.services.products import ProductQuery, list_products
 from wholesale.server.services.quotes import priced_account
 from wholesale.server.services.unit_of_work import UnitOfWork
-from wholesale.server.store import account_store, price_book_store, product_store
+from wholesale.server.store import account_store, price_book_store, price_rule_store, product_store
 
 MAX_DIFF_ACCOUNTS = 100
 MAX_DIFF_SKUS = 1000
@@ -70,6 +71,9 @@ class DiffRequest:
     draft_list_id: str
     account_ids: Sequence[str] = ()
     skus: Sequence[str] = ()
+    at_us: int | None = None
+    page_size: int = 0
+    page_token: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,27 +81,51 @@ class PriceDiff:
     draft: PriceList
     changes: list[PriceChange]
     unchanged: int
-    accounts_compared: int
+    accounts: dict[int, Account]
+    next_page_token: str
 
 
-def _diff_accounts(work: UnitOfWork, draft: PriceList, account_ids: Sequence[str]) -> list[Account]:
-    """The accounts given, or up to 100 of the draft's audience (by id)."""
+def _audience_accounts(work: UnitOfWork, draft: PriceList, account_ids: Sequence[str]) -> list[int]:
+    """The ids of the accounts given, or of up to 100 of the draft's audience."""
     if account_ids:
         v = Validator()
         v.check(
             len(account_ids) <= MAX_DIFF_ACCOUNTS, "account_ids", f"at most {MAX_DIFF_ACCOUNTS}"
         )
         v.raise_if_any()
-        return [
+        found = [
             visible_account(work, account_id, field=f"account_ids[{index}]")
             for index, account_id in enumerate(account_ids)
         ]
-    return account_store.accounts_in_audience(draft.audience, work.scope, MAX_DIFF_ACCOUNTS)
+    else:
+        found = account_store.accounts_in_audience(draft.audience, work.scope, MAX_DIFF_ACCOUNTS)
+    return sorted({account.id for account in found})
 
 
-def _diff_skus(skus: Sequence[str]) -> list[str]:
+def _draft_skus(draft: PriceList) -> list[str]:
+    """Every active product the draft prices: its SKU rules' products, its category rules'
+    products, or every active product if it has a list-wide rule or a parent."""
+    rules = price_rule_store.current_rules([draft.id])
+    if draft.parent_id is not None or any(not (r.target.sku or r.target.category) for r in rules):
+        return product_store.active_skus(limit=MAX_DIFF_SKUS + 1)
+    skus = {r.target.sku for r in rules if r.target.sku}
+    for category in {r.target.category for r in rules if r.target.category}:
+        skus.update(product_store.active_skus(category=category, limit=MAX_DIFF_SKUS + 1))
+    return sorted(skus)
+
+
+def _diff_skus(draft: PriceList, skus: Sequence[str]) -> list[str]:
     v = Validator()
-    if v.check(1 <= len(skus) <= MAX_DIFF_SKUS, "skus", f"1 to {MAX_DIFF_SKUS:,} SKUs"):
+    if not skus:
+        found = _draft_skus(draft)
+        v.check(
+            len(found) <= MAX_DIFF_SKUS,
+            "skus",
+            f"the draft prices more than {MAX_DIFF_SKUS:,} products: name at most that many",
+        )
+        v.raise_if_any()
+        return found
+    if v.check(len(skus) <= MAX_DIFF_SKUS, "skus", f"at most {MAX_DIFF_SKUS:,} SKUs"):
         known = product_store.products_by_sku(list(skus))
         for index, sku in enumerate(skus):
             v.check(sku in known, f"skus[{index}]", f"no product {sku!r} in the catalog")
@@ -106,25 +134,35 @@ def _diff_skus(skus: Sequence[str]) -> list[str]:
 
 
 def diff_prices(work: UnitOfWork, request: DiffRequest) -> PriceDiff:
-    """Each account's price of each SKU (one unit) now, against the same with the draft."""
+    """Each account's price of each SKU (one unit) at the moment, against the same with
+    the draft included; a page holds whole accounts, about page_size pairs."""
     work.require(Permission.READ_PRICES)
-    draft = stored_list(request.draft_list_id, "price_list_id")
-    if draft.status is not ListStatus.DRAFT:
-        raise FailedPrecondition(
-            f"price list {draft.id} is {draft.status.value}: only a draft can be compared",
-            reason="PRICE_LIST_NOT_DRAFT",
-        )
-    at_us = work.now_us()
-    changes: list[PriceChange] = []
-    unchanged = 0
+    at_us = work.now_us() if request.at_us is None else request.at_us
     with work.reading():
-        skus = _diff_skus(request.skus)
-        accounts = _diff_accounts(work, draft, request.account_ids)
-        for account in accounts:
+        draft = stored_list(request.draft_list_id, "price_list_id")
+        if draft.status is not ListStatus.DRAFT:
+            raise FailedPrecondition(
+                f"price list {draft.id} is {draft.status.value}: only a draft can be compared",
+                reason="PRICE_LIST_NOT_DRAFT",
+            )
+        skus = _diff_skus(draft, request.skus)
+        account_ids = _audience_accounts(work, draft, request.account_ids)
+        per_page = max(1, page_size_or_default(request.page_size) // max(1, len(skus)))
+        page, token = keyset_page(
+            lambda after, limit: [i for i in account_ids if after is None or i > after[0]][:limit],
+            lambda account_id: [account_id],
+            {"draft": draft.id, "accounts": request.account_ids, "skus": skus, "at": at_us},
+            per_page,
+            request.page_token,
+        )
+        accounts = {i: visible_account(work, str(i)) for i in page}
+        changes: list[PriceChange] = []
+        unchanged = 0
+        for account in accounts.values():
             priced = priced_account(account)
             before = _sheet(priced, skus, at_us, frozenset())
             after = _sheet(priced, skus, at_us, frozenset({draft.id}))
             found, same = price_changes(account.id, before, after)
             changes += found
             unchanged += same
-    return PriceDiff(draft, changes, unchanged, len(accounts))
+    return PriceDiff(draft, changes, unchanged, accounts, token)

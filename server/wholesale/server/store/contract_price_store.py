@@ -108,3 +108,12 @@ def list_contracts(
         "ORDER BY i.id LIMIT ?"
     )
     return [contract_from_row(row) for row in fetch(sql, [*params, limit])]
+
+
+def current_contracts(account_id: int, sku: str) -> list[ContractPrice]:
+    """The current, undeleted contract prices of one account for one SKU."""
+    sql = (
+        f"{_SELECT} WHERE i.account_id = ? AND c.sku = ? AND c.version = i.current_version "
+        "AND NOT c.deleted"
+    )
+    return [contract_from_row(row) for row in fetch(sql, (account_id, sku))]

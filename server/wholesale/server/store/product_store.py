@@ -148,3 +148,11 @@ def list_products(where: Sequence[peewee.Node], after_sku: str | None, limit: in
     if after_sku is not None:
         query = query.where(sku > after_sku)
     return [_to_domain(row) for row in query.order_by(sku).limit(limit)]
+
+
+def active_skus(category: str = "", limit: int = 1000) -> list[str]:
+    """Up to ``limit`` SKUs of active products, of ``category`` and below if given."""
+    query = ProductRow.select(ProductRow.sku).where(ProductRow.active == True)  # noqa: E712
+    if category:
+        query = query.where(path_or_below(ProductRow.category, category))
+    return [row.sku for row in query.order_by(byte_order(ProductRow.sku)).limit(limit)]
