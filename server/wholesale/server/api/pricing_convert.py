@@ -7,7 +7,9 @@ violations so one reply names everything to fix.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.type import date_pb2, decimal_pb2, money_pb2
@@ -34,6 +36,7 @@ from wholesale.server.services.price_rules import RuleDraft
 from wholesale.v1 import pricing_pb2 as pb
 
 US_PER_DAY = 86_400 * MICROS_PER_UNIT
+E = TypeVar("E")
 
 LIST_STATUS = {
     pb.PRICE_LIST_STATUS_UNSPECIFIED: ListStatus.DRAFT,
@@ -66,6 +69,16 @@ QUANTITY_LEVEL_PROTO = {level: number for number, level in QUANTITY_LEVEL.items(
 
 
 # ---- values -------------------------------------------------------------------------
+
+
+def enum_from_proto(v: Validator, mapping: Mapping[Any, E], number: int, path: str) -> E:
+    """The domain value of an enum number; a number the contract does not define is a
+    violation (and the default is returned so conversion can go on)."""
+    if number not in mapping:
+        names = ", ".join(str(n) for n in sorted(mapping) if n)
+        v.add(path, f"unknown value {number}; use one of {names}")
+        return mapping[0]
+    return mapping[number]
 
 
 def micros_from_proto(v: Validator, money: money_pb2.Money, path: str) -> tuple[int, str]:
@@ -162,7 +175,7 @@ def price_list_from_proto(v: Validator, message: pb.PriceList, path: str) -> Pri
         version=0,
         name=message.name,
         currency=message.currency_code,
-        status=LIST_STATUS[message.status],
+        status=enum_from_proto(nested, LIST_STATUS, message.status, "status"),
         window=Window(
             instant_from_proto(message, "start_time"), instant_from_proto(message, "end_time")
         ),
@@ -251,8 +264,8 @@ def rule_draft_from_proto(v: Validator, message: pb.PriceRule, path: str) -> Rul
         fixed_price_micros=fixed,
         discount=discount,
         breaks=tuple(breaks),
-        mode=BREAK_MODE[message.break_mode],
-        level=QUANTITY_LEVEL[message.quantity_level],
+        mode=enum_from_proto(nested, BREAK_MODE, message.break_mode, "break_mode"),
+        level=enum_from_proto(nested, QUANTITY_LEVEL, message.quantity_level, "quantity_level"),
         limits=QuantityLimits(
             message.limits.minimum, message.limits.increment, message.limits.maximum
         ),

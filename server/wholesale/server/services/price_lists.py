@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields, replace
 
 from wholesale.server.domain.access import EVERY_ACCOUNT
 from wholesale.server.domain.audit import FieldChange, Json, changes_between, json_value
+from wholesale.server.domain.filters import Condition, parse_filter
 from wholesale.server.domain.ids import parse_id
 from wholesale.server.domain.price_list import (
     ListStatus,
@@ -40,11 +41,12 @@ _ATTRIBUTES = {
     "parent_discount": "parent_discount",
 }
 UPDATABLE = frozenset({*_ATTRIBUTES, "start_time", "end_time"})
-# Status changes a list may make: a list that priced quotes never returns to draft.
+# Status changes a list may make: a list that priced quotes never returns to draft, and an
+# archived list is kept as it was (copy it into a new list to price with it again).
 _TRANSITIONS = {
     ListStatus.DRAFT: {ListStatus.DRAFT, ListStatus.ACTIVE, ListStatus.ARCHIVED},
     ListStatus.ACTIVE: {ListStatus.ACTIVE, ListStatus.ARCHIVED},
-    ListStatus.ARCHIVED: {ListStatus.ARCHIVED, ListStatus.ACTIVE},
+    ListStatus.ARCHIVED: {ListStatus.ARCHIVED},
 }
 
 
@@ -130,20 +132,37 @@ def get_price_list(work: UnitOfWork, list_id: str, as_of_us: int | None = None) 
 
 @dataclass(frozen=True)
 class PriceListQuery:
-    status: str = ""
-    currency: str = ""
+    filter: str = ""
     page_size: int = 0
     page_token: str = ""
 
 
+def _checked_condition(condition: Condition) -> Condition:
+    """The condition with its value checked and normalised (statuses and audience kinds
+    by name, in any case)."""
+    value = condition.value
+    names = {
+        "status": [s.value for s in ListStatus],
+        "audience": ["everyone", "segment", "accounts"],
+    }.get(condition.field)
+    if names is not None and value.lower() not in names:
+        raise InvalidArgument(
+            f"invalid filter: {condition.field} takes {', '.join(n.upper() for n in names)}",
+            violations=[FieldViolation("filter", f"{condition.field}: one of {', '.join(names)}")],
+        )
+    return replace(condition, value=value.lower() if names else value)
+
+
 def list_price_lists(work: UnitOfWork, query: PriceListQuery) -> tuple[list[PriceList], str]:
     work.require(Permission.READ_PRICES)
+    parsed = parse_filter(query.filter, price_list_store.LIST_FILTER_FIELDS)
+    conditions = [_checked_condition(c) for c in parsed]
     return keyset_page(
         lambda after, limit: price_list_store.list_lists(
-            after[0] if after else 0, limit, query.status, query.currency
+            after[0] if after else 0, limit, conditions
         ),
         lambda found: [found.id],
-        {"status": query.status, "currency": query.currency},
+        {"price_list_filter": query.filter},
         query.page_size,
         query.page_token,
     )
@@ -168,9 +187,12 @@ def update_price_list(
         merged = _merged(current, changes, paths)
         if merged.status not in _TRANSITIONS[current.status]:
             raise FailedPrecondition(
-                f"an {current.status.value} list cannot become {merged.status.value}",
+                f"price list {current.id} is {current.status.value} and cannot become "
+                f"{merged.status.value}",
                 reason="PRICE_LIST_STATUS",
             )
+        if merged.status is ListStatus.ARCHIVED and current.status is not ListStatus.ARCHIVED:
+            _check_no_children(current)
         checked = _validated(merged, "price_list")
         audited: list[FieldChange] = changes_between(_audit_values(current), _audit_values(checked))
         if not audited:
@@ -180,23 +202,33 @@ def update_price_list(
         return stored
 
 
-def delete_price_list(work: UnitOfWork, list_id: str, etag: str) -> None:
-    """Deletes a draft with its rules; an active or archived list may have priced quotes,
-    so it is archived instead (FAILED_PRECONDITION says so)."""
+def _check_no_children(price_list: PriceList) -> None:
+    """A list others derive from stays: archiving or deleting it would silently take the
+    prices of its children away."""
+    if price_list_store.has_children(price_list.id):
+        raise FailedPrecondition(
+            f"other lists derive from price list {price_list.id}; change their parent first",
+            reason="PRICE_LIST_HAS_CHILDREN",
+        )
+
+
+def delete_price_list(work: UnitOfWork, list_id: str, etag: str) -> tuple[PriceList, bool]:
+    """Deletes a draft with its rules (True); archives an active list instead, which may
+    have priced quotes (False); leaves an archived list as it is."""
     work.require(Permission.WRITE_PRICES)
     with work.writing():
         current = stored_list(list_id)
         mutations.check_etag(f"price list {current.id}", current.etag, etag)
-        if current.status is not ListStatus.DRAFT:
-            raise FailedPrecondition(
-                f"price list {current.id} is {current.status.value}: only a draft can be "
-                "deleted; archive it instead (status ARCHIVED)",
-                reason="PRICE_LIST_NOT_DRAFT",
+        if current.status is ListStatus.ARCHIVED:
+            return current, False
+        _check_no_children(current)
+        resource = resource_name(current.id)
+        if current.status is ListStatus.ACTIVE:
+            archived = price_list_store.record_version(
+                replace(current, status=ListStatus.ARCHIVED), work.now_us()
             )
-        if price_list_store.has_children(current.id):
-            raise FailedPrecondition(
-                f"other lists derive from price list {current.id}; change their parent first",
-                reason="PRICE_LIST_HAS_CHILDREN",
-            )
+            mutations.audit(work, resource, [FieldChange("status", "active", "archived")])
+            return archived, False
         price_list_store.delete_draft(current.id)
-        mutations.audit(work, resource_name(current.id), [FieldChange("deleted", False, True)])
+        mutations.audit(work, resource, [FieldChange("deleted", False, True)])
+        return current, True

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from wholesale.server.domain.audit import Json, changes_between, json_value
+from wholesale.server.domain.filters import parse_filter
 from wholesale.server.domain.ids import parse_id
 from wholesale.server.domain.price_list import PriceList
 from wholesale.server.domain.price_rule import PriceRule, validate_rule
@@ -17,7 +18,7 @@ from wholesale.server.services import mutations
 from wholesale.server.services.paging import keyset_page
 from wholesale.server.services.price_lists import stored_list
 from wholesale.server.services.unit_of_work import UnitOfWork
-from wholesale.server.store import price_rule_store, product_store
+from wholesale.server.store import price_list_store, price_rule_store, product_store
 
 MAX_BATCH = 1000
 
@@ -35,6 +36,7 @@ class RuleDraft:
 
 @dataclass(frozen=True)
 class RuleBatch:
+    currency: str
     rules: list[PriceRule]
     created: int
     updated: int
@@ -132,7 +134,9 @@ def batch_upsert_price_rules(
         order = [rule_id if rule_id is not None else next(remaining) for rule_id in ids]
         written = price_rule_store.get_rules(order)
         _audit(work, [*new_ids, *(r.id for r in changed)], current, written)
-        return RuleBatch([written[i] for i in order], len(new), len(changed), unchanged)
+        return RuleBatch(
+            price_list.currency, [written[i] for i in order], len(new), len(changed), unchanged
+        )
 
 
 def _audit(
@@ -177,29 +181,50 @@ def delete_price_rule(work: UnitOfWork, rule_id: str, etag: str) -> PriceRule:
 @dataclass(frozen=True)
 class RuleQuery:
     list_id: str
+    filter: str = ""
     as_of_us: int | None = None
     page_size: int = 0
     page_token: str = ""
 
 
-def list_price_rules(work: UnitOfWork, query: RuleQuery) -> tuple[list[PriceRule], str]:
+def list_price_rules(work: UnitOfWork, query: RuleQuery) -> tuple[PriceList, list[PriceRule], str]:
+    """The list and one page of its rules."""
     work.require(Permission.READ_PRICES)
+    conditions = parse_filter(query.filter, price_rule_store.RULE_FILTER_FIELDS)
     price_list = stored_list(query.list_id, "price_list_id")
-    return keyset_page(
+    rules, token = keyset_page(
         lambda after, limit: price_rule_store.list_rules(
-            price_list.id, after[0] if after else 0, limit, query.as_of_us
+            price_list.id, after[0] if after else 0, limit, query.as_of_us, conditions
         ),
         lambda rule: [rule.id],
-        {"list": price_list.id, "as_of": query.as_of_us},
+        {"list": price_list.id, "filter": query.filter, "as_of": query.as_of_us},
         query.page_size,
         query.page_token,
     )
+    return price_list, rules, token
 
 
-def list_price_rule_versions(work: UnitOfWork, rule_id: str) -> list[PriceRule]:
+def list_price_rule_versions(
+    work: UnitOfWork, rule_id: str, page_size: int = 0, page_token: str = ""
+) -> tuple[list[PriceRule], str]:
+    """One rule's versions, the newest first (the deleted one included)."""
     work.require(Permission.READ_PRICES)
     number = parse_id(rule_id)
-    versions = price_rule_store.rule_versions(number) if number is not None else []
-    if not versions:
+    current = price_rule_store.get_rules([number]).get(number) if number is not None else None
+    if current is None:
         raise NotFound(f"price rule {rule_id!r} not found", reason="PRICE_RULE_NOT_FOUND")
-    return versions
+    return keyset_page(
+        lambda after, limit: price_rule_store.rule_versions(
+            current.id, after[0] if after else current.version + 1, limit
+        ),
+        lambda rule: [rule.version],
+        {"rule": current.id},
+        page_size,
+        page_token,
+    )
+
+
+def list_currency(rule: PriceRule) -> str:
+    """The currency of a rule's amounts: its list's."""
+    found = price_list_store.get_list(rule.list_id)
+    return found.currency if found else ""

@@ -43,9 +43,15 @@ def _sheet(
     return price_sheet(book, account, at_us, skus)
 
 
-def get_price_sheet(
-    work: UnitOfWork, request: SheetRequest
-) -> tuple[Account, list[SheetEntry], str]:
+@dataclass(frozen=True)
+class PriceSheet:
+    account: Account
+    at_us: int
+    entries: list[SheetEntry]
+    next_page_token: str
+
+
+def get_price_sheet(work: UnitOfWork, request: SheetRequest) -> PriceSheet:
     """One page of the sheet, in SKU order, and the token of the next."""
     work.require(Permission.READ_PRICES)
     if request.category and not CATEGORY.fullmatch(request.category):
@@ -63,7 +69,7 @@ def get_price_sheet(
             work, ProductQuery(product_filter, request.page_size, request.page_token)
         )
         entries = _sheet(priced_account(account), [p.sku for p in products], at_us, frozenset())
-    return account, entries, token
+    return PriceSheet(account, at_us, entries, token)
 
 
 @dataclass(frozen=True)

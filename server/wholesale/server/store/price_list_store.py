@@ -7,10 +7,11 @@ import json
 from collections.abc import Sequence
 from decimal import Decimal
 
+from wholesale.server.domain.filters import Condition
 from wholesale.server.domain.price_audience import Audience
 from wholesale.server.domain.price_list import ListStatus, PriceList
 from wholesale.server.domain.validity import Window
-from wholesale.server.store.sql import execute, fetch, fetch_rows, insert_rows
+from wholesale.server.store.sql import LIKE, escape_like, execute, fetch, fetch_rows, insert_rows
 from wholesale.server.store.versions import next_version, recorded_at
 
 # The version columns every read returns, in the order list_from_row takes them (the
@@ -167,16 +168,44 @@ def get_lists(list_ids: Sequence[int]) -> dict[int, PriceList]:
     return {row[0]: list_from_row(row) for row in fetch(sql, list(list_ids))}
 
 
-def list_lists(after_id: int, limit: int, status: str = "", currency: str = "") -> list[PriceList]:
+LIST_FILTER_FIELDS = {
+    "status": frozenset({"=", "!="}),
+    "currency_code": frozenset({"="}),
+    "audience": frozenset({"="}),
+    "name": frozenset({":"}),
+}
+# An audience kind as SQL on the current version v.
+_AUDIENCE_KINDS = {
+    "everyone": "v.everyone",
+    "segment": (
+        "EXISTS (SELECT 1 FROM price_list_audience a WHERE a.list_id = v.list_id "
+        "AND a.version = v.version AND a.kind IN ('tier', 'tag'))"
+    ),
+    "accounts": (
+        "EXISTS (SELECT 1 FROM price_list_audience a WHERE a.list_id = v.list_id "
+        "AND a.version = v.version AND a.kind = 'account')"
+    ),
+}
+
+
+def _condition(condition: Condition) -> tuple[str, tuple[object, ...]]:
+    """One checked filter condition as SQL with its parameters."""
+    if condition.field == "audience":
+        return _AUDIENCE_KINDS[condition.value], ()
+    if condition.field == "name":
+        return f"LOWER(v.name) {LIKE}", (f"%{escape_like(condition.value.lower())}%",)
+    column = "v.status" if condition.field == "status" else "v.currency_code"
+    return f"{column} {condition.op} ?", (condition.value,)
+
+
+def list_lists(after_id: int, limit: int, conditions: Sequence[Condition] = ()) -> list[PriceList]:
     """Current versions by id, after ``after_id``: a keyset page."""
     where = ["v.version = l.current_version", "l.id > ?"]
     params: list[object] = [after_id]
-    if status:
-        where.append("v.status = ?")
-        params.append(status)
-    if currency:
-        where.append("v.currency_code = ?")
-        params.append(currency)
+    for condition in conditions:
+        sql, values = _condition(condition)
+        where.append(sql)
+        params += values
     sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY l.id LIMIT ?"
     return [list_from_row(row) for row in fetch(sql, [*params, limit])]
 

@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from decimal import Decimal
 
+from wholesale.server.domain.filters import Condition
 from wholesale.server.domain.price_rule import (
     Basis,
     BreakMode,
@@ -18,7 +19,14 @@ from wholesale.server.domain.price_rule import (
 )
 from wholesale.server.domain.validity import Window
 from wholesale.server.store.database import is_postgres
-from wholesale.server.store.sql import execute, fetch, insert_returning, insert_rows
+from wholesale.server.store.sql import (
+    LIKE,
+    escape_like,
+    execute,
+    fetch,
+    insert_returning,
+    insert_rows,
+)
 from wholesale.server.store.versions import recorded_at
 
 # The version columns, in the order rule_from_row takes them (the identity's external_id
@@ -198,25 +206,49 @@ def get_rules(rule_ids: Sequence[int]) -> dict[int, PriceRule]:
     return {row[0]: rule_from_row(row, row[18]) for row in fetch(sql, list(rule_ids))}
 
 
+RULE_FILTER_FIELDS = {
+    "sku": frozenset({"="}),
+    "category": frozenset({"=", ":"}),
+    "external_id": frozenset({"="}),
+}
+
+
+def _condition(condition: Condition) -> tuple[str, tuple[object, ...]]:
+    if condition.field == "category" and condition.op == ":":
+        below = f"{escape_like(condition.value)}/%"
+        return f"(r.category = ? OR r.category {LIKE})", (condition.value, below)
+    column = "i.external_id" if condition.field == "external_id" else f"r.{condition.field}"
+    return f"{column} = ?", (condition.value,)
+
+
 def list_rules(
-    list_id: int, after_id: int, limit: int, as_of_us: int | None = None
+    list_id: int,
+    after_id: int,
+    limit: int,
+    as_of_us: int | None = None,
+    conditions: Sequence[Condition] = (),
 ) -> list[PriceRule]:
     """The list's rules (current, or recorded as current at ``as_of_us``), deleted ones
     left out, by id after ``after_id``."""
-    if as_of_us is None:
-        when, params = "r.version = i.current_version", [list_id, after_id]
-    else:
-        when, params = recorded_at("r", "?"), [list_id, after_id, as_of_us, as_of_us]
+    where: list[str] = ["r.version = i.current_version"]
+    params: list[object] = [list_id, after_id]
+    if as_of_us is not None:
+        where, params = [recorded_at("r", "?")], [*params, as_of_us, as_of_us]
+    for condition in conditions:
+        sql, values = _condition(condition)
+        where.append(sql)
+        params += values
     sql = (
-        f"{_SELECT} WHERE i.list_id = ? AND i.id > ? AND {when} AND NOT r.deleted "
-        "ORDER BY i.id LIMIT ?"
+        f"{_SELECT} WHERE i.list_id = ? AND i.id > ? AND {' AND '.join(where)} "
+        "AND NOT r.deleted ORDER BY i.id LIMIT ?"
     )
     return [rule_from_row(row, row[18]) for row in fetch(sql, [*params, limit])]
 
 
-def rule_versions(rule_id: int) -> list[PriceRule]:
-    sql = f"{_SELECT} WHERE i.id = ? ORDER BY r.version"
-    return [rule_from_row(row, row[18]) for row in fetch(sql, (rule_id,))]
+def rule_versions(rule_id: int, before_version: int, limit: int) -> list[PriceRule]:
+    """One rule's versions below ``before_version``, the newest first."""
+    sql = f"{_SELECT} WHERE i.id = ? AND r.version < ? ORDER BY r.version DESC LIMIT ?"
+    return [rule_from_row(row, row[18]) for row in fetch(sql, (rule_id, before_version, limit))]
 
 
 def current_rules(list_ids: Sequence[int]) -> list[PriceRule]:
