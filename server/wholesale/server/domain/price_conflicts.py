@@ -1,0 +1,306 @@
+"""Price conflicts: two claims on one product that precedence alone cannot order.
+
+A claim is a rule of a list (in force where the list's and the rule's windows meet) or,
+for a derived list, its prices inherited from the parent (a list-wide claim without a
+rule). Two claims of different lists tie when their lists are at the same level and
+priority, in the same currency, for audiences that may share an account, in force together
+and able to price a common product. Two rules of one list tie when they are equally
+specific. Quotes never fail on a tie (the engine takes the lower price, then the older list
+or rule), so conflicts are found when a rule or list is saved and shown as warnings that
+say who decides.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from wholesale.server.domain.price_audience import Audience, Level
+from wholesale.server.domain.price_list import ListStatus, PriceList
+from wholesale.server.domain.price_rule import PriceRule, RuleTarget
+from wholesale.server.domain.validity import Window
+
+_LEVELS_PLURAL = {
+    Level.NAMED_ACCOUNTS: "lists for named accounts",
+    Level.SEGMENT: "tier and tag lists",
+    Level.BASE: "base lists",
+}
+
+
+@dataclass(frozen=True)
+class ConflictSide:
+    """One side of a conflict; ``rule_id`` is None for a derived list's inherited prices."""
+
+    list_id: int
+    list_version: int
+    list_name: str
+    rule_id: int | None = None
+    rule_version: int | None = None
+
+
+@dataclass(frozen=True)
+class PriceConflict:
+    # The side with the smaller (list id, rule id) first, so a conflict has one spelling.
+    first: ConflictSide
+    second: ConflictSide
+    level: Level
+    priority: int
+    reason: str
+    resolution: str
+
+
+_Group = tuple[str, Level, int]
+_ClaimKey = tuple[int, int]
+_BucketKey = tuple[_Group, str, str]
+
+
+@dataclass(frozen=True)
+class _Claim:
+    price_list: PriceList
+    rule: PriceRule | None
+    window: Window
+
+    @property
+    def target(self) -> RuleTarget:
+        return self.rule.target if self.rule else RuleTarget()
+
+    @property
+    def key(self) -> _ClaimKey:
+        return (self.price_list.id, self.rule.id if self.rule else 0)
+
+    @property
+    def group(self) -> _Group:
+        """Only claims of one group can tie, so nothing is compared across groups."""
+        pl = self.price_list
+        return (pl.currency, pl.level, pl.priority)
+
+    @property
+    def side(self) -> ConflictSide:
+        pl, rule = self.price_list, self.rule
+        if rule is None:
+            return ConflictSide(pl.id, pl.version, pl.name)
+        return ConflictSide(pl.id, pl.version, pl.name, rule.id, rule.version)
+
+    def describe(self) -> str:
+        if self.rule is None:
+            return "the prices inherited from its parent"
+        return self.target.describe()
+
+
+def conflicts_of(
+    changed: Sequence[PriceRule] | PriceList,
+    lists: Mapping[int, PriceList],
+    rules: Iterable[PriceRule],
+    category_of: Mapping[str, str],
+) -> list[PriceConflict]:
+    """The conflicts a save creates: those of the saved rules, or of every claim of the
+    saved list (its audience, window and priority bear on all its rules).
+
+    The saved values replace those with the same id in ``lists`` and ``rules``, so the
+    caller may pass the stored values from before or after the save. The cost is linear in
+    the rules given: those of the saved claims' (currency, level, priority) groups are
+    indexed and each looked up once among the saved claims, then as for all_conflicts.
+    """
+    if isinstance(changed, PriceList):
+        lists = {**lists, changed.id: changed}
+        world = _claims(lists, rules)
+        focus = [c for c in world if c.price_list.id == changed.id]
+    else:
+        saved = {rule.id: rule for rule in changed}
+        current = [rule for rule in rules if rule.id not in saved]
+        world = _claims(lists, [*current, *saved.values()])
+        focus = [c for c in world if c.rule is not None and c.rule.id in saved]
+    # Only claims of the saved claims' groups can tie with them.
+    groups = {claim.group for claim in focus}
+    nearby = [claim for claim in world if claim.group in groups]
+    everything, focused = _Index(nearby, category_of), _Index(focus, category_of)
+    return _collect([*_candidates(focused, everything), *_candidates(everything, focused)])
+
+
+def all_conflicts(
+    lists: Mapping[int, PriceList], rules: Iterable[PriceRule], category_of: Mapping[str, str]
+) -> list[PriceConflict]:
+    """Every current conflict once, ordered by the two sides' (list id, rule id).
+
+    Claims are indexed by (currency, level, priority) and by target, so a claim meets only
+    the claims of its group for its own SKU, an enclosing category or every product. The
+    cost: one index entry per claim; per claim, one audience check per list holding a claim
+    for its SKU or an enclosing category in its group; per list-wide claim (few: a derived
+    list's inheritance, list-wide rules), one per list of its group; and one check per pair
+    so found, which tie but for their windows or are rules of one list of unequal
+    specificity. It grows with the rules that share products, never with the square of all
+    rules.
+    """
+    index = _Index(_claims(lists, rules), category_of)
+    return _collect(_candidates(index, index))
+
+
+def _claims(lists: Mapping[int, PriceList], rules: Iterable[PriceRule]) -> list[_Claim]:
+    """The claims of lists that are not archived, each in force where its windows meet."""
+    live = {i: pl for i, pl in lists.items() if pl.status is not ListStatus.ARCHIVED}
+    claims = [_Claim(pl, None, pl.window) for pl in live.values() if pl.parent_id is not None]
+    for rule in rules:
+        pl = live.get(rule.list_id)
+        window = _intersection(pl.window, rule.window) if pl else None
+        if pl and window:
+            claims.append(_Claim(pl, rule, window))
+    return claims
+
+
+def _intersection(a: Window, b: Window) -> Window | None:
+    """Where both windows are in force, or None where they never are together."""
+    starts = [s for s in (a.start_us, b.start_us) if s is not None]
+    ends = [e for e in (a.end_us, b.end_us) if e is not None]
+    start, end = max(starts, default=None), min(ends, default=None)
+    if start is not None and end is not None and start >= end:
+        return None
+    return Window(start, end)
+
+
+def _enclosing(category: str) -> Iterator[str]:
+    """The category and every category above it."""
+    segments = category.split("/") if category else []
+    return ("/".join(segments[:n]) for n in range(len(segments), 0, -1))
+
+
+class _Index:
+    """Claims by group and target, each target's claims by list, so a claim finds the
+    claims at or above its target without visiting any other."""
+
+    def __init__(self, claims: Iterable[_Claim], category_of: Mapping[str, str]) -> None:
+        self._category_of = category_of
+        self._buckets: dict[_BucketKey, dict[int, list[_Claim]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        self.by_group: dict[_Group, dict[int, list[_Claim]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        self.list_wide: list[_Claim] = []
+        for claim in claims:
+            self.by_group[claim.group][claim.price_list.id].append(claim)
+            keys = self.enclosing_keys(claim)
+            if keys:
+                self._buckets[keys[0]][claim.price_list.id].append(claim)
+            else:
+                self.list_wide.append(claim)
+
+    def enclosing_keys(self, claim: _Claim) -> list[_BucketKey]:
+        """The buckets of the targets at or above ``claim``'s own (first), but the
+        list-wide one; none for a list-wide claim."""
+        target, group = claim.target, claim.group
+        if target.sku:
+            category = self._category_of.get(target.sku, "")
+            keys = [(group, "sku", target.sku)]
+            return keys + [(group, "category", c) for c in _enclosing(category)]
+        return [(group, "category", c) for c in _enclosing(target.category)]
+
+    def bucket(self, key: _BucketKey) -> Mapping[int, list[_Claim]]:
+        return self._buckets.get(key, {})
+
+    @property
+    def claims(self) -> Iterator[_Claim]:
+        for by_list in self.by_group.values():
+            for claims in by_list.values():
+                yield from claims
+
+
+def _candidates(lower: _Index, upper: _Index) -> Iterator[tuple[_Claim, _Claim]]:
+    """Pairs of a ``lower`` claim and an ``upper`` claim at or above its target, of lists
+    whose audiences may meet: every pair of overlapping targets where the upper one is the
+    broader (or equal) is found from the lower one, list-wide ones from their own side."""
+    for claim in lower.claims:
+        for key in upper.enclosing_keys(claim):
+            yield from _within(claim, upper.bucket(key), swap=False)
+    for wide in upper.list_wide:
+        yield from _within(wide, lower.by_group.get(wide.group, {}), swap=True)
+
+
+def _within(
+    claim: _Claim, by_list: Mapping[int, list[_Claim]], *, swap: bool
+) -> Iterator[tuple[_Claim, _Claim]]:
+    """``claim`` paired with the claims of ``by_list`` from its own list or from lists whose
+    audiences may share an account with its list's (checked once per list, not per rule)."""
+    pl = claim.price_list
+    for list_id, others in by_list.items():
+        if list_id == pl.id or pl.audience.may_share_accounts_with(others[0].price_list.audience):
+            yield from ((other, claim) if swap else (claim, other) for other in others)
+
+
+def _collect(pairs: Iterable[tuple[_Claim, _Claim]]) -> list[PriceConflict]:
+    found: dict[tuple[_ClaimKey, _ClaimKey], PriceConflict | None] = {}
+    for a, b in pairs:
+        first, second = sorted((a, b), key=lambda c: c.key)
+        pair_key = (first.key, second.key)
+        if pair_key not in found:
+            found[pair_key] = _conflict(first, second)
+    return [conflict for _, conflict in sorted(found.items()) if conflict]
+
+
+def _conflict(first: _Claim, second: _Claim) -> PriceConflict | None:
+    """The conflict between two claims of one group with overlapping targets and audiences
+    that may meet, if they tie."""
+    together = _intersection(first.window, second.window)
+    if together is None or _same_rule(first, second):
+        return None
+    pl = first.price_list
+    if pl.id != second.price_list.id:
+        reason, resolution = _reason(first, second, together), _resolution(first, second)
+    elif first.rule and second.rule and first.target.specificity == second.target.specificity:
+        reason = _same_list_reason(pl, first.rule, second.rule, together)
+        resolution = f"quotes take the lower price, then the older rule: rule {first.rule.id}"
+    else:
+        return None
+    return PriceConflict(first.side, second.side, pl.level, pl.priority, reason, resolution)
+
+
+def _same_rule(a: _Claim, b: _Claim) -> bool:
+    """A claim against itself, or two versions of one rule."""
+    if a.rule is None or b.rule is None:
+        return a.key == b.key
+    return a.rule.id == b.rule.id
+
+
+def _reason(a: _Claim, b: _Claim, together: Window) -> str:
+    if a.target == b.target:
+        what = f"same {a.describe()} in {a.price_list.title} and {b.price_list.title}"
+    else:
+        what = f"{a.describe()} in {a.price_list.title} and {b.describe()} in {b.price_list.title}"
+    pl = a.price_list
+    return (
+        f"{what}: both {_LEVELS_PLURAL[pl.level]} of priority {pl.priority}, "
+        f"{_in_force(together)}, audiences may share accounts "
+        f"({_shared(pl.audience, b.price_list.audience)})"
+    )
+
+
+def _resolution(a: _Claim, b: _Claim) -> str:
+    older = min(a.price_list, b.price_list, key=lambda pl: (pl.create_time_us, pl.id))
+    return f"quotes take the lower price, then the older list: {older.name} (list {older.id})"
+
+
+def _same_list_reason(pl: PriceList, a: PriceRule, b: PriceRule, together: Window) -> str:
+    return (
+        f"rules {a.id} and {b.id} for the same {a.target.describe()} in {pl.title}: "
+        f"equally specific, {_in_force(together)}"
+    )
+
+
+def _in_force(window: Window) -> str:
+    if window.start_us is None and window.end_us is None:
+        return "always in force together"
+    return f"in force together {window.describe()}"
+
+
+def _shared(a: Audience, b: Audience) -> str:
+    """Who could be in both audiences: what they have in common, or for a tier list and a
+    tag list, an account with both."""
+    common = Audience(
+        everyone=a.everyone and b.everyone,
+        tiers=a.tiers & b.tiers,
+        tags=a.tags & b.tags,
+        account_ids=a.account_ids & b.account_ids,
+    )
+    if common.tiers or common.tags or common.account_ids or common.everyone:
+        return common.describe()
+    return f"an account in {a.describe()} and in {b.describe()}"
