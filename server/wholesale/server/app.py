@@ -20,6 +20,7 @@ from wholesale.server.api.catalog_servicer import CatalogServicer
 from wholesale.server.api.interceptor import CallInterceptor
 from wholesale.server.api.metrics import RpcMetrics
 from wholesale.server.api.order_servicer import OrderServicer
+from wholesale.server.api.pricing_servicer import PricingServicer
 from wholesale.server.config import ServerConfig, concurrent_rpcs_limit
 from wholesale.server.domain.clock import Clock, SystemClock
 from wholesale.server.store import database, migrations, secrets
@@ -32,6 +33,8 @@ from wholesale.v1 import (
     catalog_service_pb2_grpc,
     order_service_pb2,
     order_service_pb2_grpc,
+    pricing_service_pb2,
+    pricing_service_pb2_grpc,
 )
 
 log = logging.getLogger("wholesale.server")
@@ -41,6 +44,7 @@ SERVICE_NAMES = (
     audit_service_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
     catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
     order_service_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name,
+    pricing_service_pb2.DESCRIPTOR.services_by_name["PricingService"].full_name,
 )
 
 
@@ -141,6 +145,7 @@ def create_server(config: ServerConfig, clock: Clock | None = None) -> tuple[Ser
     account_service_pb2_grpc.add_AccountServiceServicer_to_server(AccountServicer(), grpc_server)
     audit_service_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(), grpc_server)
     catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(), grpc_server)
+    pricing_service_pb2_grpc.add_PricingServiceServicer_to_server(PricingServicer(), grpc_server)
     order_service_pb2_grpc.add_OrderServiceServicer_to_server(
         OrderServicer(config.credit_grace_days), grpc_server
     )

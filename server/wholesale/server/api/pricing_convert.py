@@ -19,7 +19,8 @@ from wholesale.server.api.order_convert import date_to_proto, day_from_proto
 from wholesale.server.domain.contract_price import ContractPrice
 from wholesale.server.domain.ids import parse_id
 from wholesale.server.domain.money import MICROS_PER_UNIT, Money, decimal_from_units_nanos
-from wholesale.server.domain.price_audience import Audience
+from wholesale.server.domain.price_audience import Audience, Level
+from wholesale.server.domain.price_conflicts import PriceConflict
 from wholesale.server.domain.price_list import ListStatus, PriceList
 from wholesale.server.domain.price_rule import (
     Basis,
@@ -362,4 +363,33 @@ def contract_to_proto(contract: ContractPrice) -> pb.ContractPrice:
         recorded_time=timestamp(contract.recorded_us),
         deleted=contract.deleted,
         etag=contract.etag,
+    )
+
+
+# ---- conflicts ----------------------------------------------------------------------
+
+_LEVEL_KIND = {
+    Level.NAMED_ACCOUNTS: pb.PRICE_SOURCE_KIND_NAMED_ACCOUNT_LIST,
+    Level.SEGMENT: pb.PRICE_SOURCE_KIND_SEGMENT_LIST,
+    Level.BASE: pb.PRICE_SOURCE_KIND_BASE_LIST,
+}
+
+
+def conflict_to_proto(conflict: PriceConflict) -> pb.PriceConflict:
+    sides = [
+        pb.PriceConflictSide(
+            price_list_id=str(side.list_id),
+            price_list_name=side.list_name,
+            price_rule_id=str(side.rule_id) if side.rule_id else "",
+            price_rule_version=side.rule_version or 0,
+        )
+        for side in (conflict.first, conflict.second)
+    ]
+    return pb.PriceConflict(
+        target=conflict.target,
+        sides=sides,
+        level=_LEVEL_KIND[conflict.level],
+        priority=conflict.priority,
+        reason=conflict.reason,
+        resolution=conflict.resolution,
     )

@@ -10,6 +10,7 @@ from wholesale.server.api.field_mask import masked_fields
 from wholesale.server.api.idempotent import once
 from wholesale.server.api.interceptor import current_work
 from wholesale.server.api.pricing_convert import (
+    conflict_to_proto,
     contract_from_proto,
     contract_to_proto,
     instant_from_proto,
@@ -20,16 +21,18 @@ from wholesale.server.api.pricing_convert import (
 )
 from wholesale.server.api.quote_convert import diffs_to_proto, quote_to_proto, sheet_entry_to_proto
 from wholesale.server.domain.price_book import LineRequest
+from wholesale.server.domain.price_list import PriceList
 from wholesale.server.errors import FieldViolation, InvalidArgument, Validator
 from wholesale.server.services import (
     contract_prices,
+    price_conflicts,
     price_lists,
     price_rules,
     price_sheets,
     quotes,
 )
+from wholesale.v1 import pricing_pb2, pricing_service_pb2_grpc
 from wholesale.v1 import pricing_service_pb2 as pb
-from wholesale.v1 import pricing_service_pb2_grpc
 
 LIST_OUTPUT_ONLY = frozenset(
     {"id", "version", "create_time", "update_time", "etag", "currency_code"}
@@ -58,6 +61,10 @@ def _list_paths(request: pb.UpdatePriceListRequest) -> set[str]:
     return masked_fields(request.update_mask.paths, price_lists.UPDATABLE, LIST_OUTPUT_ONLY)
 
 
+def _list_conflicts(price_list: PriceList) -> list[pricing_pb2.PriceConflict]:
+    return [conflict_to_proto(c) for c in price_conflicts.conflicts_of_list(price_list)]
+
+
 class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
     # ---- price lists ------------------------------------------------------------------
 
@@ -65,13 +72,14 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
         self, request: pb.CreatePriceListRequest, context
     ) -> pb.CreatePriceListResponse:
         draft = _converted(lambda v: price_list_from_proto(v, request.price_list, "price_list"))
-        return once(
-            request,
-            pb.CreatePriceListResponse,
-            lambda: pb.CreatePriceListResponse(
-                price_list=price_list_to_proto(price_lists.create_price_list(current_work(), draft))
-            ),
-        )
+
+        def work() -> pb.CreatePriceListResponse:
+            created = price_lists.create_price_list(current_work(), draft)
+            return pb.CreatePriceListResponse(
+                price_list=price_list_to_proto(created), conflicts=_list_conflicts(created)
+            )
+
+        return once(request, pb.CreatePriceListResponse, work)
 
     def GetPriceList(self, request: pb.GetPriceListRequest, context) -> pb.GetPriceListResponse:
         found = price_lists.get_price_list(current_work(), request.id)
@@ -91,21 +99,16 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
     ) -> pb.UpdatePriceListResponse:
         paths = _list_paths(request)
         changes = _converted(lambda v: price_list_from_proto(v, request.price_list, "price_list"))
-        return once(
-            request,
-            pb.UpdatePriceListResponse,
-            lambda: pb.UpdatePriceListResponse(
-                price_list=price_list_to_proto(
-                    price_lists.update_price_list(
-                        current_work(),
-                        request.price_list.id,
-                        changes,
-                        paths,
-                        request.price_list.etag,
-                    )
-                )
-            ),
-        )
+
+        def work() -> pb.UpdatePriceListResponse:
+            updated = price_lists.update_price_list(
+                current_work(), request.price_list.id, changes, paths, request.price_list.etag
+            )
+            return pb.UpdatePriceListResponse(
+                price_list=price_list_to_proto(updated), conflicts=_list_conflicts(updated)
+            )
+
+        return once(request, pb.UpdatePriceListResponse, work)
 
     def DeletePriceList(
         self, request: pb.DeletePriceListRequest, context
@@ -133,11 +136,13 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
             result = price_rules.batch_upsert_price_rules(
                 current_work(), request.price_list_id, drafts
             )
+            conflicts = price_conflicts.conflicts_of_rules(result.price_list, result.rules)
             return pb.BatchUpsertPriceRulesResponse(
-                rules=[rule_to_proto(r, result.currency) for r in result.rules],
+                rules=[rule_to_proto(r, result.price_list.currency) for r in result.rules],
                 created_count=result.created,
                 updated_count=result.updated,
                 unchanged_count=result.unchanged,
+                conflicts=[conflict_to_proto(c) for c in conflicts],
             )
 
         return once(request, pb.BatchUpsertPriceRulesResponse, work)
@@ -177,6 +182,16 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
         currency = price_rules.list_currency(versions[0]) if versions else ""
         return pb.ListPriceRuleVersionsResponse(
             versions=[rule_to_proto(r, currency) for r in versions], next_page_token=token
+        )
+
+    def ListPriceConflicts(
+        self, request: pb.ListPriceConflictsRequest, context
+    ) -> pb.ListPriceConflictsResponse:
+        found, token = price_conflicts.list_price_conflicts(
+            current_work(), request.price_list_id, request.page_size, request.page_token
+        )
+        return pb.ListPriceConflictsResponse(
+            conflicts=[conflict_to_proto(c) for c in found], next_page_token=token
         )
 
     # ---- contract prices --------------------------------------------------------------

@@ -16,6 +16,7 @@ from wholesale.server.domain.contract_price import ContractPrice
 from wholesale.server.domain.price_audience import PricedAccount
 from wholesale.server.domain.price_list import PriceList
 from wholesale.server.domain.price_rule import PriceRule
+from wholesale.server.domain.product import enclosing_categories
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,7 @@ class CatalogItem:
     @property
     def categories(self) -> tuple[str, ...]:
         """The item's category and every category above it, the deepest first."""
-        if not self.category:
-            return ()
-        segments = self.category.split("/")
-        return tuple("/".join(segments[:n]) for n in range(len(segments), 0, -1))
+        return enclosing_categories(self.category)
 
 
 @dataclass(frozen=True)

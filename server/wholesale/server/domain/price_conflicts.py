@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from wholesale.server.domain.price_audience import Audience, Level
 from wholesale.server.domain.price_list import ListStatus, PriceList
 from wholesale.server.domain.price_rule import PriceRule, RuleTarget
+from wholesale.server.domain.product import enclosing_categories
 from wholesale.server.domain.validity import Window
 
 _LEVELS_PLURAL = {
@@ -48,6 +49,9 @@ class PriceConflict:
     priority: int
     reason: str
     resolution: str
+    # What both sides price, for people: "SKU COF-1", "category beverages", or the two
+    # targets when they differ ("SKU COF-1 / category beverages").
+    target: str = ""
 
 
 _Group = tuple[str, Level, int]
@@ -158,12 +162,6 @@ def _intersection(a: Window, b: Window) -> Window | None:
     return Window(start, end)
 
 
-def _enclosing(category: str) -> Iterator[str]:
-    """The category and every category above it."""
-    segments = category.split("/") if category else []
-    return ("/".join(segments[:n]) for n in range(len(segments), 0, -1))
-
-
 class _Index:
     """Claims by group and target, each target's claims by list, so a claim finds the
     claims at or above its target without visiting any other."""
@@ -192,8 +190,8 @@ class _Index:
         if target.sku:
             category = self._category_of.get(target.sku, "")
             keys = [(group, "sku", target.sku)]
-            return keys + [(group, "category", c) for c in _enclosing(category)]
-        return [(group, "category", c) for c in _enclosing(target.category)]
+            return keys + [(group, "category", c) for c in enclosing_categories(category)]
+        return [(group, "category", c) for c in enclosing_categories(target.category)]
 
     def bucket(self, key: _BucketKey) -> Mapping[int, list[_Claim]]:
         return self._buckets.get(key, {})
@@ -251,7 +249,10 @@ def _conflict(first: _Claim, second: _Claim) -> PriceConflict | None:
         resolution = f"quotes take the lower price, then the older rule: rule {first.rule.id}"
     else:
         return None
-    return PriceConflict(first.side, second.side, pl.level, pl.priority, reason, resolution)
+    targets = dict.fromkeys((first.describe(), second.describe()))
+    return PriceConflict(
+        first.side, second.side, pl.level, pl.priority, reason, resolution, " / ".join(targets)
+    )
 
 
 def _same_rule(a: _Claim, b: _Claim) -> bool:

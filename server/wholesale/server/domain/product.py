@@ -30,6 +30,12 @@ MAX_SELLING_UNIT = 40
 MAX_PACK_SIZE = 100_000
 
 
+def enclosing_categories(category: str) -> tuple[str, ...]:
+    """A category and every category above it, the deepest first: "a/b" -> ("a/b", "a")."""
+    segments = category.split("/") if category else []
+    return tuple("/".join(segments[:n]) for n in range(len(segments), 0, -1))
+
+
 @dataclass(frozen=True)
 class ProductFields:
     """The writable part of a product. ``active`` None means "not given": a create makes

@@ -36,7 +36,7 @@ class RuleDraft:
 
 @dataclass(frozen=True)
 class RuleBatch:
-    currency: str
+    price_list: PriceList
     rules: list[PriceRule]
     created: int
     updated: int
@@ -134,9 +134,7 @@ def batch_upsert_price_rules(
         order = [rule_id if rule_id is not None else next(remaining) for rule_id in ids]
         written = price_rule_store.get_rules(order)
         _audit(work, [*new_ids, *(r.id for r in changed)], current, written)
-        return RuleBatch(
-            price_list.currency, [written[i] for i in order], len(new), len(changed), unchanged
-        )
+        return RuleBatch(price_list, [written[i] for i in order], len(new), len(changed), unchanged)
 
 
 def _audit(

@@ -236,3 +236,9 @@ def delete_draft(list_id: int) -> None:
         "DELETE FROM price_list WHERE id = ?",
     ):
         execute(sql, list_id)
+
+
+def current_lists() -> dict[int, PriceList]:
+    """Every list's current version (a price book holds hundreds, not millions)."""
+    sql = f"{_SELECT} WHERE v.version = l.current_version"
+    return {row[0]: list_from_row(row) for row in fetch(sql, ())}

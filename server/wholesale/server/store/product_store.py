@@ -17,6 +17,7 @@ from wholesale.server.store.sql import (
     insert_rows,
     locked,
     path_or_below,
+    select_where_in,
     storable,
 )
 
@@ -156,3 +157,9 @@ def active_skus(category: str = "", limit: int = 1000) -> list[str]:
     if category:
         query = query.where(path_or_below(ProductRow.category, category))
     return [row.sku for row in query.order_by(byte_order(ProductRow.sku)).limit(limit)]
+
+
+def categories_of(skus: Sequence[str]) -> dict[str, str]:
+    """The category of each product among ``skus``."""
+    found = select_where_in("SELECT sku, category FROM product", "sku", skus)
+    return dict(found)
