@@ -116,7 +116,7 @@ class TierPolicy(_message.Message):
     @_builtins.property
     def hysteresis_percent(self) -> _decimal_pb2.Decimal:
         """An account is demoted only when its spend falls this far below the threshold of its
-        tier, in percent of that threshold, as a decimal string such as "10"; 0 to 100,
+        tier, in percent of that threshold, as a decimal string such as "10"; 0 to 50,
         unset means 0. Promotion needs the threshold itself.
         """
 

@@ -102,7 +102,8 @@ class TierServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def PinTier(self, request, context):
-        """Sets an account's tier by hand; the policy no longer changes it.
+        """Sets an account's tier by hand; the policy no longer changes it. Managers pin (and
+        unpin) only their own accounts, as they set other fields of them.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

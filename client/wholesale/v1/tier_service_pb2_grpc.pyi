@@ -44,7 +44,9 @@ class TierServiceStub:
     ListTierChanges: _grpc.UnaryUnaryMultiCallable[_tier_service_pb2.ListTierChangesRequest, _tier_service_pb2.ListTierChangesResponse]
     """Lists recorded tier changes, newest first."""
     PinTier: _grpc.UnaryUnaryMultiCallable[_tier_service_pb2.PinTierRequest, _tier_service_pb2.PinTierResponse]
-    """Sets an account's tier by hand; the policy no longer changes it."""
+    """Sets an account's tier by hand; the policy no longer changes it. Managers pin (and
+    unpin) only their own accounts, as they set other fields of them.
+    """
     UnpinTier: _grpc.UnaryUnaryMultiCallable[_tier_service_pb2.UnpinTierRequest, _tier_service_pb2.UnpinTierResponse]
     """Hands an account's tier back to the policy, from the next review on."""
 
@@ -64,7 +66,9 @@ class TierServiceAsyncStub(TierServiceStub):
     ListTierChanges: _aio.UnaryUnaryMultiCallable[_tier_service_pb2.ListTierChangesRequest, _tier_service_pb2.ListTierChangesResponse]  # type: ignore[assignment]
     """Lists recorded tier changes, newest first."""
     PinTier: _aio.UnaryUnaryMultiCallable[_tier_service_pb2.PinTierRequest, _tier_service_pb2.PinTierResponse]  # type: ignore[assignment]
-    """Sets an account's tier by hand; the policy no longer changes it."""
+    """Sets an account's tier by hand; the policy no longer changes it. Managers pin (and
+    unpin) only their own accounts, as they set other fields of them.
+    """
     UnpinTier: _aio.UnaryUnaryMultiCallable[_tier_service_pb2.UnpinTierRequest, _tier_service_pb2.UnpinTierResponse]  # type: ignore[assignment]
     """Hands an account's tier back to the policy, from the next review on."""
 
@@ -111,7 +115,9 @@ class TierServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _tier_service_pb2.PinTierRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_tier_service_pb2.PinTierResponse, _abc.Awaitable[_tier_service_pb2.PinTierResponse]]:
-        """Sets an account's tier by hand; the policy no longer changes it."""
+        """Sets an account's tier by hand; the policy no longer changes it. Managers pin (and
+        unpin) only their own accounts, as they set other fields of them.
+        """
 
     @_abc_1.abstractmethod
     def UnpinTier(

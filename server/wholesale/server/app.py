@@ -21,8 +21,10 @@ from wholesale.server.api.interceptor import CallInterceptor
 from wholesale.server.api.metrics import RpcMetrics
 from wholesale.server.api.order_servicer import OrderServicer
 from wholesale.server.api.pricing_servicer import PricingServicer
-from wholesale.server.config import ServerConfig, concurrent_rpcs_limit
+from wholesale.server.api.tier_servicer import TierServicer
+from wholesale.server.config import ServerConfig, concurrent_rpcs_limit, tier_review_time
 from wholesale.server.domain.clock import Clock, SystemClock
+from wholesale.server.jobs import tier_review
 from wholesale.server.store import database, migrations, secrets
 from wholesale.v1 import (
     account_service_pb2,
@@ -35,6 +37,8 @@ from wholesale.v1 import (
     order_service_pb2_grpc,
     pricing_service_pb2,
     pricing_service_pb2_grpc,
+    tier_service_pb2,
+    tier_service_pb2_grpc,
 )
 
 log = logging.getLogger("wholesale.server")
@@ -45,6 +49,7 @@ SERVICE_NAMES = (
     catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
     order_service_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name,
     pricing_service_pb2.DESCRIPTOR.services_by_name["PricingService"].full_name,
+    tier_service_pb2.DESCRIPTOR.services_by_name["TierService"].full_name,
 )
 
 
@@ -149,6 +154,7 @@ def create_server(config: ServerConfig, clock: Clock | None = None) -> tuple[Ser
     order_service_pb2_grpc.add_OrderServiceServicer_to_server(
         OrderServicer(config.credit_grace_days), grpc_server
     )
+    tier_service_pb2_grpc.add_TierServiceServicer_to_server(TierServicer(), grpc_server)
     health_servicer = _health_servicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, grpc_server)
     reflection.enable_server_reflection(
@@ -204,7 +210,15 @@ def serve(config: ServerConfig) -> None:
         config.max_workers,
         concurrent_rpcs_limit(config),
     )
+    jobs = (
+        tier_review.start_scheduler(SystemClock(), tier_review_time(config))
+        if config.scheduler
+        else None
+    )
     stopping.wait()
+    if jobs is not None:
+        # A review in progress finishes before the database closes.
+        jobs.shutdown(wait=True)
     server.stop(config.grace_seconds, drain=config.drain_seconds).wait()
     database.close_database()
     log.info("stopped")

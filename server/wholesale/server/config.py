@@ -8,6 +8,7 @@ because that is what hosting platforms set.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import re
@@ -62,6 +63,11 @@ class ServerConfig:
     metrics_listen: str | None = None
     # "text" or "json" (one JSON object per line).
     log_format: str = "text"
+    # Run the scheduled jobs (the nightly tier review); off (--no-scheduler) for replicas
+    # that only serve RPCs. Servers sharing a database run each job once a day between them.
+    scheduler: bool = True
+    # HH:MM, UTC: when the nightly tier review runs.
+    tier_review_time: str = "02:00"
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(ServerConfig)}
@@ -98,8 +104,24 @@ _MINIMUM = {
 _MAX_MESSAGE_BYTES = 2**31 - 1
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _switch(name: str, value: Any) -> bool:
+    """A setting that is on or off: a TOML or flag boolean, or a word from the environment."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word not in _TRUE | _FALSE:
+        raise ConfigError(f"setting {name!r} must be true or false, got {value!r}")
+    return word in _TRUE
+
+
 def _coerce(name: str, value: Any) -> Any:
     kind = _FIELD_TYPES[name]
+    if kind == "bool":
+        return _switch(name, value)
     try:
         if kind == "float":
             return float(value)
@@ -169,6 +191,20 @@ def _check_ranges(config: ServerConfig) -> None:
         )
 
 
+def tier_review_time(config: ServerConfig) -> dt.time:
+    """The UTC time of day of the nightly tier review; ConfigError unless it is HH:MM."""
+    written = config.tier_review_time.strip()
+    try:
+        if not re.fullmatch(r"\d{2}:\d{2}", written):
+            raise ValueError(written)
+        return dt.time.fromisoformat(written)
+    except ValueError as exc:
+        raise ConfigError(
+            f"setting 'tier_review_time' must be HH:MM (UTC, 24 hours) such as 02:00, "
+            f"got {config.tier_review_time!r}"
+        ) from exc
+
+
 def _checked(config: ServerConfig) -> ServerConfig:
     """The config with its addresses written out in full, or ConfigError saying which
     setting is wrong and how."""
@@ -177,6 +213,7 @@ def _checked(config: ServerConfig) -> ServerConfig:
     if config.tls_client_ca and not config.tls_cert:
         raise ConfigError("--tls-client-ca needs --tls-cert and --tls-key")
     _check_ranges(config)
+    tier_review_time(config)
     metrics = config.metrics_listen
     return replace(
         config,

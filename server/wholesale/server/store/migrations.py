@@ -275,6 +275,45 @@ CREATE INDEX saved_quote_account ON saved_quote (account_id, create_time_us)
 """
 
 
+# Tiers by policy. The policy is versioned as a whole (the highest version is current; a
+# concurrent replacement clashes on the key); each change of an account's tier is kept with
+# the spend that caused it; a pinned tier is one the review leaves alone. A job claims its
+# day in job_run before it runs, so several servers on one database run it once a day.
+_TIERS = """
+CREATE TABLE tier_policy_version (
+    version INTEGER NOT NULL PRIMARY KEY,
+    currency_code VARCHAR(3) NOT NULL,
+    default_tier VARCHAR(40) NOT NULL,
+    hysteresis_percent VARCHAR(24) NOT NULL,
+    thresholds_json TEXT NOT NULL,
+    recorded_us BIGINT NOT NULL,
+    actor VARCHAR(100) NOT NULL
+);
+CREATE TABLE tier_change (
+    id {pk},
+    account_id BIGINT NOT NULL REFERENCES account (id),
+    from_tier VARCHAR(40) NOT NULL,
+    to_tier VARCHAR(40) NOT NULL,
+    kind VARCHAR(10) NOT NULL,
+    trailing_spend_micros BIGINT,
+    threshold_micros BIGINT,
+    currency_code VARCHAR(3) NOT NULL,
+    change_time_us BIGINT NOT NULL,
+    reason TEXT NOT NULL,
+    actor VARCHAR(100) NOT NULL
+);
+CREATE INDEX tier_change_account ON tier_change (account_id, change_time_us, id);
+CREATE INDEX tier_change_time ON tier_change (change_time_us, id);
+ALTER TABLE account ADD COLUMN price_tier_pinned BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE TABLE job_run (
+    job VARCHAR(100) NOT NULL,
+    day INTEGER NOT NULL,
+    claim_time_us BIGINT NOT NULL,
+    PRIMARY KEY (job, day)
+)
+"""
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -298,6 +337,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "catalog, orders, invoices, payments", _run_script(_ERP_HISTORY)),
     Migration(3, "audit values and time index", _run_script(_AUDIT_VALUES)),
     Migration(4, "price lists, rules, contract prices, saved quotes", _run_script(_PRICING)),
+    Migration(5, "tier policy, tier changes, pinned tiers, job runs", _run_script(_TIERS)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
