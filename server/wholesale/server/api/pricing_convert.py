@@ -14,11 +14,11 @@ from typing import Any, TypeVar
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.type import date_pb2, decimal_pb2, money_pb2
 
-from wholesale.server.api.convert import check_well_formed, money_to_proto, timestamp
+from wholesale.server.api.convert import check_well_formed, timestamp
 from wholesale.server.api.order_convert import date_to_proto, day_from_proto
 from wholesale.server.domain.contract_price import ContractPrice
 from wholesale.server.domain.ids import parse_id
-from wholesale.server.domain.money import MICROS_PER_UNIT, Money, decimal_from_units_nanos
+from wholesale.server.domain.money import MICROS_PER_UNIT, decimal_from_units_nanos
 from wholesale.server.domain.price_audience import Audience, Level
 from wholesale.server.domain.price_conflicts import PriceConflict
 from wholesale.server.domain.price_list import ListStatus, PriceList
@@ -93,7 +93,11 @@ def micros_from_proto(v: Validator, money: money_pb2.Money, path: str) -> tuple[
 
 
 def micros_to_proto(micros: int, currency: str) -> money_pb2.Money:
-    return money_to_proto(Money.from_micros(micros, currency))
+    """google.type.Money of integer micros, in integers (a quote builds thousands)."""
+    units = abs(micros) // MICROS_PER_UNIT * (1 if micros >= 0 else -1)
+    return money_pb2.Money(
+        currency_code=currency, units=units, nanos=(micros - units * MICROS_PER_UNIT) * 1000
+    )
 
 
 def percent_from_proto(v: Validator, value: decimal_pb2.Decimal, path: str) -> Decimal:

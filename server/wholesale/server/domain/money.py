@@ -114,9 +114,14 @@ def minor_units_rule(currency: str) -> str:
 def plain_amount(micros: int, currency: str) -> str:
     """An amount without its currency, with the minor unit's decimals at least and any
     finer micros kept: "12.00", "0.0125", "1500" (JPY)."""
+    digits = minor_units(currency)
+    step = 10 ** (6 - digits)
+    if micros % step == 0:  # the common case, in integers: explanations show many amounts
+        units, fraction = divmod(abs(micros), MICROS_PER_UNIT)
+        sign = "-" if micros < 0 else ""
+        return f"{sign}{units}.{fraction // step:0{digits}d}" if digits else f"{sign}{units}"
     amount = Money.from_micros(micros, currency).amount
-    exponent = Decimal(1).scaleb(-minor_units(currency))
-    return str(amount if amount != amount.quantize(exponent) else amount.quantize(exponent))
+    return str(amount)
 
 
 def format_micros(micros: int, currency: str) -> str:

@@ -8,6 +8,7 @@ not grow with rules that cannot apply.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,9 +28,10 @@ class CatalogItem:
     price_micros: int
     currency: str
 
-    @property
+    @functools.cached_property
     def categories(self) -> tuple[str, ...]:
-        """The item's category and every category above it, the deepest first."""
+        """The item's category and every category above it, the deepest first (asked for
+        by every list a line meets, so worked out once)."""
         return enclosing_categories(self.category)
 
 

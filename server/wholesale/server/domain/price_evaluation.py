@@ -7,7 +7,7 @@ it, and the quantities ahead at which its price would fall (for the next-break h
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from wholesale.server.domain.discount import describe, discounted
@@ -65,9 +65,12 @@ class LineContext:
     quantity: int
     counts: OrderCounts
     extra: int = 0
+    # Each list's evaluation for this line, once: a derived list's parent is also a
+    # candidate of its own, and several rules may take off the same parent.
+    memo: dict[int, Evaluation | Miss] = field(default_factory=dict, compare=False)
 
     def plus(self, more: int) -> LineContext:
-        return replace(self, quantity=self.quantity + more, extra=self.extra + more)
+        return LineContext(self.item, self.quantity + more, self.counts, self.extra + more)
 
     def counted(self, rule: PriceRule) -> int:
         if rule.level is QuantityLevel.PRODUCT:
@@ -81,6 +84,15 @@ class LineContext:
 
 def evaluate_list(
     book: PriceBook, price_list: PriceList, ctx: LineContext, at_us: int, depth: int = 0
+) -> Evaluation | Miss:
+    found = ctx.memo.get(price_list.id)
+    if found is None:
+        found = ctx.memo[price_list.id] = _evaluate(book, price_list, ctx, at_us, depth)
+    return found
+
+
+def _evaluate(
+    book: PriceBook, price_list: PriceList, ctx: LineContext, at_us: int, depth: int
 ) -> Evaluation | Miss:
     rules = book.rules_in_force(price_list.id, ctx.item, at_us)
     if rules:
@@ -125,7 +137,10 @@ def _adjusted(inherited: Evaluation, price_list: PriceList, parent: PriceList) -
     bands = mapped(inherited.bands, lambda unit: discounted(unit, price_list.parent_discount, step))
     shown = plain_amount(bands[0].unit_price_micros, price_list.currency)
     note = f"{price_list.name} {describe(price_list.parent_discount)} of {parent.name} = {shown}"
-    return replace(inherited, bands=bands, steps=(*inherited.steps, note + _rounding(price_list)))
+    steps = (*inherited.steps, note + _rounding(price_list))
+    return Evaluation(
+        bands, steps, inherited.rule, inherited.limits, inherited.thresholds, inherited.rules
+    )
 
 
 def _apply_rule(

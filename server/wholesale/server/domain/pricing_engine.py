@@ -10,7 +10,7 @@ person can check with a calculator.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
 
 from wholesale.server.domain.contract_price import ContractPrice
@@ -62,6 +62,13 @@ class Candidate:
     bands: tuple[Band, ...] = ()
     line_total_micros: int | None = None
     steps: tuple[str, ...] = ()
+
+    def decided(self, outcome: Outcome, reason: str) -> Candidate:
+        """This candidate with the outcome of the choice (a constructor call, not
+        dataclasses.replace: a quote decides thousands of them)."""
+        return Candidate(
+            self.source, outcome, reason, self.bands, self.line_total_micros, self.steps
+        )
 
 
 @dataclass(frozen=True)
@@ -163,7 +170,7 @@ def _price_line(
         )
     winner = considered[0]
     trace = (
-        replace(winner.candidate, outcome=Outcome.WON, reason="set the price"),
+        winner.candidate.decided(Outcome.WON, "set the price"),
         *(_as_loser(c, winner) for c in considered[1:]),
         *rejected,
     )
@@ -214,7 +221,7 @@ def _candidates(
             if isinstance(result, Miss):
                 rejected.append(Candidate(source, Outcome.NO_RULE, result.reason))
                 continue
-            source = replace(source, rule=result.rule)
+            source = PriceSource(price_list.level, price_list, result.rule)
             key = (
                 price_list.level,
                 -price_list.priority,
@@ -254,7 +261,7 @@ def _as_loser(loser: _Considered, winner: _Considered) -> Candidate:
         (i for i, (a, b) in enumerate(zip(loser.key, winner.key, strict=True)) if a != b), 4
     )
     outcome = _LOSSES[differs]
-    return replace(loser.candidate, outcome=outcome, reason=_loss_reason(outcome, winner))
+    return loser.candidate.decided(outcome, _loss_reason(outcome, winner))
 
 
 def _loss_reason(outcome: Outcome, winner: _Considered) -> str:

@@ -198,7 +198,7 @@ CREATE TABLE price_list_version (
     superseded_us BIGINT,
     PRIMARY KEY (list_id, version)
 );
-CREATE INDEX price_list_version_current ON price_list_version (superseded_us, status);
+CREATE INDEX price_list_version_everyone ON price_list_version (everyone, superseded_us);
 CREATE TABLE price_list_audience (
     list_id BIGINT NOT NULL,
     version INTEGER NOT NULL,

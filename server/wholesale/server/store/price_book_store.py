@@ -24,7 +24,7 @@ from wholesale.server.domain.price_rule import PriceRule
 from wholesale.server.store.contract_price_store import CONTRACT_COLUMNS, contract_from_row
 from wholesale.server.store.database import is_postgres
 from wholesale.server.store.price_list_store import LIST_COLUMNS, list_from_row
-from wholesale.server.store.price_rule_store import RULE_COLUMNS, SELECT_COLUMNS, rule_from_row
+from wholesale.server.store.price_rule_store import RULE_COLUMNS, rule_from_row
 from wholesale.server.store.sql import fetch_prepared
 from wholesale.server.store.versions import recorded_at
 
@@ -76,28 +76,47 @@ def quote_products(account_id: int, skus: Sequence[str], at_us: int) -> QuotePro
 
 @functools.lru_cache(maxsize=2)
 def _lists_sql(postgres: bool) -> str:
+    """The lists that may price for the account with their ancestors (rows of kind 'L'),
+    then their rules for the quote's SKUs and for its categories or every product (kind
+    'R'). Two rule branches, so each uses its index: (list, sku) and (list, category)."""
     list_columns = ", ".join(f"v.{c}" for c in LIST_COLUMNS)
-    return (
-        "WITH RECURSIVE chosen(list_id) AS ("
-        " SELECT v.list_id FROM price_list_version v"
-        f" WHERE {recorded_at('v', ':at')}"
-        " AND (v.status = 'active' OR (v.status = 'draft'"
+    rule_columns = ", ".join(f"r.{c}" for c in RULE_COLUMNS)
+    list_nulls = ", ".join("NULL" for _ in range(len(LIST_COLUMNS) + 1))
+    rule_nulls = ", ".join("NULL" for _ in RULE_COLUMNS)
+    rule_in_force = f"{recorded_at('r', ':at')} AND NOT r.deleted"
+    quotable = (
+        "(v.status = 'active' OR (v.status = 'draft'"
         f" AND v.list_id IN {_values(postgres, 'previews', 'BIGINT')}))"
-        " AND (v.everyone OR EXISTS (SELECT 1 FROM price_list_audience a"
-        " WHERE a.list_id = v.list_id AND a.version = v.version"
-        " AND ((a.kind = 'tier' AND a.value = :tier) OR (a.kind = 'account' AND a.value = :account)"
-        f" OR (a.kind = 'tag' AND a.value IN {_values(postgres, 'tags')}))))"
+    )
+    return (
+        # The lists whose audience includes the account, found by index: the lists for
+        # everyone, and those naming its tier, one of its tags or the account itself.
+        "WITH RECURSIVE direct(list_id) AS ("
+        " SELECT v.list_id FROM price_list_version v"
+        f" WHERE v.everyone AND {recorded_at('v', ':at')} AND {quotable}"
+        " UNION SELECT v.list_id FROM price_list_audience a CROSS JOIN price_list_version v"
+        " WHERE ((a.kind = 'tier' AND a.value = :tier) OR (a.kind = 'account'"
+        f" AND a.value = :account) OR (a.kind = 'tag' AND a.value IN {_values(postgres, 'tags')}))"
+        " AND v.list_id = a.list_id AND v.version = a.version"
+        f" AND {recorded_at('v', ':at')} AND {quotable}"
+        "), chosen(list_id) AS ("
+        " SELECT list_id FROM direct"
         " UNION"
         " SELECT p.parent_id FROM chosen c JOIN price_list_version p ON p.list_id = c.list_id"
         f" AND {recorded_at('p', ':at')} WHERE p.parent_id IS NOT NULL"
         ")"
-        f" SELECT {list_columns}, l.create_time_us, {SELECT_COLUMNS}"
+        f" SELECT 'L', {list_columns}, l.create_time_us, {rule_nulls}"
         " FROM chosen c JOIN price_list l ON l.id = c.list_id"
         f" JOIN price_list_version v ON v.list_id = c.list_id AND {recorded_at('v', ':at')}"
-        " LEFT JOIN price_rule_version r ON r.list_id = v.list_id"
-        f" AND {recorded_at('r', ':at')} AND NOT r.deleted"
-        f" AND (r.sku IN {_values(postgres, 'skus')} OR (r.sku = ''"
-        f" AND (r.category = '' OR r.category IN {_values(postgres, 'categories')})))"
+        # "list_id IN chosen" rather than a join: SQLite would build a Bloom filter over
+        # every rule for a join; this way both backends look up (list, sku) and
+        # (list, category) in the indexes.
+        f" UNION ALL SELECT 'R', {list_nulls}, {rule_columns} FROM price_rule_version r"
+        " WHERE r.list_id IN (SELECT list_id FROM chosen)"
+        f" AND r.sku IN {_values(postgres, 'skus')} AND {rule_in_force}"
+        f" UNION ALL SELECT 'R', {list_nulls}, {rule_columns} FROM price_rule_version r"
+        " WHERE r.list_id IN (SELECT list_id FROM chosen) AND r.sku = ''"
+        f" AND r.category IN {_values(postgres, 'categories')} AND {rule_in_force}"
     )
 
 
@@ -110,7 +129,8 @@ def quote_lists(
     """The lists that may price for ``account`` at ``at_us`` (active ones, and the drafts
     in ``previews``) with their ancestors, and their rules for the products (one
     statement). The engine still checks audiences, statuses and windows itself."""
-    categories = sorted({c for item in products.items.values() for c in item.categories})
+    # "" stands for the list-wide rules (no SKU, no category).
+    categories = sorted({"", *(c for item in products.items.values() for c in item.categories)})
     rows = fetch_prepared(
         _lists_sql(is_postgres()),
         at=at_us,
@@ -121,15 +141,15 @@ def quote_lists(
         skus=json.dumps(sorted(products.items)),
         categories=json.dumps(categories),
     )
-    lists: dict[int, PriceList] = {}
+    lists: list[PriceList] = []
     rules: list[PriceRule] = []
-    split = len(LIST_COLUMNS) + 1
+    split = len(LIST_COLUMNS) + 2
     for row in rows:
-        if row[0] not in lists:
-            lists[row[0]] = list_from_row(row[:split])
-        if row[split] is not None:
-            rules.append(rule_from_row(row[split : split + len(RULE_COLUMNS)]))
-    return list(lists.values()), rules
+        if row[0] == "L":
+            lists.append(list_from_row(row[1:split]))
+        else:
+            rules.append(rule_from_row(row[split:]))
+    return lists, rules
 
 
 def quote_book(

@@ -150,13 +150,13 @@ def insert_rules(rules: Sequence[PriceRule], now_us: int) -> list[int]:
         "price_rule",
         ("list_id", "external_id", "target_key", "current_version"),
         rows,
-        "id, external_id, target_key",
+        "id, list_id, external_id, target_key",
     )
     by_key = {
-        f"e:{external_id}" if external_id else f"t:{key}": rule_id
-        for rule_id, external_id, key in returned
+        (list_id, f"e:{external_id}" if external_id else f"t:{key}"): rule_id
+        for rule_id, list_id, external_id, key in returned
     }
-    ids = [by_key[lookup_key(r)] for r in rules]
+    ids = [by_key[r.list_id, lookup_key(r)] for r in rules]
     insert_rows(
         "price_rule_version",
         RULE_COLUMNS,
