@@ -158,6 +158,18 @@ def main(ctx: click.Context, config_file: str | None) -> None:
     help="HOST:PORT to serve Prometheus metrics on at /metrics [env WHOLESALE_METRICS_LISTEN; "
     "default: none]",
 )
+@click.option(
+    "--no-scheduler",
+    "scheduler",
+    flag_value=False,
+    default=None,
+    help="serve RPCs only, run no scheduled jobs (the nightly tier review) "
+    "[env WHOLESALE_SCHEDULER=false]",
+)
+@click.option(
+    "--tier-review-time",
+    help="HH:MM (UTC) of the nightly tier review [env WHOLESALE_TIER_REVIEW_TIME; default 02:00]",
+)
 @click.pass_context
 def serve(ctx: click.Context, **flags) -> None:
     """Serve the gRPC API until SIGTERM or SIGINT."""

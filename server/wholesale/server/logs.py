@@ -37,3 +37,5 @@ def configure(level: str, log_format: str) -> None:
         JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
     )
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    # APScheduler logs every run of every job at INFO; our jobs log what they did.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))
