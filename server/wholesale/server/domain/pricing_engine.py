@@ -120,12 +120,20 @@ class PricedOrder:
 
 
 def price_order(
-    book: PriceBook, account: PricedAccount, at_us: int, lines: Sequence[LineRequest]
+    book: PriceBook,
+    account: PricedAccount,
+    at_us: int,
+    lines: Sequence[LineRequest],
+    *,
+    detailed: bool = True,
 ) -> PricedOrder:
-    """Prices ``lines`` (their SKUs must be in the book's catalog) for ``account`` at ``at_us``."""
+    """Prices ``lines`` (their SKUs must be in the book's catalog) for ``account`` at
+    ``at_us``. Without ``detailed`` the lines carry figures and sources only (no
+    explanation, trace or next-break hint): a price sheet prices every product that way."""
     counts = book.order_counts(lines)
     priced = tuple(
-        _price_line(book, account, at_us, line, _context(book, line, counts)) for line in lines
+        _price_line(book, account, at_us, line, _context(book, line, counts), detailed)
+        for line in lines
     )
     return PricedOrder(account, at_us, priced)
 
@@ -142,7 +150,12 @@ class _Considered:
 
 
 def _price_line(
-    book: PriceBook, account: PricedAccount, at_us: int, line: LineRequest, ctx: LineContext
+    book: PriceBook,
+    account: PricedAccount,
+    at_us: int,
+    line: LineRequest,
+    ctx: LineContext,
+    detailed: bool,
 ) -> PricedLine:
     considered, rejected = _candidates(book, account, at_us, ctx)
     considered.sort(key=lambda c: c.key)
@@ -169,11 +182,6 @@ def _price_line(
             (problem,),
         )
     winner = considered[0]
-    trace = (
-        winner.candidate.decided(Outcome.WON, "set the price"),
-        *(_as_loser(c, winner) for c in considered[1:]),
-        *rejected,
-    )
     total = winner.candidate.line_total_micros or 0
     bands = winner.candidate.bands
     return PricedLine(
@@ -183,13 +191,25 @@ def _price_line(
         unit_price_micros=average_unit_price(bands, total),
         line_total_micros=total,
         source=winner.candidate.source,
-        explanation=_explanation(item, account.currency, winner.candidate, total),
-        trace=trace,
+        explanation=_explanation(item, account.currency, winner.candidate, total)
+        if detailed
+        else "",
+        trace=_trace(winner, considered, rejected) if detailed else (),
         bands=bands,
-        next_break=_next_break(book, at_us, ctx, winner, account.currency),
+        next_break=_next_break(book, at_us, ctx, winner, account.currency) if detailed else None,
         problems=problems_for(winner.evaluation.limits, line.quantity),
         rules=winner.evaluation.rules,
         limits=winner.evaluation.limits,
+    )
+
+
+def _trace(
+    winner: _Considered, considered: Sequence[_Considered], rejected: Sequence[Candidate]
+) -> tuple[Candidate, ...]:
+    return (
+        winner.candidate.decided(Outcome.WON, "set the price"),
+        *(_as_loser(c, winner) for c in considered[1:]),
+        *rejected,
     )
 
 
