@@ -72,3 +72,39 @@ class PricingApi(OrdersApi):
             **kw,
         )
         return self.pricing.Quote(request, metadata=self.md(who)).quote
+
+
+# --- a small priced catalog for the client and CLI tests ------------------------------------
+
+CATALOG = {
+    "APPLE-1L": ("beverages/juice", "2.00"),
+    "PEAR-1L": ("beverages/juice", "3.00"),
+    "WATER-6": ("beverages/water", "4.00"),
+}
+
+
+def seed_priced_catalog(client: Any) -> dict[str, str]:
+    """Three EUR products and two active accounts (ERP-1 gold, ERP-2 without a tier) through
+    the client library; returns external id -> account id."""
+    client.batch_upsert_products(
+        {
+            "sku": sku,
+            "name": sku.title(),
+            "category": category,
+            "selling_unit": "piece",
+            "list_price": price,
+            "currency_code": "EUR",
+        }
+        for sku, (category, price) in CATALOG.items()
+    )
+    accounts = client.batch_upsert_accounts(
+        {
+            "external_id": external_id,
+            "legal_name": f"Shop {external_id}",
+            "currency_code": "EUR",
+            "status": "active",
+            "price_tier": tier,
+        }
+        for external_id, tier in (("ERP-1", "gold"), ("ERP-2", None))
+    ).accounts
+    return {account.external_id: account.id for account in accounts}

@@ -8,7 +8,8 @@ The stubs stay usable on :attr:`Client.channel` for anything this layer does not
 Each service's methods live in a module of their own and :class:`Client` composes them:
 accounts and audit (:mod:`.accounts`), the catalog (:mod:`.catalog`), orders
 (:mod:`.orders`), bulk import (:mod:`.imports`), invoices and payments (:mod:`.billing`),
-and summaries and credit checks (:mod:`.standing`).
+summaries and credit checks (:mod:`.standing`), and price lists, contract prices and quotes
+(:mod:`.pricing`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from wholesale.client.catalog import CatalogMethods
 from wholesale.client.channel import ChannelSettings, RetryPolicy, open_channel
 from wholesale.client.imports import ImportMethods
 from wholesale.client.orders import OrderMethods
+from wholesale.client.pricing import PricingMethods
 from wholesale.client.standing import StandingMethods
 from wholesale.client.values import EnumLike, enum_value
 
@@ -50,6 +52,7 @@ class Client(
     ImportMethods,
     BillingMethods,
     StandingMethods,
+    PricingMethods,
 ):
     """Connects to a wholesale-accounts server; use as a context manager or call close().
 

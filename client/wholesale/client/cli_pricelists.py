@@ -1,0 +1,509 @@
+"""``wholesale pricelists``: price lists, their rules and the CSV import of rules.
+
+The import reads the file as a stream (:class:`wholesale.client.price_rule_csv.PriceRuleCsv`)
+and sends its good rows in chunks of 1000, each all or nothing on the server: a row the
+server refuses (an unknown SKU, a graduated rule at order level) is taken out of its chunk
+into the rejects file and the rest of the chunk is sent again, so one bad row never costs
+the others. Rules upsert by external_id (or by target and start), so a re-run after an
+interruption stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import click
+
+from wholesale.client.cli_common import (
+    EXIT_INTERRUPTED,
+    EXIT_REJECTED,
+    LIMIT_OPTIONS,
+    Session,
+    api_filter,
+    decimal_option,
+    first_results,
+    pass_session,
+    quoted,
+    upper_option,
+)
+from wholesale.client.cli_import import count_rows, progress_bar
+from wholesale.client.cli_keys import account_id
+from wholesale.client.cli_output import print_json, print_message, print_messages, print_rows
+from wholesale.client.cli_pricing import MOMENT, SHOWN_CONFLICTS, warn_conflicts
+from wholesale.client.cli_values import Record
+from wholesale.client.client import Client
+from wholesale.client.errors import InvalidArgument
+from wholesale.client.money import money_text
+from wholesale.client.order_csv import LayoutError, RejectsFile, UnreadableFile, listed, utf8_lines
+from wholesale.client.price_rule_csv import PriceRuleCsv, RuleRow, server_error
+from wholesale.client.pricing import MAX_RULES_PER_CALL, RuleUpsertReport
+from wholesale.v1.pricing_pb2 import PriceConflict, PriceList, PriceRule
+
+STATUSES = ("draft", "active", "archived")
+LIST_COLUMNS = (
+    "id",
+    "name",
+    "status",
+    "currency_code",
+    "audience",
+    "priority",
+    "start_time",
+    "end_time",
+    "parent_list_id",
+    "version",
+)
+RULE_COLUMNS = (
+    "id",
+    "target",
+    "basis",
+    "breaks",
+    "break_mode",
+    "quantity_level",
+    "limits",
+    "start_time",
+    "end_time",
+    "external_id",
+    "version",
+)
+OUTCOMES = ("created", "updated", "unchanged", "rejected")
+# A rule's index in a batch, as the server names it in a violation ("rules[3].sku").
+_RULE_INDEX = "rules["
+
+
+@click.group()
+def pricelists() -> None:
+    """Price lists and their rules."""
+
+
+def audience_text(price_list: PriceList) -> str:
+    """ "everyone", "tiers gold, silver; tags organic" or "accounts 4, 7"."""
+    audience = price_list.audience
+    if audience.everyone:
+        return "everyone"
+    parts = [
+        f"{name} {', '.join(values)}"
+        for name, values in (
+            ("tiers", audience.tiers),
+            ("tags", audience.tags),
+            ("accounts", audience.account_ids),
+        )
+        if values
+    ]
+    return "; ".join(parts)
+
+
+def _list_extras(message: Any) -> Record:
+    return {"audience": audience_text(message)}
+
+
+@pricelists.command("list")
+@click.option("--status", type=click.Choice(STATUSES, case_sensitive=False))
+@click.option("--currency", callback=lambda c, p, v: v and v.upper(), help="ISO 4217 code.")
+@click.option("--search", help="Text in the name (any case).")
+@LIMIT_OPTIONS
+@pass_session
+def list_price_lists(
+    session: Session,
+    status: str | None,
+    currency: str | None,
+    search: str | None,
+    limit: int,
+    everything: bool,
+) -> None:
+    """List price lists, oldest first."""
+    query = api_filter(
+        ("status", "=", status and status.upper()),
+        ("currency_code", "=", quoted(currency)),
+        ("name", ":", quoted(search)),
+    )
+    with session.connect() as client:
+        shown = first_results(
+            lambda page_size: client.list_price_lists(filter=query, page_size=page_size),
+            limit,
+            everything,
+        )
+        print_messages(
+            shown.items,
+            PriceList,
+            session.output,
+            shown.title("Price lists"),
+            LIST_COLUMNS,
+            extras=_list_extras,
+        )
+    shown.hint()
+
+
+@pricelists.command("show")
+@click.argument("list_id", metavar="ID")
+@pass_session
+def show_price_list(session: Session, list_id: str) -> None:
+    """Show every field of one price list; a table also lists its current conflicts."""
+    with session.connect() as client:
+        price_list = client.get_price_list(list_id)
+        print_message(price_list, session.output, f"Price list {price_list.id}")
+        if session.output == "table":
+            conflicts = list(client.list_price_conflicts(price_list_id=list_id))
+            rows = [_conflict_row(conflict) for conflict in conflicts]
+            if rows:
+                print_rows(rows, "table", list(rows[0]), f"Conflicts ({len(rows):,})")
+
+
+def _conflict_row(conflict: PriceConflict) -> Record:
+    sides = [f"list {side.price_list_id} {side.price_list_name}" for side in conflict.sides]
+    return {
+        "target": conflict.target,
+        "sides": "\n".join(sides),
+        "reason": conflict.reason,
+        "resolution": conflict.resolution,
+    }
+
+
+@pricelists.command("create")
+@click.option("--name", required=True)
+@click.option("--currency", "currency_code", required=True, callback=upper_option, help="ISO 4217.")
+@click.option("--description", default=None)
+@click.option("--everyone", is_flag=True, help="For every account: a base list.")
+@click.option("--tier", "tiers", multiple=True, help="For this price tier; repeatable.")
+@click.option("--tag", "tags", multiple=True, help="For this segment tag; repeatable.")
+@click.option("--account", "accounts", multiple=True, help="For this account (id or ERP id).")
+@click.option("--priority", type=int, default=None, help="Higher wins within a level.")
+@click.option("--parent", "parent_list_id", default=None, metavar="ID", help="Derive from it.")
+@click.option("--parent-discount", callback=decimal_option, metavar="PCT", help="Percent off.")
+@click.option("--start", "start_time", type=MOMENT, help="First moment it prices.")
+@click.option("--end", "end_time", type=MOMENT, help="Moment it stops pricing (exclusive).")
+@click.option("--increment", callback=decimal_option, help="Rounding increment such as 0.05.")
+@click.option("--draft", is_flag=True, help="Create it as a draft (default: active).")
+@pass_session
+def create_price_list(
+    session: Session,
+    everyone: bool,
+    tiers: tuple[str, ...],
+    tags: tuple[str, ...],
+    accounts: tuple[str, ...],
+    increment: Decimal | None,
+    draft: bool,
+    **fields: Any,
+) -> None:
+    """Create a price list for everyone, tiers and tags, or named accounts."""
+    kinds = [
+        kind
+        for kind, given in (
+            ("--everyone", everyone),
+            ("--tier/--tag", tiers or tags),
+            ("--account", accounts),
+        )
+        if given
+    ]
+    if len(kinds) != 1:
+        raise click.UsageError(
+            "give one audience: --everyone, --tier/--tag or --account"
+            + (f" (not {' and '.join(kinds)})" if kinds else "")
+        )
+    if fields["parent_discount"] is not None and not fields["parent_list_id"]:
+        raise click.UsageError("--parent-discount needs --parent")
+    with session.connect() as client:
+        audience = {
+            "everyone": everyone,
+            "tiers": list(tiers),
+            "tags": list(tags),
+            "account_ids": [account_id(client, key) for key in accounts],
+        }
+        response = client.create_price_list(
+            {
+                **fields,
+                "audience": audience,
+                "rounding_increment": increment,
+                "status": "draft" if draft else "active",
+            }
+        )
+    print_message(
+        response.price_list, session.output, f"Created price list {response.price_list.id}"
+    )
+    warn_conflicts(response.conflicts)
+
+
+@pricelists.command("activate")
+@click.argument("list_id", metavar="ID")
+@pass_session
+def activate_price_list(session: Session, list_id: str) -> None:
+    """Make a draft list price quotes (inside its window)."""
+    with session.connect() as client:
+        response = client.activate_price_list(list_id)
+    print_message(response.price_list, session.output, f"Activated price list {list_id}")
+    warn_conflicts(response.conflicts)
+
+
+@pricelists.command("archive")
+@click.argument("list_id", metavar="ID")
+@pass_session
+def archive_price_list(session: Session, list_id: str) -> None:
+    """Retire an active list for good; past quotes keep explaining themselves."""
+    with session.connect() as client:
+        response = client.archive_price_list(list_id)
+    print_message(response.price_list, session.output, f"Archived price list {list_id}")
+    warn_conflicts(response.conflicts)
+
+
+def rule_extras(rule: Any) -> Record:
+    """A rule's target, basis and breaks in words, for its table row."""
+    target = rule.WhichOneof("target")
+    basis = rule.WhichOneof("basis")
+    basis_value = getattr(rule, basis) if basis else None
+    return {
+        "target": "all products"
+        if target == "all_products"
+        else f"{target} {getattr(rule, target)}",
+        "basis": _basis_text(basis, basis_value),
+        "breaks": "; ".join(f"{b.min_quantity}+: {_break_price(b)}" for b in rule.breaks),
+        "limits": ", ".join(
+            f"{name} {value:,}"
+            for name, value in (
+                ("min", rule.limits.minimum),
+                ("pack", rule.limits.increment),
+                ("max", rule.limits.maximum),
+            )
+            if value
+        ),
+    }
+
+
+def _basis_text(basis: str | None, value: Any) -> str:
+    if basis == "fixed_price":
+        return money_text(value)
+    return f"{basis.removesuffix('_discount')} -{value.value}%" if basis else ""
+
+
+def _break_price(brk: Any) -> str:
+    return money_text(brk.unit_price) if brk.HasField("unit_price") else f"-{brk.discount.value}%"
+
+
+@pricelists.command("rules")
+@click.argument("list_id", metavar="ID")
+@click.option("--sku", help="Only the rule of this SKU.")
+@click.option("--category", help="Only the rules of this category and those below it.")
+@click.option("--as-of", "as_of", type=MOMENT, help="As recorded at this moment (default now).")
+@LIMIT_OPTIONS
+@pass_session
+def list_rules(
+    session: Session,
+    list_id: str,
+    sku: str | None,
+    category: str | None,
+    as_of: dt.datetime | None,
+    limit: int,
+    everything: bool,
+) -> None:
+    """List the rules of price list ID."""
+    query = api_filter(("sku", "=", quoted(sku)), ("category", ":", quoted(category)))
+    with session.connect() as client:
+        shown = first_results(
+            lambda page_size: client.list_price_rules(
+                list_id, filter=query, as_of=as_of, page_size=page_size
+            ),
+            limit,
+            everything,
+        )
+        print_messages(
+            shown.items,
+            PriceRule,
+            session.output,
+            shown.title(f"Rules of price list {list_id}"),
+            RULE_COLUMNS,
+            extras=rule_extras,
+        )
+    shown.hint()
+
+
+# ---- the CSV import ----------------------------------------------------------------
+
+
+class RuleImportInterrupted(click.ClickException):
+    exit_code = EXIT_INTERRUPTED
+
+
+@dataclass
+class RuleImport:
+    """One import run: the chunks sent, the rows rejected (here or by the server) and the
+    counts, reported to the progress bar as each chunk lands."""
+
+    client: Client
+    list_id: str
+    rejects: RejectsFile
+    advance: Any
+    report: RuleUpsertReport = field(default_factory=RuleUpsertReport)
+    rejected: int = 0
+
+    def run(self, rows: Iterator[RuleRow]) -> None:
+        while chunk := list(islice(rows, MAX_RULES_PER_CALL)):
+            for item in chunk:
+                if item.error:
+                    self._reject(item, item.error)
+            self._send([item for item in chunk if item.rule is not None])
+            self.rejects.flush()
+            self.advance(len(chunk))
+
+    def _send(self, items: list[RuleRow]) -> None:
+        """Sends the chunk, taking out the rows the server names in a refusal and sending
+        the others again; a refusal that names no row stops the import."""
+        while items:
+            try:
+                rules = [item.rule for item in items if item.rule is not None]
+                self.client.batch_upsert_price_rules(self.list_id, rules, report=self.report)
+                return
+            except InvalidArgument as exc:
+                refused = _refused_rows(exc, items)
+                if not refused:
+                    raise
+                for index, errors in refused.items():
+                    self._reject(items[index], "; ".join(errors))
+                items = [item for index, item in enumerate(items) if index not in refused]
+
+    def _reject(self, item: RuleRow, error: str) -> None:
+        self.rejects.write([item.row], [f"line {item.line}: {error}"], [item.line])
+        self.rejected += 1
+
+
+def _refused_rows(exc: InvalidArgument, items: list[RuleRow]) -> dict[int, list[str]]:
+    refused: dict[int, list[str]] = {}
+    for path, description in exc.field_violations:
+        index_text = path.removeprefix(_RULE_INDEX).partition("]")[0]
+        if path.startswith(_RULE_INDEX) and index_text.isdigit() and int(index_text) < len(items):
+            index = int(index_text)
+            refused.setdefault(index, []).append(server_error(path, description))
+    return refused
+
+
+IMPORT_HELP = """Import the rules of price list ID from FILE.csv (one row per rule).
+
+\b
+Columns (a header is required; any order; comma, semicolon or tab):
+  sku, category     the target; both empty: every product
+  fixed_price       a unit price such as 9.90, or instead
+  catalog_discount  percent off the catalog price, or instead
+  parent_discount   percent off the parent list's price
+  breaks            10:9.90;50:9.00 or 10:5%;50:10%
+  mode              volume or graduated (empty: volume)
+  level             line, product, category or order (empty: line)
+  min, increment, max  quantity rules (whole numbers)
+  start, end        a day (2026-01-01) or a time (UTC unless it says)
+  external_id       the price book's key of the row
+Other columns are ignored with one warning (the `error` column of a rejects
+file silently, so a corrected rejects file can be imported as it is).
+
+\b
+Bad rows go to the rejects file (default FILE.rejected.csv) with an `error`
+column giving the line and the reason; the others are sent in chunks of 1000.
+Rules are matched by external_id (or by target and start), so running the
+same file again is safe: stored rules come back unchanged.
+
+\b
+Exit code: 0 when every row was imported, 7 when some were rejected, 2 when
+the file was refused, 3 for an unknown list, 130 when interrupted.
+"""
+
+
+@pricelists.command("import", help=IMPORT_HELP)
+@click.argument("list_id", metavar="ID")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the rejected rows; default FILE.rejected.csv beside FILE.",
+)
+@pass_session
+def import_rules(session: Session, list_id: str, file: Path, rejects: Path | None) -> int:
+    """The help is IMPORT_HELP."""
+    rejects = rejects or file.with_suffix(".rejected.csv")
+    if rejects.resolve() == file.resolve():
+        raise click.BadParameter("must not be the imported file", param_hint="--rejects")
+    with session.connect() as client, file.open("rb") as stream:
+        client.get_price_list(list_id)  # an unknown list stops the import before any row
+        reader = _reader(utf8_lines(stream), file)
+        rejects_file = RejectsFile(rejects, reader.columns, reader.delimiter)
+        run = _run(client, list_id, reader, rejects_file, count_rows(file))
+    _print_summary(session.output, run, file, rejects if run.rejected else None)
+    warn_conflicts(run.report.conflicts)
+    return EXIT_REJECTED if run.rejected else 0
+
+
+def _reader(lines: Iterator[str], file: Path) -> PriceRuleCsv:
+    try:
+        reader = PriceRuleCsv(lines)
+    except (LayoutError, UnreadableFile) as exc:
+        raise click.UsageError(f"{file}: {exc}") from exc
+    if reader.ignored:
+        what = "a column" if len(reader.ignored) == 1 else "columns"
+        click.echo(
+            f"warning: ignoring {what} not in the layout: {listed(reader.ignored)}", err=True
+        )
+    return reader
+
+
+def _run(
+    client: Client, list_id: str, reader: PriceRuleCsv, rejects: RejectsFile, total: int
+) -> RuleImport:
+    """Runs the import; the rejects file is put in place only if it ran to the end."""
+    with progress_bar(total) as bar:
+        task = bar.add_task("import", total=total)
+        run = RuleImport(client, list_id, rejects, lambda rows: bar.advance(task, rows))
+        try:
+            run.run(reader.rows())
+        except KeyboardInterrupt:
+            rejects.discard()
+            stored = run.report.created + run.report.updated + run.report.unchanged
+            raise RuleImportInterrupted(
+                f"interrupted; {stored:,} rules stored before it stopped; running the same "
+                "file again is safe: stored rules come back unchanged"
+            ) from None
+        except UnreadableFile as exc:
+            rejects.discard()
+            raise click.UsageError(str(exc)) from exc
+        except BaseException:
+            rejects.discard()
+            raise
+    rejects.commit()
+    return run
+
+
+def _counts(run: RuleImport) -> Counter[str]:
+    report = run.report
+    return Counter(
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        rejected=run.rejected,
+    )
+
+
+def _print_summary(fmt: str, run: RuleImport, file: Path, rejects: Path | None) -> None:
+    """Rules by outcome and the conflicts the server reported (the count and the first
+    few); JSON has it all in one object, CSV one row per outcome."""
+    counts = _counts(run)
+    conflicts = run.report.conflicts
+    if fmt == "json":
+        print_json(
+            {
+                "file": str(file),
+                "price_list_id": run.list_id,
+                "rules_by_outcome": {name: counts[name] for name in OUTCOMES},
+                "rejects_file": str(rejects) if rejects else None,
+                "conflict_count": len(conflicts),
+                "first_conflicts": [
+                    _conflict_row(conflict) for conflict in conflicts[:SHOWN_CONFLICTS]
+                ],
+            }
+        )
+        return
+    rows: list[Record] = [{"outcome": name, "rules": counts[name]} for name in OUTCOMES]
+    print_rows(
+        rows, fmt, ["outcome", "rules"], f"Imported {file.name} into price list {run.list_id}"
+    )
+    if fmt == "table" and rejects:
+        click.echo(f"All rejected rows, with the reason for each, are in {rejects}")

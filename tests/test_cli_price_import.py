@@ -1,0 +1,156 @@
+"""``wholesale pricelists import`` as users meet it: a bad row rejected with its line and
+the rest imported, a re-run storing nothing twice, and the files and lists it refuses."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import RunningServer
+from support.pricing_api import seed_priced_catalog
+from test_cli import Run, config_file, wholesale, wholesale_env  # noqa: F401 (fixtures)
+
+from wholesale.client import Client, from_money
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+HEADER = (
+    "sku,category,fixed_price,catalog_discount,breaks,mode,level,increment,start,external_id,notes"
+)
+
+
+@pytest.fixture
+def admin(running_server: RunningServer) -> Iterator[Client]:
+    with Client(running_server.target, running_server.tokens["admin"]) as client:
+        yield client
+
+
+@pytest.fixture
+def list_id(admin: Client) -> str:
+    seed_priced_catalog(admin)
+    return admin.create_price_list(
+        {"name": "Book", "currency_code": "EUR", "audience": {"everyone": True}, "status": "active"}
+    ).price_list.id
+
+
+def write(path: Path, *rows: str) -> Path:
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    return path
+
+
+def summary(result) -> dict:
+    assert "Traceback" not in result.stderr
+    return json.loads(result.stdout)
+
+
+def test_bad_rows_are_rejected_with_their_line_and_the_rest_imported(
+    wholesale: Run,  # noqa: F811
+    admin: Client,
+    list_id: str,
+    tmp_path: Path,
+) -> None:
+    book = write(
+        tmp_path / "book.csv",
+        "APPLE-1L,,1.80,,10:1.70;50:1.60,volume,line,6,,R-1,x",  # line 2
+        "NO-SUCH-SKU,,1.00,,,,,,,R-2,",  # line 3: the server refuses it
+        "PEAR-1L,,,,,,,,,R-3,",  # line 4: no basis
+        ",beverages,,10,48:15%,volume,category,,2026-01-01,R-4,",  # line 5
+        "WATER-6,,2.00,,10-1.90,,,,,R-5,",  # line 6: a bad break
+        ",,,5,,graduated,order,,,R-6,",  # line 7: graduated at order level
+        "APPLE-1L,,1.75,,,,,,,R-1,",  # line 8: R-1 again
+    )
+
+    result = wholesale("-o", "json", "pricelists", "import", list_id, str(book))
+
+    assert result.returncode == 7, result.stderr
+    assert "warning: ignoring a column not in the layout: notes" in result.stderr
+    assert summary(result)["rules_by_outcome"] == {
+        "created": 2, "updated": 0, "unchanged": 0, "rejected": 5
+    }  # fmt: skip
+    rejected = list(csv.DictReader((tmp_path / "book.rejected.csv").open()))
+    errors = [row["error"] for row in rejected]
+    assert [error.split(":")[0] for error in errors] == [f"line {n}" for n in (3, 4, 6, 7, 8)]
+    assert errors[0].startswith("line 3: sku: ") and "fixed_price/catalog_discount" in errors[1]
+    assert errors[2].startswith("line 6: breaks: '10-1.90'")
+    assert "line 2" in errors[4] and next(row["sku"] for row in rejected) == "NO-SUCH-SKU"
+    stored = {rule.external_id: rule for rule in admin.list_price_rules(list_id)}
+    assert sorted(stored) == ["R-1", "R-4"]
+    assert [from_money(b.unit_price) for b in stored["R-1"].breaks] == [
+        Decimal("1.7"),
+        Decimal("1.6"),
+    ]
+    assert stored["R-1"].limits.increment == 6 and stored["R-4"].breaks[0].discount.value == "15"
+
+
+def test_a_rerun_imports_nothing_twice_and_a_clean_one_removes_the_rejects(
+    wholesale: Run,  # noqa: F811
+    list_id: str,
+    tmp_path: Path,
+) -> None:
+    book = write(
+        tmp_path / "book.csv",
+        "APPLE-1L,,1.80,,,,,,,R-1,",
+        ",beverages/water,,10,,,,,,,",  # no external id: matched by target and start
+    )
+    (tmp_path / "book.rejected.csv").write_text("old\n")
+
+    first = wholesale("-o", "json", "pricelists", "import", list_id, str(book))
+    second = wholesale("pricelists", "import", list_id, str(book))
+    third = wholesale("-o", "csv", "pricelists", "import", list_id, str(book))
+
+    assert summary(first)["rules_by_outcome"]["created"] == 2 and first.returncode == 0
+    assert second.returncode == 0 and "unchanged" in second.stdout
+    assert list(csv.DictReader(third.stdout.splitlines())) == [
+        {"outcome": "created", "rules": "0"},
+        {"outcome": "updated", "rules": "0"},
+        {"outcome": "unchanged", "rules": "2"},
+        {"outcome": "rejected", "rules": "0"},
+    ]
+    assert not (tmp_path / "book.rejected.csv").exists()
+
+
+def test_conflicts_are_counted_and_shown(
+    wholesale: Run,  # noqa: F811
+    admin: Client,
+    list_id: str,
+    tmp_path: Path,
+) -> None:
+    other = admin.create_price_list(
+        {
+            "name": "Other",
+            "currency_code": "EUR",
+            "audience": {"everyone": True},
+            "status": "active",
+        }
+    ).price_list.id
+    admin.batch_upsert_price_rules(other, [{"sku": "APPLE-1L", "fixed_price": "1.90"}])
+    book = write(tmp_path / "book.csv", "APPLE-1L,,1.80,,,,,,,R-1,")
+
+    result = wholesale("-o", "json", "pricelists", "import", list_id, str(book))
+
+    assert result.returncode == 0, result.stderr
+    found = summary(result)
+    assert found["conflict_count"] == 1 and found["first_conflicts"][0]["target"] == "SKU APPLE-1L"
+    assert "warning: 1 price conflict" in result.stderr
+
+
+def test_missing_file_bad_header_and_unknown_list(
+    wholesale: Run,  # noqa: F811
+    list_id: str,
+    tmp_path: Path,
+) -> None:
+    missing = wholesale("pricelists", "import", list_id, str(tmp_path / "nope.csv"))
+    (tmp_path / "bad.csv").write_text("sku,price\nAPPLE-1L,1.80\n")
+    bad = wholesale("pricelists", "import", list_id, str(tmp_path / "bad.csv"))
+    book = write(tmp_path / "book.csv", "APPLE-1L,,1.80,,,,,,,R-1,")
+    unknown = wholesale("pricelists", "import", "999", str(book))
+
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    assert bad.returncode == 2 and "no basis column" in bad.stderr
+    assert unknown.returncode == 3 and unknown.stderr.startswith("error: ")
+    for result in (missing, bad, unknown):
+        assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "book.rejected.csv").exists()
