@@ -59,7 +59,13 @@ from wholesale.client.cli_pricelists import pricelists
 from wholesale.client.cli_pricing import price
 from wholesale.client.cli_settings import config
 from wholesale.client.cli_summary import account_summary
-from wholesale.v1 import account_service_pb2, catalog_service_pb2, order_service_pb2
+from wholesale.v1 import (
+    account_service_pb2,
+    catalog_service_pb2,
+    order_service_pb2,
+    pricing_service_pb2,
+    tier_service_pb2,
+)
 from wholesale.v1.account_pb2 import Account
 from wholesale.v1.audit_service_pb2 import AuditEvent
 
@@ -93,10 +99,16 @@ LONG_WORD, MAX_MESSAGE = 200, 2000
 AUDITED_ACTIONS = (
     *(
         method.name
-        for module in (account_service_pb2, catalog_service_pb2, order_service_pb2)
+        for module in (
+            account_service_pb2,
+            catalog_service_pb2,
+            order_service_pb2,
+            pricing_service_pb2,
+            tier_service_pb2,
+        )
         for service in module.DESCRIPTOR.services_by_name.values()
         for method in service.methods
-        if not method.name.startswith(("Get", "List", "Check"))
+        if not method.name.startswith(("Get", "List", "Check", "Diff"))
     ),
     "seed-demo",
 )

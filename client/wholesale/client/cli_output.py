@@ -92,6 +92,12 @@ TITLES = {
     "create_time": "Created (UTC)",
     "update_time": "Updated (UTC)",
     "delete_time": "Closed (UTC)",
+    "currency_code": "Currency",
+    "parent_list_id": "Parent",
+    "price_list_id": "List",
+    "recorded_time": "Recorded (UTC)",
+    "start_time": "From (UTC)",
+    "end_time": "Until (UTC)",
 }
 NO_VALUE = "—"  # an audited field that had, or now has, no value
 MAX_CELL = 300  # characters of a table cell (see _cell)

@@ -735,8 +735,8 @@ class PriceConflict(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     RESOLUTION_FIELD_NUMBER: _builtins.int
     target: _builtins.str
-    """What both sides price, for people: "sku APL-1", "category beverages/juice" or "all
-    products".
+    """What both sides price, for people: "SKU APL-1", "category beverages/juice" or "every
+    product", or both sides' targets ("SKU APL-1 / category beverages") when they differ.
     """
     level: Global___PriceSourceKind.ValueType
     """The precedence level both sides are at: NAMED_ACCOUNT_LIST, SEGMENT_LIST or
@@ -844,7 +844,9 @@ class PriceStep(_message.Message):
     """
     @_builtins.property
     def unit_price(self) -> _money_pb2.Money:
-        """The unit price after this step."""
+        """Not set yet: the amounts are in the description. Reserved for the unit price after
+        this step.
+        """
 
     def __init__(
         self,

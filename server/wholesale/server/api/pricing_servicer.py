@@ -298,9 +298,9 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
         quoted = quotes.quote(work, quote_request)
         message = quote_to_proto(quoted, explain)
 
-        def payload(quote_id: int, expire_us: int) -> bytes:
+        def payload(quote_id: int, create_us: int, expire_us: int) -> bytes:
             message.id = str(quote_id)
-            message.create_time.FromMicroseconds(work.now_us())
+            message.create_time.FromMicroseconds(create_us)
             message.expire_time.FromMicroseconds(expire_us)
             return message.SerializeToString()
 

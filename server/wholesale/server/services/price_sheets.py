@@ -157,7 +157,8 @@ def diff_prices(work: UnitOfWork, request: DiffRequest) -> PriceDiff:
         page, token = keyset_page(
             lambda after, limit: [i for i in account_ids if after is None or i > after[0]][:limit],
             lambda account_id: [account_id],
-            {"draft": draft.id, "accounts": request.account_ids, "skus": skus, "at": at_us},
+            # The moment asked for (not "now", which moves between pages).
+            {"draft": draft.id, "accounts": request.account_ids, "skus": skus, "at": request.at_us},
             per_page,
             request.page_token,
         )

@@ -126,9 +126,12 @@ def quote(work: UnitOfWork, request: QuoteRequest) -> Quoted:
 
 
 def save_quote(
-    work: UnitOfWork, quoted: Quoted, valid_for_us: int | None, payload: Callable[[int, int], bytes]
+    work: UnitOfWork,
+    quoted: Quoted,
+    valid_for_us: int | None,
+    payload: Callable[[int, int, int], bytes],
 ) -> None:
-    """Keeps a quote as ``payload(id, expire_us)`` serialises it."""
+    """Keeps a quote as ``payload(id, create_us, expire_us)`` serialises it."""
     work.require(Permission.SAVE_QUOTES)
     validity = DEFAULT_VALIDITY_US if valid_for_us is None else valid_for_us
     if not 0 < validity <= MAX_VALIDITY_US:
@@ -142,7 +145,7 @@ def save_quote(
             quoted.account.id,
             now,
             now + validity,
-            lambda quote_id: payload(quote_id, now + validity),
+            lambda quote_id: payload(quote_id, now, now + validity),
         )
 
 
