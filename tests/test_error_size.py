@@ -57,3 +57,30 @@ def test_a_long_value_in_a_single_error_is_clipped(api: Api) -> None:
     )
 
     assert failure.message.endswith("…") and len(failure.message) <= 500
+
+
+def test_values_outside_ascii_are_clipped_by_their_bytes(api: Api) -> None:
+    """500 emoji are 500 characters but 6,000 bytes percent-encoded in grpc-message:
+    clipped by characters, the answer did not fit a client's trailers."""
+    request = account_service_pb2.GetAccountRequest(id="🙂" * 5000)
+
+    failure = expect_failure(
+        api.accounts.GetAccount, request, metadata=api.md("admin"), code=grpc.StatusCode.NOT_FOUND
+    )
+
+    assert failure.message.endswith("…") and len(failure.message.encode()) <= 500
+
+
+def test_many_violations_with_long_values_outside_ascii_still_arrive(api: Api) -> None:
+    accounts = [make_account(legal_name="", currency_code="🙂" * 1000) for _ in range(50)]
+    request = account_service_pb2.BatchUpsertAccountsRequest(accounts=accounts)
+
+    failure = expect_failure(
+        api.accounts.BatchUpsertAccounts,
+        request,
+        metadata=api.md("integration"),
+        code=INVALID,
+        reason="INVALID_FIELDS",
+    )
+
+    assert all(len(text.encode()) <= 300 for _, text in failure.violations)

@@ -223,3 +223,208 @@ def test_managers_cannot_change_prices_and_every_change_is_audited(api: PricingA
     resources = {e.resource for e in events.audit_events}
     assert f"priceLists/{base.id}" in resources
     assert any(r.startswith(f"priceLists/{base.id}/rules/") for r in resources)
+
+
+def test_contract_prices_change_by_versions_and_never_overlap(api: PricingApi) -> None:
+    from google.protobuf.field_mask_pb2 import FieldMask
+
+    account = api.create(price_tier="", tags=[])
+    md = api.md("admin")
+    created = api.pricing.CreateContractPrice(
+        pricing_service_pb2.CreateContractPriceRequest(
+            contract_price=pricing_pb2.ContractPrice(
+                account_id=account.id,
+                sku="TEA-1",
+                unit_price=money("6.00"),
+                start_date=_date(2020, 1, 1),
+            )
+        ),
+        metadata=md,
+    ).contract_price
+    before_change = now_us()
+    changed = api.pricing.UpdateContractPrice(
+        pricing_service_pb2.UpdateContractPriceRequest(
+            contract_price=pricing_pb2.ContractPrice(
+                id=created.id, unit_price=money("5.50"), etag=created.etag
+            ),
+            update_mask=FieldMask(paths=["unit_price"]),
+        ),
+        metadata=md,
+    ).contract_price
+    assert (changed.version, money_value(changed.unit_price)) == (2, Decimal("5.50"))
+    assert unit(api.quote(account.id, ("TEA-1", 1)).lines[0]) == Decimal("5.50")
+    past = api.quote(account.id, ("TEA-1", 1), price_time=stamp(before_change)).lines[0]
+    assert unit(past) == Decimal("6.00") and past.source.contract_price_version == 1
+    stale = pricing_service_pb2.UpdateContractPriceRequest(
+        contract_price=pricing_pb2.ContractPrice(id=created.id, note="x", etag=created.etag),
+        update_mask=FieldMask(paths=["note"]),
+    )
+    expect_failure(
+        api.pricing.UpdateContractPrice, stale, metadata=md, code=grpc.StatusCode.ABORTED
+    )
+    overlapping = pricing_service_pb2.CreateContractPriceRequest(
+        contract_price=pricing_pb2.ContractPrice(
+            account_id=account.id,
+            sku="TEA-1",
+            unit_price=money("4.00"),
+            start_date=_date(2024, 1, 1),
+        )
+    )
+    expect_failure(
+        api.pricing.CreateContractPrice,
+        overlapping,
+        metadata=md,
+        code=grpc.StatusCode.FAILED_PRECONDITION,
+        reason="CONTRACT_PRICE_OVERLAP",
+    )
+    deleted = api.pricing.DeleteContractPrice(
+        pricing_service_pb2.DeleteContractPriceRequest(id=created.id), metadata=md
+    ).contract_price
+    assert deleted.deleted and deleted.version == 3
+    assert unit(api.quote(account.id, ("TEA-1", 1)).lines[0]) == Decimal("8.00")
+
+
+def test_list_lifecycle_draft_active_archived(api: PricingApi) -> None:
+    from google.protobuf.field_mask_pb2 import FieldMask
+
+    md = api.md("admin")
+    base = api.create_list("Base")
+    child = api.create_list(
+        "Child", audience=pricing_pb2.PriceListAudience(tiers=["gold"]), parent_list_id=base.id
+    )
+    archive_base = pricing_service_pb2.UpdatePriceListRequest(
+        price_list=pricing_pb2.PriceList(id=base.id, status=pricing_pb2.PRICE_LIST_STATUS_ARCHIVED),
+        update_mask=FieldMask(paths=["status"]),
+    )
+    expect_failure(
+        api.pricing.UpdatePriceList,
+        archive_base,
+        metadata=md,
+        code=grpc.StatusCode.FAILED_PRECONDITION,
+        reason="PRICE_LIST_HAS_CHILDREN",
+    )
+    archived = api.pricing.DeletePriceList(
+        pricing_service_pb2.DeletePriceListRequest(id=child.id), metadata=md
+    )
+    assert not archived.deleted
+    assert archived.price_list.status == pricing_pb2.PRICE_LIST_STATUS_ARCHIVED
+    reactivate = pricing_service_pb2.UpdatePriceListRequest(
+        price_list=pricing_pb2.PriceList(id=child.id, status=pricing_pb2.PRICE_LIST_STATUS_ACTIVE),
+        update_mask=FieldMask(paths=["status"]),
+    )
+    expect_failure(
+        api.pricing.UpdatePriceList,
+        reactivate,
+        metadata=md,
+        code=grpc.StatusCode.FAILED_PRECONDITION,
+    )
+    draft = api.create_list("Draft", status=pricing_pb2.PRICE_LIST_STATUS_DRAFT)
+    api.upsert_rules(draft, sku_rule("COF-1", "1.00"))
+    gone = api.pricing.DeletePriceList(
+        pricing_service_pb2.DeletePriceListRequest(id=draft.id), metadata=md
+    )
+    assert gone.deleted
+    expect_failure(
+        api.pricing.GetPriceList,
+        pricing_service_pb2.GetPriceListRequest(id=draft.id),
+        metadata=md,
+        code=grpc.StatusCode.NOT_FOUND,
+    )
+
+
+def test_rule_history_and_stale_etags(api: PricingApi) -> None:
+    md = api.md("admin")
+    base = api.create_list()
+    [first] = api.upsert_rules(base, sku_rule("COF-1", "10.00")).rules
+    [second] = api.upsert_rules(base, sku_rule("COF-1", "9.00", etag=first.etag)).rules
+    stale = pricing_service_pb2.BatchUpsertPriceRulesRequest(
+        price_list_id=base.id, rules=[sku_rule("COF-1", "8.00", etag=first.etag)]
+    )
+    expect_failure(
+        api.pricing.BatchUpsertPriceRules, stale, metadata=md, code=grpc.StatusCode.ABORTED
+    )
+    same = api.upsert_rules(base, sku_rule("COF-1", "9.00"))
+    assert same.unchanged_count == 1 and same.rules[0].version == 2
+    deleted = api.pricing.DeletePriceRule(
+        pricing_service_pb2.DeletePriceRuleRequest(id=first.id, etag=second.etag), metadata=md
+    ).rule
+    assert deleted.deleted and deleted.version == 3
+    versions = api.pricing.ListPriceRuleVersions(
+        pricing_service_pb2.ListPriceRuleVersionsRequest(id=first.id), metadata=md
+    ).versions
+    assert [(v.version, v.deleted) for v in versions] == [(3, True), (2, False), (1, False)]
+    assert [money_value(v.fixed_price) for v in versions[1:]] == [Decimal("9.00"), Decimal("10.00")]
+    listed = api.pricing.ListPriceRules(
+        pricing_service_pb2.ListPriceRulesRequest(price_list_id=base.id), metadata=md
+    )
+    assert not listed.rules
+    as_of = api.pricing.ListPriceRules(
+        pricing_service_pb2.ListPriceRulesRequest(
+            price_list_id=base.id, as_of_time=second.recorded_time
+        ),
+        metadata=md,
+    )
+    assert [r.version for r in as_of.rules] == [2]
+
+
+def test_price_sheet_pages_every_active_product_with_its_breaks(api: PricingApi) -> None:
+    account = api.create(price_tier="", tags=[])
+    base = api.create_list()
+    api.upsert_rules(
+        base,
+        sku_rule(
+            "COF-1",
+            "12.00",
+            breaks=[pricing_pb2.QuantityBreak(min_quantity=10, unit_price=money("11.00"))],
+        ),
+    )
+    moment = stamp(now_us())
+    pages, token = [], ""
+    while True:
+        page = api.pricing.GetPriceSheet(
+            pricing_service_pb2.GetPriceSheetRequest(
+                account_id=account.id, page_size=2, page_token=token, price_time=moment
+            ),
+            metadata=api.md("viewer"),
+        )
+        pages.append(page)
+        token = page.next_page_token
+        if not token:
+            break
+    entries = [e for page in pages for e in page.entries]
+    assert [e.sku for e in entries] == ["COF-1", "SUG-1", "TEA-1"] and len(pages) == 2
+    coffee = entries[0]
+    assert [(b.min_quantity, money_value(b.unit_price)) for b in coffee.breaks] == [
+        (10, Decimal("11.00"))
+    ]
+    assert entries[1].source.kind == pricing_pb2.PRICE_SOURCE_KIND_CATALOG
+
+
+def test_previewing_a_list_that_is_no_draft_is_refused(api: PricingApi) -> None:
+    account = api.create()
+    active = api.create_list()
+    request = pricing_service_pb2.QuoteRequest(
+        account_id=account.id,
+        lines=[pricing_service_pb2.QuoteLineRequest(sku="COF-1", quantity=1)],
+        include_draft_list_ids=[active.id, "424242"],
+    )
+    expect_failure(
+        api.pricing.Quote,
+        request,
+        metadata=api.md("admin"),
+        code=INVALID,
+        fields=["include_draft_list_ids[0]", "include_draft_list_ids[1]"],
+    )
+
+
+def test_a_repeated_create_returns_the_first_list(api: PricingApi) -> None:
+    request = pricing_service_pb2.CreatePriceListRequest(
+        price_list=make_list("Once"), request_id="pl-1"
+    )
+    first = api.pricing.CreatePriceList(request, metadata=api.md("admin")).price_list
+    again = api.pricing.CreatePriceList(request, metadata=api.md("admin")).price_list
+    assert first == again
+    lists = api.pricing.ListPriceLists(
+        pricing_service_pb2.ListPriceListsRequest(filter='name : "once"'), metadata=api.md("admin")
+    ).price_lists
+    assert [p.id for p in lists] == [first.id]

@@ -43,15 +43,23 @@ def to_status(error: ServiceError) -> grpc.Status:
 # Status and details travel in the response trailers, which a client refuses beyond its
 # metadata limit (8 KiB by default in gRPC): the answer to a request with thousands of
 # mistakes (or huge values echoed in them) must still arrive, so it lists the first
-# violations up to a budget and says how many more there are.
+# violations up to a budget and says how many more there are. Limits are in UTF-8 bytes,
+# not characters: the message travels twice, percent-encoded in grpc-message (a byte
+# outside ASCII takes three) and inside the details, so 500 emoji would not fit.
 MAX_MESSAGE = 500
 MAX_FIELD = 200
 MAX_DESCRIPTION = 300
 VIOLATIONS_BUDGET = 3000  # serialized bytes; base64 in the trailer makes it 4/3 as much
+_ELLIPSIS = "…"
 
 
 def _clipped(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``text`` in at most ``limit`` UTF-8 bytes, cut at a character and marked with "…"."""
+    encoded = text.encode()
+    if len(encoded) <= limit:
+        return text
+    kept = encoded[: limit - len(_ELLIPSIS.encode())].decode(errors="ignore")
+    return kept + _ELLIPSIS
 
 
 def _bad_request(violations: Sequence[FieldViolation]) -> error_details_pb2.BadRequest:
