@@ -1,15 +1,17 @@
 """``seed-demo``: a realistic, deterministic data set to try the service with.
 
-The catalog (:mod:`.demo_catalog`), the retailers (:mod:`.demo_accounts`) and two years of
-their orders, invoices and payments (:mod:`.demo_history`) are generated here and written
-as upserts keyed by external ids (SKUs for products), so seeding again with the same seed
-and end date finds everything unchanged instead of doubling it.
+The catalog (:mod:`.demo_catalog`), the retailers (:mod:`.demo_accounts`), two years of
+their orders, invoices and payments (:mod:`.demo_history`) and the price book
+(:mod:`.demo_pricing`) are generated here and written as upserts keyed by what names each
+record (external ids, SKUs, list names), so seeding again with the same seed and end date
+finds everything unchanged instead of doubling it.
 
 Products and accounts go through their batch upserts and orders through the import use
 case, as an ERP's would. Invoices and payments are written with bulk statements instead of the
 one-at-a-time billing use case: that path costs about 3 ms per document, which is a minute
 and a half for the 28,000 documents of the default 300 accounts, against a second in bulk.
-They are checked with the same domain rules first.
+They are checked with the same domain rules first. The price book, a few dozen records,
+goes through the pricing and tier use cases.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from wholesale.server.demo_history import (
     make_plan,
     payments_for,
 )
+from wholesale.server.demo_pricing import PricingTally, seed_pricing
 from wholesale.server.domain.account import AccountFields
 from wholesale.server.domain.billing import (
     InvoiceInput,
@@ -106,16 +109,36 @@ class Tally:
     payments: Counter[Outcome] = field(default_factory=Counter)
 
     def summary(self) -> str:
-        def part(name: str, counts: Counter[Outcome]) -> str:
-            return (
-                f"{counts.total():,} {name} ({counts[Outcome.CREATED]:,} new, "
-                f"{counts[Outcome.UPDATED]:,} updated)"
-            )
-
         return (
-            f"{part('orders', self.orders)} with {self.lines:,} lines, "
-            f"{part('invoices', self.invoices)}, {part('payments', self.payments)}"
+            f"{_counted('orders', self.orders)} with {self.lines:,} lines, "
+            f"{_counted('invoices', self.invoices)}, {_counted('payments', self.payments)}"
         )
+
+
+def _counted(name: str, counts: Counter[Outcome]) -> str:
+    """ "12 orders (3 new, 1 updated)": the rest were found unchanged."""
+    return (
+        f"{counts.total():,} {name} ({counts[Outcome.CREATED]:,} new, "
+        f"{counts[Outcome.UPDATED]:,} updated)"
+    )
+
+
+_POLICY_OUTCOMES = {
+    Outcome.CREATED: "set",
+    Outcome.UPDATED: "replaced",
+    Outcome.UNCHANGED: "unchanged",
+}
+
+
+def _pricing_summary(tally: PricingTally) -> str:
+    removed = (
+        f" ({tally.removed:,} older demo rules and contracts removed)" if tally.removed else ""
+    )
+    return (
+        f"{_counted('price lists', tally.lists)} with {_counted('rules', tally.rules)}, "
+        f"{_counted('contract prices', tally.contracts)}{removed}, "
+        f"tier policy {_POLICY_OUTCOMES[tally.policy]}"
+    )
 
 
 def _batches(items: Sequence, size: int) -> Iterator[Sequence]:
@@ -297,9 +320,11 @@ def seed_demo(
     years: int = 2,
     clock: Clock | None = None,
 ) -> str:
-    """Creates or refreshes the catalog, ``account_count`` accounts and ``years`` of their
+    """Creates or refreshes the catalog, ``account_count`` accounts, ``years`` of their
     history ending on ``end_date`` (default the clock's today, UTC; ``years`` 0 seeds no
-    history), as the system principal; returns a one-line summary."""
+    history) and the price book around that day, as the system principal; returns a
+    one-line summary. The price book is recorded at the clock's now: quotes for earlier
+    moments do not see it."""
     with unit_of_work.for_system("seed-demo", clock or SystemClock()) as work:
         return _seed(work, account_count, seed, end_date, years)
 
@@ -318,9 +343,10 @@ def _seed(
         if years
         else "no history"
     )
+    pricing = _pricing_summary(seed_pricing(work, seed, catalog, account_count, end))
     return (
         f"seeded {len(catalog)} products ({products_created:,} new, {products_updated:,} "
         f"updated), {account_count:,} accounts ({accounts_created:,} new, {accounts_updated:,} "
-        f"updated) for managers {', '.join(MANAGERS)}, {history} "
+        f"updated) for managers {', '.join(MANAGERS)}, {history}, {pricing} "
         f"in {time.perf_counter() - started:.1f} s"
     )
