@@ -3,8 +3,8 @@
 Errors end the command with one ``error: ...`` line on stderr and an exit code that tells
 scripts what kind of failure it was (see ``EXIT_CODES`` and ``wholesale --help``).
 This module holds the root group, accounts and audit; the other groups (products, orders,
-credit, price, pricelists, config, ``accounts summary``, contacts and addresses) live in the
-``cli_*`` modules it assembles.
+credit, price, pricelists, tiers, config, ``accounts summary``, contacts and addresses) live
+in the ``cli_*`` modules it assembles.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ from wholesale.client.cli_pricelists import pricelists
 from wholesale.client.cli_pricing import price
 from wholesale.client.cli_settings import config
 from wholesale.client.cli_summary import account_summary
+from wholesale.client.cli_tiers import tiers
 from wholesale.v1 import (
     account_service_pb2,
     catalog_service_pb2,
@@ -384,7 +385,7 @@ def list_audit_events(
 accounts.add_command(account_summary, "summary")
 accounts.add_command(contacts)
 accounts.add_command(address)
-for group in (products, orders, credit, price, pricelists, config):
+for group in (products, orders, credit, price, pricelists, tiers, config):
     cli.add_command(group)
 accept_output_option(cli)
 

@@ -8,8 +8,8 @@ The stubs stay usable on :attr:`Client.channel` for anything this layer does not
 Each service's methods live in a module of their own and :class:`Client` composes them:
 accounts and audit (:mod:`.accounts`), the catalog (:mod:`.catalog`), orders
 (:mod:`.orders`), bulk import (:mod:`.imports`), invoices and payments (:mod:`.billing`),
-summaries and credit checks (:mod:`.standing`), and price lists, contract prices and quotes
-(:mod:`.pricing`).
+summaries and credit checks (:mod:`.standing`), price lists, contract prices and quotes
+(:mod:`.pricing`), and the tier policy, reviews and pins (:mod:`.tiers`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from wholesale.client.imports import ImportMethods
 from wholesale.client.orders import OrderMethods
 from wholesale.client.pricing import PricingMethods
 from wholesale.client.standing import StandingMethods
+from wholesale.client.tiers import TierMethods
 from wholesale.client.values import EnumLike, enum_value
 
 __all__ = [
@@ -53,6 +54,7 @@ class Client(
     BillingMethods,
     StandingMethods,
     PricingMethods,
+    TierMethods,
 ):
     """Connects to a wholesale-accounts server; use as a context manager or call close().
 
