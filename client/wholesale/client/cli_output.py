@@ -96,6 +96,7 @@ TITLES = {
     "parent_list_id": "Parent",
     "price_list_id": "List",
     "recorded_time": "Recorded (UTC)",
+    "change_time": "Time (UTC)",
     "start_time": "From (UTC)",
     "end_time": "Until (UTC)",
 }

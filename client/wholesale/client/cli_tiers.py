@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import click
-from google.protobuf.message import Message
 
 from wholesale.client.cli_common import (
     LIMIT_OPTIONS,
@@ -23,14 +22,14 @@ from wholesale.client.cli_common import (
 )
 from wholesale.client.cli_keys import find_account
 from wholesale.client.cli_output import print_fields, print_message, print_messages, print_rows
-from wholesale.client.cli_values import Record, message_values
+from wholesale.client.cli_values import message_values
 from wholesale.client.client import Client
 from wholesale.client.money import plain_decimal
 from wholesale.v1.account_pb2 import Account
 from wholesale.v1.tier_service_pb2 import TierChange, TierPolicy
 
 # A change's time, under the key whose column tables title "Time (UTC)", as the audit list's.
-TIME = "event_time"
+TIME = "change_time"
 HISTORY_COLUMNS = (TIME, "from_tier", "to_tier", "kind", "trailing_spend", "threshold", "reason")
 CHANGE_COLUMNS = (TIME, "account_id", *HISTORY_COLUMNS[1:])
 THRESHOLD_COLUMNS = ("tier", "min_spend")
@@ -155,10 +154,6 @@ def _account_name(account: Account) -> str:
     return f"account {account.id} ({account.external_id or account.display_name})"
 
 
-def _time_column(change: Message) -> Record:
-    return {TIME: message_values(change)["change_time"]}
-
-
 @tiers.command("history")
 @click.argument("account_key", metavar="ACCOUNT")
 @LIMIT_OPTIONS
@@ -182,7 +177,6 @@ def history(session: Session, account_key: str, limit: int, everything: bool) ->
                 f"{account.external_id or account.display_name}"
             ),
             HISTORY_COLUMNS,
-            extras=_time_column,
         )
     shown.hint()
 
@@ -202,7 +196,6 @@ def changes(session: Session, limit: int, everything: bool) -> None:
             session.output,
             shown.title("Tier changes"),
             CHANGE_COLUMNS,
-            extras=_time_column,
         )
     shown.hint()
 

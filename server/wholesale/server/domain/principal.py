@@ -35,7 +35,7 @@ class Permission(enum.Enum):
     READ_ORDERS = "read orders, invoices and summaries"
     WRITE_ORDERS = "record orders, invoices and payments"
     READ_PRICES = "read price lists and quote prices"
-    WRITE_PRICES = "change price lists, rules and contract prices"
+    WRITE_PRICES = "change prices (price lists, rules, contract prices) and the tier policy"
     SAVE_QUOTES = "save quotes"
 
 
