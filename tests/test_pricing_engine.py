@@ -21,10 +21,11 @@ from support.pricing import (
 )
 
 from wholesale.server.domain.price_audience import Audience, Level, PricedAccount
+from wholesale.server.domain.price_book import LineRequest
 from wholesale.server.domain.price_list import ListStatus
 from wholesale.server.domain.price_rule import BreakMode, QuantityLevel, QuantityLimits
 from wholesale.server.domain.price_sheet import price_sheet
-from wholesale.server.domain.pricing_engine import Outcome
+from wholesale.server.domain.pricing_engine import Outcome, price_order
 from wholesale.server.domain.quantity_problems import ProblemKind
 from wholesale.server.domain.validity import Window
 
@@ -588,3 +589,18 @@ class TestPriceSheet:
         assert [(b.min_quantity, amount(b.unit_price_micros), b.mode) for b in tea.breaks] == [
             (6, Decimal("3.60"), BreakMode.GRADUATED)
         ]
+
+
+def test_without_a_trace_the_figures_and_explanation_are_the_same() -> None:
+    base = price_list()
+    rules = [rule(base, category="beverages", catalog_discount="5", steps=breaks((10, "10%")))]
+    priced = book([COFFEE, TEA], [base], rules, [contract("TEA-1", "7.00")])
+    lines = [LineRequest("COF-1", 4), LineRequest("TEA-1", 3)]
+    full = price_order(priced, ACCOUNT, 10**15, lines)
+    lean = price_order(priced, ACCOUNT, 10**15, lines, traced=False)
+    assert all(line.trace for line in full.lines) and not any(line.trace for line in lean.lines)
+
+    def figures(order):  # type: ignore[no-untyped-def]
+        return [(x.line_total_micros, x.explanation, x.next_break) for x in order.lines]
+
+    assert figures(lean) == figures(full)

@@ -275,6 +275,7 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
             at_us=instant_from_proto(request, "price_time"),
             lines=[LineRequest(line.sku, line.quantity) for line in request.lines],
             previews=list(request.include_draft_list_ids),
+            traced=request.explain,
         )
         if not request.save:
             quoted = quotes.quote(current_work(), quote_request)

@@ -33,7 +33,7 @@ class SheetEntry:
 def _priced_alone(
     book: PriceBook, account: PricedAccount, at_us: int, sku: str, quantity: int
 ) -> PricedLine:
-    return price_order(book, account, at_us, [LineRequest(sku, quantity)], detailed=False).lines[0]
+    return price_order(book, account, at_us, [LineRequest(sku, quantity)], explained=False).lines[0]
 
 
 def price_sheet(

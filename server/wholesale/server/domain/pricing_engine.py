@@ -125,14 +125,17 @@ def price_order(
     at_us: int,
     lines: Sequence[LineRequest],
     *,
-    detailed: bool = True,
+    explained: bool = True,
+    traced: bool = True,
 ) -> PricedOrder:
     """Prices ``lines`` (their SKUs must be in the book's catalog) for ``account`` at
-    ``at_us``. Without ``detailed`` the lines carry figures and sources only (no
-    explanation, trace or next-break hint): a price sheet prices every product that way."""
+    ``at_us``. Without ``explained`` the lines carry figures and sources only (no
+    explanation or next-break hint: a price sheet prices every product that way); without
+    ``traced`` no trace of the candidates that lost."""
     counts = book.order_counts(lines)
+    detail = _Detail(explained, traced and explained)
     priced = tuple(
-        _price_line(book, account, at_us, line, _context(book, line, counts), detailed)
+        _price_line(book, account, at_us, line, _context(book, line, counts), detail)
         for line in lines
     )
     return PricedOrder(account, at_us, priced)
@@ -140,6 +143,12 @@ def price_order(
 
 def _context(book: PriceBook, line: LineRequest, counts: OrderCounts) -> LineContext:
     return LineContext(book.item(line.sku), line.quantity, counts)
+
+
+@dataclass(frozen=True)
+class _Detail:
+    explained: bool
+    traced: bool
 
 
 @dataclass(frozen=True)
@@ -155,7 +164,7 @@ def _price_line(
     at_us: int,
     line: LineRequest,
     ctx: LineContext,
-    detailed: bool,
+    detail: _Detail,
 ) -> PricedLine:
     considered, rejected = _candidates(book, account, at_us, ctx)
     considered.sort(key=lambda c: c.key)
@@ -192,11 +201,13 @@ def _price_line(
         line_total_micros=total,
         source=winner.candidate.source,
         explanation=_explanation(item, account.currency, winner.candidate, total)
-        if detailed
+        if detail.explained
         else "",
-        trace=_trace(winner, considered, rejected) if detailed else (),
+        trace=_trace(winner, considered, rejected) if detail.traced else (),
         bands=bands,
-        next_break=_next_break(book, at_us, ctx, winner, account.currency) if detailed else None,
+        next_break=_next_break(book, at_us, ctx, winner, account.currency)
+        if detail.explained
+        else None,
         problems=problems_for(winner.evaluation.limits, line.quantity),
         rules=winner.evaluation.rules,
         limits=winner.evaluation.limits,

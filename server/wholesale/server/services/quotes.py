@@ -44,6 +44,8 @@ class QuoteRequest:
     at_us: int | None = None
     lines: Sequence[LineRequest] = ()
     previews: Sequence[str] = ()
+    # Keep every candidate considered and why it lost (QuoteRequest.explain).
+    traced: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,8 @@ def quote(work: UnitOfWork, request: QuoteRequest) -> Quoted:
         elif line.sku in products.inactive:
             v.add(path, f"product {line.sku!r} is not active")
     v.raise_if_any("invalid quote request")
-    return Quoted(account, price_order(book, pricing_account, at_us, request.lines), previews)
+    order = price_order(book, pricing_account, at_us, request.lines, traced=request.traced)
+    return Quoted(account, order, previews)
 
 
 def save_quote(
