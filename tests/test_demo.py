@@ -217,6 +217,7 @@ def _quote(
             account_external_id=account,
             at_us=at_us,
             lines=[LineRequest(sku, quantity) for sku, quantity in items],
+            traced=True,
         )
         return quotes.quote(work, request).order
 
