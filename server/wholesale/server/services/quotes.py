@@ -106,17 +106,17 @@ def quote(work: UnitOfWork, request: QuoteRequest) -> Quoted:
     previews = _preview_ids(v, request.previews)
     v.raise_if_any("invalid quote request")
     at_us = work.now_us() if request.at_us is None else request.at_us
-    with work.reading():
-        account = get_account(work, request.account_id, request.account_external_id)
-        if account.fields.status == AccountStatus.CLOSED:
-            raise FailedPrecondition(f"account {account.id} is closed", reason="ACCOUNT_CLOSED")
-        if previews:
-            _check_previews(v, previews)
-        pricing_account = priced_account(account)
-        skus = sorted({line.sku for line in request.lines})
-        book, products = price_book_store.quote_book(
-            pricing_account, skus, at_us, frozenset(previews)
-        )
+    # No snapshot transaction (on PostgreSQL it would cost statements of its own): lists,
+    # rules and contract prices are read as recorded at ``at_us``, and a change recorded
+    # later is invisible to every statement of the quote alike.
+    account = get_account(work, request.account_id, request.account_external_id)
+    if account.fields.status == AccountStatus.CLOSED:
+        raise FailedPrecondition(f"account {account.id} is closed", reason="ACCOUNT_CLOSED")
+    if previews:
+        _check_previews(v, previews)
+    pricing_account = priced_account(account)
+    skus = sorted({line.sku for line in request.lines})
+    book, products = price_book_store.quote_book(pricing_account, skus, at_us, frozenset(previews))
     for index, line in enumerate(request.lines):
         path = f"lines[{index}].sku"
         if line.sku not in products.items:

@@ -3,6 +3,7 @@ matches by index."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from decimal import Decimal
@@ -56,7 +57,8 @@ def audience_from_json(text: str) -> Audience:
     )
 
 
-def list_from_row(row: Sequence) -> PriceList:
+@functools.lru_cache(maxsize=5_000)
+def list_from_row(row: tuple) -> PriceList:
     """The list a row of LIST_COLUMNS plus the identity's create_time_us holds."""
     values = dict(zip((*LIST_COLUMNS, "create_time_us"), row[: len(LIST_COLUMNS) + 1], strict=True))
     return PriceList(

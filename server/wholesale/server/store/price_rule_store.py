@@ -3,6 +3,7 @@ window, versions recorded in bulk (a price book import writes 1,000 rules a call
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from decimal import Decimal
@@ -70,7 +71,10 @@ def _breaks(text: str) -> tuple[QuantityBreak, ...]:
     )
 
 
-def rule_from_row(row: Sequence, external_id: str | None = "") -> PriceRule:
+# A version row never changes, so the same row always makes the same rule: quotes find
+# their rules parsed already (breaks are JSON, discounts Decimals).
+@functools.lru_cache(maxsize=50_000)
+def rule_from_row(row: tuple, external_id: str | None = "") -> PriceRule:
     (rule_id, version, list_id, sku, category, basis, fixed, discount, breaks, mode, level,
      minimum, increment, maximum, start_us, end_us, deleted, recorded_us) = row[:18]  # fmt: skip
     return PriceRule(
