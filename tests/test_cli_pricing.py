@@ -180,3 +180,14 @@ def test_create_refuses_a_mixed_or_missing_audience(wholesale: Run, priced: dict
         assert result.returncode == 2 and result.stderr.startswith("error: "), extra
     named = json.loads(ok(wholesale("-o", "json", *base, "--account", "ERP-2")))
     assert named["audience"]["account_ids"] == [priced["ERP-2"]]
+
+
+def test_a_quantity_beyond_the_limit_names_the_line(wholesale: Run, priced: dict[str, str]) -> None:  # noqa: F811
+    result = wholesale("price", "quote", "ERP-1", "APPLE-1L:99999999999999999999")
+    assert result.returncode == 2 and "quantity must be 1 to 1,000,000,000" in result.stderr
+
+
+def test_a_markup_shows_as_a_plus(wholesale: Run, priced: dict[str, str], admin: Client) -> None:  # noqa: F811
+    admin.batch_upsert_price_rules(priced["base"], [{"sku": "WATER-6", "catalog_discount": "-5"}])
+    table = ok(wholesale("pricelists", "rules", priced["base"]))
+    assert "catalog +5%" in table and "--5%" not in table

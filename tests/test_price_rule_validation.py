@@ -102,3 +102,10 @@ def test_a_valid_rule_has_no_violations() -> None:
         level=QuantityLevel.CATEGORY,
     )
     assert violations(found) == []
+
+
+@pytest.mark.parametrize("price", ["1000000000.01", "99999999999999"])
+def test_prices_beyond_the_largest_amount_are_refused(price: str) -> None:
+    found = rule(LIST, sku="A", fixed=price, steps=breaks((5, price)))
+    fields = [f for f, _ in violations(found)]
+    assert "rules[3].fixed_price" in fields and "rules[3].breaks[0].unit_price" in fields

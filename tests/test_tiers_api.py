@@ -396,6 +396,22 @@ def test_the_nightly_job_claims_each_day_once(api: TiersApi, clock: FixedClock) 
     assert next_day is not None and next_day.promoted == 1
 
 
+def test_a_review_without_a_policy_leaves_the_day_for_a_policy_set_later(
+    api: TiersApi, clock: FixedClock
+) -> None:
+    """A server started on an empty database reviews nothing; demo data and a policy
+    seeded later the same day are still reviewed at the next start."""
+    account = api.account()
+    api.spend(account.id, "10000.00", "2026-02-01")
+
+    before = run_nightly_review(clock)
+    api.set_policy(policy())
+    after = run_nightly_review(clock)
+
+    assert before is not None and before.promoted == 0
+    assert after is not None and after.promoted == 1
+
+
 def test_the_nightly_time_and_the_scheduler_switch_are_settings() -> None:
     config = load_config({"scheduler": False}, environ={"WHOLESALE_TIER_REVIEW_TIME": "03:30"})
     assert (config.scheduler, tier_review_time(config)) == (False, dt.time(3, 30))

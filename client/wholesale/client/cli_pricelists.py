@@ -277,11 +277,18 @@ def rule_extras(rule: Any) -> Record:
 def _basis_text(basis: str | None, value: Any) -> str:
     if basis == "fixed_price":
         return money_text(value)
-    return f"{basis.removesuffix('_discount')} -{value.value}%" if basis else ""
+    return f"{basis.removesuffix('_discount')} {_percent_off(value.value)}" if basis else ""
 
 
 def _break_price(brk: Any) -> str:
-    return money_text(brk.unit_price) if brk.HasField("unit_price") else f"-{brk.discount.value}%"
+    if brk.HasField("unit_price"):
+        return money_text(brk.unit_price)
+    return _percent_off(brk.discount.value)
+
+
+def _percent_off(value: str) -> str:
+    """A discount as a change of price: "10" -> "-10%", a markup "-5" -> "+5%"."""
+    return f"+{value[1:]}%" if value.startswith("-") else f"-{value}%"
 
 
 @pricelists.command("rules")

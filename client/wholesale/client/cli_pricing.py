@@ -123,10 +123,17 @@ def price() -> None:
     """Quotes, price sheets and previews of draft price lists."""
 
 
+MAX_QUANTITY = 10**9  # the server's limit on a quote line
+
+
 def _quote_line(text: str) -> tuple[str, int]:
     sku, colon, quantity = text.rpartition(":")
     if not colon or not sku or not quantity.isdigit():
         raise click.BadParameter(f"{text!r} is not SKU:QTY such as APPLE-1L:12", param_hint="LINES")
+    if not 1 <= int(quantity) <= MAX_QUANTITY:
+        raise click.BadParameter(
+            f"{text!r}: the quantity must be 1 to {MAX_QUANTITY:,}", param_hint="LINES"
+        )
     return sku, int(quantity)
 
 

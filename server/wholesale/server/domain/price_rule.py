@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import Enum
 
 from wholesale.server.domain.discount import validate_discount
+from wholesale.server.domain.money import MAX_MICROS
 from wholesale.server.domain.product import CATEGORY, CATEGORY_RULE, MAX_CATEGORY, SKU, SKU_RULE
 from wholesale.server.domain.text import MAX_EXTERNAL_ID, check_token
 from wholesale.server.domain.validity import Window, validate_window
@@ -137,7 +138,7 @@ def validate_rule(v: Validator, rule: PriceRule, list_has_parent: bool) -> None:
     check_token(v, "external_id", rule.external_id, MAX_EXTERNAL_ID)
     validate_window(v, rule.window, "start_time", "end_time")
     if rule.basis is Basis.FIXED:
-        v.check(rule.fixed_price_micros >= 0, "fixed_price", "must not be negative")
+        _check_price(v, "fixed_price", rule.fixed_price_micros)
     else:
         validate_discount(v, f"{rule.basis.value}_discount", rule.discount)
     if rule.basis is Basis.PARENT:
@@ -145,6 +146,10 @@ def validate_rule(v: Validator, rule: PriceRule, list_has_parent: bool) -> None:
     _validate_mode_and_level(v, rule)
     _validate_breaks(v, rule)
     _validate_limits(v, rule.limits)
+
+
+def _check_price(v: Validator, path: str, micros: int) -> None:
+    v.check(0 <= micros <= MAX_MICROS, path, f"not negative, at most {MAX_MICROS // 1_000_000:,}")
 
 
 def _validate_target(v: Validator, target: RuleTarget) -> None:
@@ -196,7 +201,7 @@ def _validate_breaks(v: Validator, rule: PriceRule) -> None:
         if brk.discount is not None:
             validate_discount(v, f"{path}.discount", brk.discount)
         elif brk.unit_price_micros is not None:
-            v.check(brk.unit_price_micros >= 0, f"{path}.unit_price", "must not be negative")
+            _check_price(v, f"{path}.unit_price", brk.unit_price_micros)
     if v.violations:
         return
     _validate_falling_prices(v, rule)

@@ -176,8 +176,12 @@ def review_tiers(work: UnitOfWork) -> ReviewCounts:
 
 def review_tiers_once_today(work: UnitOfWork) -> ReviewCounts | None:
     """The nightly review, run by whichever server claims the clock's day first; None
-    for every other attempt on that day (another server, or a restart catching up)."""
+    for every other attempt on that day (another server, or a restart catching up). Without
+    a policy the day is not claimed, so a policy set later that day is reviewed at the next
+    start (or at once with ReviewTiers)."""
     with work.writing():
+        if tier_store.current_policy() is None:
+            return ReviewCounts()
         if not tier_store.claim_job_day(REVIEW_JOB, work.today(), work.now_us()):
             return None
         return review_tiers(work)
