@@ -428,3 +428,31 @@ def test_a_repeated_create_returns_the_first_list(api: PricingApi) -> None:
         pricing_service_pb2.ListPriceListsRequest(filter='name : "once"'), metadata=api.md("admin")
     ).price_lists
     assert [p.id for p in lists] == [first.id]
+
+
+def test_a_save_finds_ties_with_rules_of_other_targets_that_price_the_same_products(
+    api: PricingApi,
+) -> None:
+    """The save reads only the rules near its targets: the enclosing category, the SKUs
+    below a category, every product; none of them may be missed."""
+    first, second = api.create_list("First"), api.create_list("Second")
+    api.upsert_rules(
+        first,
+        pricing_pb2.PriceRule(category="beverages", catalog_discount=pct("5")),
+        sku_rule("TEA-1", "7.00"),
+    )
+    other = api.create_list("Other", priority=3)
+    api.upsert_rules(other, pricing_pb2.PriceRule(all_products=True, catalog_discount=pct("1")))
+
+    sku_save = api.upsert_rules(second, sku_rule("COF-1", "10.00"))
+    category_save = api.upsert_rules(
+        second, pricing_pb2.PriceRule(category="beverages/tea", catalog_discount=pct("2"))
+    )
+    unrelated = api.upsert_rules(second, sku_rule("SUG-1", "2.00"))
+
+    assert [c.target for c in sku_save.conflicts] == ["category beverages / SKU COF-1"]
+    assert sorted(c.target for c in category_save.conflicts) == [
+        "SKU TEA-1 / category beverages/tea",
+        "category beverages / category beverages/tea",
+    ]
+    assert not unrelated.conflicts

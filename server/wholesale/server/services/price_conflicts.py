@@ -13,6 +13,7 @@ from wholesale.server.domain.price_conflicts import PriceConflict, all_conflicts
 from wholesale.server.domain.price_list import ListStatus, PriceList
 from wholesale.server.domain.price_rule import PriceRule
 from wholesale.server.domain.principal import Permission
+from wholesale.server.domain.product import enclosing_categories
 from wholesale.server.services.paging import keyset_page
 from wholesale.server.services.price_lists import stored_list
 from wholesale.server.services.unit_of_work import UnitOfWork
@@ -41,13 +42,37 @@ def _group_lists(price_list: PriceList) -> dict[int, PriceList]:
     } | {price_list.id: price_list}
 
 
+# Beyond this many targets in one save, reading the group's whole book is cheaper than
+# asking for each target.
+MAX_NEAR_TARGETS = 500
+
+
 def conflicts_of_rules(price_list: PriceList, rules: Sequence[PriceRule]) -> list[PriceConflict]:
-    """The ties ``rules`` (just saved in ``price_list``) make."""
+    """The ties ``rules`` (just saved in ``price_list``) make, read from the rules that
+    can price the same products: a batch of an import costs the same whatever the size of
+    the price book."""
     if price_list.status is ListStatus.ARCHIVED or not rules:
         return []
     lists = _group_lists(price_list)
-    stored, categories = _book(lists)
-    return conflicts_of(list(rules), lists, stored, categories | _categories(rules))
+    stored = _near(sorted(lists), rules)
+    return conflicts_of(list(rules), lists, stored, _categories([*stored, *rules]))
+
+
+def _near(list_ids: Sequence[int], rules: Sequence[PriceRule]) -> list[PriceRule]:
+    """The group's rules whose targets can meet those of ``rules``."""
+    skus = {r.target.sku for r in rules if r.target.sku}
+    categories = {r.target.category for r in rules if r.target.category}
+    if len(skus) + len(categories) > MAX_NEAR_TARGETS or any(
+        not (r.target.sku or r.target.category) for r in rules
+    ):
+        return price_rule_store.current_rules(list_ids)
+    above = {c for sku_category in product_store.categories_of(sorted(skus)).values()
+             for c in enclosing_categories(sku_category)}  # fmt: skip
+    above |= {c for category in categories for c in enclosing_categories(category)}
+    skus |= set(product_store.skus_in_categories(sorted(categories)))
+    return price_rule_store.current_rules_near(
+        list_ids, sorted(skus), sorted(above), sorted(categories)
+    )
 
 
 def conflicts_of_list(price_list: PriceList) -> list[PriceConflict]:
@@ -62,21 +87,12 @@ def conflicts_of_list(price_list: PriceList) -> list[PriceConflict]:
 def list_price_conflicts(
     work: UnitOfWork, list_id: str, page_size: int, page_token: str
 ) -> tuple[list[PriceConflict], str]:
-    """Every current conflict (or those with a side in one list), a page at a time."""
+    """Every current conflict (or those with a side in one list: read from that list's
+    group only), a page at a time."""
     work.require(Permission.READ_PRICES)
     with work.reading():
-        only = stored_list(list_id, "price_list_id").id if list_id else None
-        lists = {
-            i: found
-            for i, found in price_list_store.current_lists().items()
-            if found.status is not ListStatus.ARCHIVED
-        }
-        rules, categories = _book(lists)
-    found = [
-        c
-        for c in all_conflicts(lists, rules, categories)
-        if only is None or only in (c.first.list_id, c.second.list_id)
-    ]
+        found = conflicts_of_list(stored_list(list_id, "price_list_id")) if list_id else _all()
+    found.sort(key=_key)
     keys = [_key(c) for c in found]
     return keyset_page(
         lambda after, limit: [
@@ -87,6 +103,16 @@ def list_price_conflicts(
         page_size,
         page_token,
     )
+
+
+def _all() -> list[PriceConflict]:
+    lists = {
+        i: found
+        for i, found in price_list_store.current_lists().items()
+        if found.status is not ListStatus.ARCHIVED
+    }
+    rules, categories = _book(lists)
+    return all_conflicts(lists, rules, categories)
 
 
 def _key(conflict: PriceConflict) -> list[int]:

@@ -265,3 +265,28 @@ def current_rules(list_ids: Sequence[int]) -> list[PriceRule]:
         "AND NOT r.deleted"
     )
     return [rule_from_row(row, row[18]) for row in fetch(sql, list(list_ids))]
+
+
+def current_rules_near(
+    list_ids: Sequence[int], skus: Sequence[str], categories: Sequence[str], below: Sequence[str]
+) -> list[PriceRule]:
+    """The current, undeleted rules of the lists that target one of ``skus``, one of
+    ``categories``, a category below one of ``below``, or every product: what a save of
+    rules for those targets can tie with, without reading the rest of the price book."""
+    if not list_ids:
+        return []
+    conditions = ["(r.sku = '' AND r.category = '')"]
+    params: list[object] = []
+    for column, values in (("r.sku", skus), ("r.category", categories)):
+        if values:
+            conditions.append(f"{column} IN ({', '.join('?' for _ in values)})")
+            params += values
+    for category in below:
+        conditions.append(f"r.category {LIKE}")
+        params.append(f"{escape_like(category)}/%")
+    marks = ", ".join("?" for _ in list_ids)
+    sql = (
+        f"{_SELECT} WHERE i.list_id IN ({marks}) AND r.version = i.current_version "
+        f"AND NOT r.deleted AND ({' OR '.join(conditions)})"
+    )
+    return [rule_from_row(row, row[18]) for row in fetch(sql, [*list_ids, *params])]

@@ -163,3 +163,15 @@ def categories_of(skus: Sequence[str]) -> dict[str, str]:
     """The category of each product among ``skus``."""
     found = select_where_in("SELECT sku, category FROM product", "sku", skus)
     return dict(found)
+
+
+def skus_in_categories(categories: Sequence[str]) -> list[str]:
+    """The SKUs of the products in any of ``categories`` or below them."""
+    if not categories:
+        return []
+    query = ProductRow.select(ProductRow.sku)
+    matches = [path_or_below(ProductRow.category, category) for category in categories]
+    condition = matches[0]
+    for match in matches[1:]:
+        condition = condition | match
+    return [row.sku for row in query.where(condition)]
