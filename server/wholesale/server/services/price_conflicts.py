@@ -44,7 +44,7 @@ def _group_lists(price_list: PriceList) -> dict[int, PriceList]:
 
 # Beyond this many targets in one save, reading the group's whole book is cheaper than
 # asking for each target.
-MAX_NEAR_TARGETS = 500
+MAX_NEAR_TARGETS = 2000
 
 
 def conflicts_of_rules(price_list: PriceList, rules: Sequence[PriceRule]) -> list[PriceConflict]:
