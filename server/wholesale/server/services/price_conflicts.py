@@ -42,9 +42,10 @@ def _group_lists(price_list: PriceList) -> dict[int, PriceList]:
     } | {price_list.id: price_list}
 
 
-# Beyond this many targets in one save, reading the group's whole book is cheaper than
-# asking for each target.
+# Beyond this many targets (or category targets, each a LIKE of its own) in one save,
+# reading the group's whole book is cheaper than asking for each target.
 MAX_NEAR_TARGETS = 2000
+MAX_NEAR_CATEGORIES = 100
 
 
 def conflicts_of_rules(price_list: PriceList, rules: Sequence[PriceRule]) -> list[PriceConflict]:
@@ -62,8 +63,11 @@ def _near(list_ids: Sequence[int], rules: Sequence[PriceRule]) -> list[PriceRule
     """The group's rules whose targets can meet those of ``rules``."""
     skus = {r.target.sku for r in rules if r.target.sku}
     categories = {r.target.category for r in rules if r.target.category}
-    if len(skus) + len(categories) > MAX_NEAR_TARGETS or any(
-        not (r.target.sku or r.target.category) for r in rules
+    too_many = len(skus) + len(categories) > MAX_NEAR_TARGETS
+    if (
+        too_many
+        or len(categories) > MAX_NEAR_CATEGORIES
+        or any(not (r.target.sku or r.target.category) for r in rules)
     ):
         return price_rule_store.current_rules(list_ids)
     above = {c for sku_category in product_store.categories_of(sorted(skus)).values()

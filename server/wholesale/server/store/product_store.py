@@ -11,9 +11,12 @@ from wholesale.server.domain.money import Money
 from wholesale.server.domain.product import Product, ProductFields
 from wholesale.server.store.models import Product as ProductRow
 from wholesale.server.store.sql import (
+    LIKE,
     byte_order,
     contains,
+    escape_like,
     execute_many,
+    fetch,
     insert_rows,
     locked,
     path_or_below,
@@ -165,13 +168,18 @@ def categories_of(skus: Sequence[str]) -> dict[str, str]:
     return dict(found)
 
 
+# Categories per statement: SQLite refuses an expression of more than 1,000 ORs.
+CATEGORY_CHUNK = 200
+
+
 def skus_in_categories(categories: Sequence[str]) -> list[str]:
     """The SKUs of the products in any of ``categories`` or below them."""
-    if not categories:
-        return []
-    query = ProductRow.select(ProductRow.sku)
-    matches = [path_or_below(ProductRow.category, category) for category in categories]
-    condition = matches[0]
-    for match in matches[1:]:
-        condition = condition | match
-    return [row.sku for row in query.where(condition)]
+    found: list[str] = []
+    for start in range(0, len(categories), CATEGORY_CHUNK):
+        chunk = categories[start : start + CATEGORY_CHUNK]
+        sql = (
+            f"SELECT sku FROM product WHERE category IN ({', '.join('?' for _ in chunk)})"
+            f" OR {' OR '.join(f'category {LIKE}' for _ in chunk)}"
+        )
+        found += [sku for (sku,) in fetch(sql, [*chunk, *(f"{escape_like(c)}/%" for c in chunk)])]
+    return found
