@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import grpc
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
+from google.type import date_pb2
 from support.orders import make_product
 from support.pricing_api import PricingApi, make_list, now_us, pct, sku_rule, stamp
 from support.rpc import expect_failure, money, money_value
@@ -77,9 +79,7 @@ def test_quotes_follow_tier_tag_and_contract(api: PricingApi) -> None:
     assert money_value(plain_quote.discount_total) == Decimal("18.00")
 
 
-def _date(year: int, month: int, day: int):  # type: ignore[no-untyped-def]
-    from google.type import date_pb2
-
+def _date(year: int, month: int, day: int) -> date_pb2.Date:
     return date_pb2.Date(year=year, month=month, day=day)
 
 
@@ -226,8 +226,6 @@ def test_managers_cannot_change_prices_and_every_change_is_audited(api: PricingA
 
 
 def test_contract_prices_change_by_versions_and_never_overlap(api: PricingApi) -> None:
-    from google.protobuf.field_mask_pb2 import FieldMask
-
     account = api.create(price_tier="", tags=[])
     md = api.md("admin")
     created = api.pricing.CreateContractPrice(
@@ -285,8 +283,6 @@ def test_contract_prices_change_by_versions_and_never_overlap(api: PricingApi) -
 
 
 def test_list_lifecycle_draft_active_archived(api: PricingApi) -> None:
-    from google.protobuf.field_mask_pb2 import FieldMask
-
     md = api.md("admin")
     base = api.create_list("Base")
     child = api.create_list(
@@ -456,3 +452,25 @@ def test_a_save_finds_ties_with_rules_of_other_targets_that_price_the_same_produ
         "category beverages / category beverages/tea",
     ]
     assert not unrelated.conflicts
+
+
+def test_a_list_naming_unknown_accounts_and_requests_without_ids_are_refused(
+    api: PricingApi,
+) -> None:
+    known = api.create()
+    audience = pricing_pb2.PriceListAudience(account_ids=[known.id, "424242", "424243"])
+    request = pricing_service_pb2.CreatePriceListRequest(price_list=make_list(audience=audience))
+    failure = expect_failure(
+        api.pricing.CreatePriceList,
+        request,
+        metadata=api.md("admin"),
+        code=INVALID,
+        fields=["price_list.audience.account_ids"],
+    )
+    assert [d for _, d in failure.violations] == ["no account 424242", "no account 424243"]
+    for method, empty in (
+        (api.pricing.ListPriceRuleVersions, pricing_service_pb2.ListPriceRuleVersionsRequest()),
+        (api.pricing.GetQuote, pricing_service_pb2.GetQuoteRequest()),
+        (api.pricing.DeletePriceRule, pricing_service_pb2.DeletePriceRuleRequest()),
+    ):
+        expect_failure(method, empty, metadata=api.md("admin"), code=INVALID, fields=["id"])

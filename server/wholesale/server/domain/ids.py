@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from wholesale.server.errors import FieldViolation, InvalidArgument
+from wholesale.server.errors import FieldViolation, InvalidArgument, NotFound
 
 _ID = re.compile(r"[0-9]{1,18}")
+T = TypeVar("T")
 
 
 def parse_id(text: str) -> int | None:
@@ -44,3 +47,15 @@ def resource_key(key_field: str, key: str, external_id: str) -> ResourceKey:
             violations=[FieldViolation(key_field, "required (or give external_id instead)")],
         )
     return ResourceKey(key_field, key)
+
+
+def find_by_id(text: str, path: str, what: str, reason: str, load: Callable[[int], T | None]) -> T:
+    """The resource a request names by its id at ``path``: INVALID_ARGUMENT when no id is
+    given; NOT_FOUND (``reason``) when the text cannot be an id or ``load`` finds nothing."""
+    if not text:
+        raise InvalidArgument(f"{path} is required", violations=[FieldViolation(path, "required")])
+    number = parse_id(text)
+    found = load(number) if number is not None else None
+    if found is None:
+        raise NotFound(f"{what} {text!r} not found", reason=reason)
+    return found

@@ -21,7 +21,7 @@ from wholesale.server.domain.account import (
 from wholesale.server.domain.audit import FieldChange, changes_between, creation_changes
 from wholesale.server.domain.clock import rfc3339
 from wholesale.server.domain.filters import Condition, parse_filter
-from wholesale.server.domain.ids import parse_id, resource_key
+from wholesale.server.domain.ids import find_by_id, resource_key
 from wholesale.server.domain.principal import Permission
 from wholesale.server.errors import (
     AlreadyExists,
@@ -70,25 +70,19 @@ def _field_changes(before: AccountFields, after: AccountFields) -> list[FieldCha
     return changes_between(audit_values(before), audit_values(after))
 
 
-def _parse_id(account_id: str, field: str) -> int:
-    if not account_id:
-        raise InvalidArgument(
-            f"{field} is required", violations=[FieldViolation(field, "required")]
-        )
-    parsed = parse_id(account_id)
-    if parsed is None:
-        raise NotFound(f"account {account_id!r} not found", reason="ACCOUNT_NOT_FOUND")
-    return parsed
-
-
 def visible_account(
     work: UnitOfWork, account_id: str, *, lock: bool = False, field: str = "id"
 ) -> Account:
     """The account if it exists within the caller's scope; NOT_FOUND otherwise, so a
     manager cannot even learn that someone else's account exists. ``field`` names the
     request field that carries the id."""
-    account = account_store.get_account(_parse_id(account_id, field), work.scope, lock=lock)
-    return _found(account, account_id)
+    return find_by_id(
+        account_id,
+        field,
+        "account",
+        "ACCOUNT_NOT_FOUND",
+        lambda number: account_store.get_account(number, work.scope, lock=lock),
+    )
 
 
 def _found(account: Account | None, shown_key: str) -> Account:

@@ -8,15 +8,13 @@ from dataclasses import dataclass, replace
 
 from wholesale.server.domain.audit import Json, changes_between, json_value
 from wholesale.server.domain.contract_price import ContractPrice
-from wholesale.server.domain.ids import parse_id
+from wholesale.server.domain.ids import find_by_id
 from wholesale.server.domain.money import MAX_MICROS
 from wholesale.server.domain.principal import Permission
 from wholesale.server.domain.text import check_text
 from wholesale.server.domain.validity import validate_window
 from wholesale.server.errors import (
     FailedPrecondition,
-    FieldViolation,
-    InvalidArgument,
     NotFound,
     Validator,
 )
@@ -99,15 +97,11 @@ def create_contract_price(work: UnitOfWork, contract: ContractPrice) -> Contract
 
 
 def _stored(work: UnitOfWork, contract_id: str, path: str) -> ContractPrice:
-    if not contract_id:
-        raise InvalidArgument(f"{path} is required", violations=[FieldViolation(path, "required")])
-    number = parse_id(contract_id)
-    found = contract_price_store.get_contract(number) if number is not None else None
-    if found is None or found.deleted or not _visible(work, found):
-        raise NotFound(
-            f"contract price {contract_id!r} not found", reason="CONTRACT_PRICE_NOT_FOUND"
-        )
-    return found
+    def load(number: int) -> ContractPrice | None:
+        found = contract_price_store.get_contract(number)
+        return found if found and not found.deleted and _visible(work, found) else None
+
+    return find_by_id(contract_id, path, "contract price", "CONTRACT_PRICE_NOT_FOUND", load)
 
 
 def _visible(work: UnitOfWork, contract: ContractPrice) -> bool:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from wholesale.server.domain.access import EVERY_ACCOUNT
 from wholesale.server.domain.audit import FieldChange, Json, changes_between, json_value
 from wholesale.server.domain.filters import Condition, parse_filter
-from wholesale.server.domain.ids import parse_id
+from wholesale.server.domain.ids import find_by_id
 from wholesale.server.domain.price_list import (
     ListStatus,
     PriceList,
@@ -20,7 +19,6 @@ from wholesale.server.errors import (
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
-    NotFound,
     Validator,
 )
 from wholesale.server.services import mutations
@@ -66,13 +64,13 @@ def _audit_values(price_list: PriceList) -> dict[str, Json]:
 def stored_list(list_id: str, path: str = "id", as_of_us: int | None = None) -> PriceList:
     """The current version of a list (or the one recorded at ``as_of_us``); NOT_FOUND if
     there is none, INVALID_ARGUMENT at ``path`` if no id is given."""
-    if not list_id:
-        raise InvalidArgument(f"{path} is required", violations=[FieldViolation(path, "required")])
-    number = parse_id(list_id)
-    found = price_list_store.get_list(number, as_of_us) if number is not None else None
-    if found is None:
-        raise NotFound(f"price list {list_id!r} not found", reason="PRICE_LIST_NOT_FOUND")
-    return found
+    return find_by_id(
+        list_id,
+        path,
+        "price list",
+        "PRICE_LIST_NOT_FOUND",
+        lambda number: price_list_store.get_list(number, as_of_us),
+    )
 
 
 def _validated(price_list: PriceList, prefix: str) -> PriceList:
@@ -110,9 +108,9 @@ def _check_parent(v: Validator, price_list: PriceList) -> None:
 
 
 def _check_accounts(v: Validator, price_list: PriceList) -> None:
-    for account_id in sorted(price_list.audience.account_ids):
-        if account_store.get_account(account_id, EVERY_ACCOUNT) is None:
-            v.add("audience.account_ids", f"no account {account_id}")
+    named = price_list.audience.account_ids
+    for account_id in sorted(named - account_store.existing_ids(sorted(named))):
+        v.add("audience.account_ids", f"no account {account_id}")
 
 
 def create_price_list(work: UnitOfWork, price_list: PriceList) -> PriceList:

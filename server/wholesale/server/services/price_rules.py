@@ -9,11 +9,11 @@ from dataclasses import dataclass, replace
 
 from wholesale.server.domain.audit import Json, changes_between, json_value
 from wholesale.server.domain.filters import parse_filter
-from wholesale.server.domain.ids import parse_id
+from wholesale.server.domain.ids import find_by_id
 from wholesale.server.domain.price_list import PriceList
 from wholesale.server.domain.price_rule import PriceRule, validate_rule
 from wholesale.server.domain.principal import Permission
-from wholesale.server.errors import FieldViolation, InvalidArgument, NotFound, Validator
+from wholesale.server.errors import Validator
 from wholesale.server.services import mutations
 from wholesale.server.services.paging import keyset_page
 from wholesale.server.services.price_lists import stored_list
@@ -153,14 +153,14 @@ def _audit(
     mutations.audit_many(work, entries)
 
 
-def _stored_rule(rule_id: str) -> PriceRule:
-    number = parse_id(rule_id)
-    if not rule_id:
-        raise InvalidArgument("id is required", violations=[FieldViolation("id", "required")])
-    found = price_rule_store.get_rules([number]).get(number) if number is not None else None
-    if found is None or found.deleted:
-        raise NotFound(f"price rule {rule_id!r} not found", reason="PRICE_RULE_NOT_FOUND")
-    return found
+def _stored_rule(rule_id: str, *, deleted: bool = False) -> PriceRule:
+    """The rule's current version; a deleted rule only when ``deleted`` says so."""
+
+    def load(number: int) -> PriceRule | None:
+        found = price_rule_store.get_rules([number]).get(number)
+        return found if found is not None and (deleted or not found.deleted) else None
+
+    return find_by_id(rule_id, "id", "price rule", "PRICE_RULE_NOT_FOUND", load)
 
 
 def delete_price_rule(work: UnitOfWork, rule_id: str, etag: str) -> PriceRule:
@@ -207,10 +207,7 @@ def list_price_rule_versions(
 ) -> tuple[list[PriceRule], str]:
     """One rule's versions, the newest first (the deleted one included)."""
     work.require(Permission.READ_PRICES)
-    number = parse_id(rule_id)
-    current = price_rule_store.get_rules([number]).get(number) if number is not None else None
-    if current is None:
-        raise NotFound(f"price rule {rule_id!r} not found", reason="PRICE_RULE_NOT_FOUND")
+    current = _stored_rule(rule_id, deleted=True)
     return keyset_page(
         lambda after, limit: price_rule_store.rule_versions(
             current.id, after[0] if after else current.version + 1, limit

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from wholesale.server.domain.account import Account, AccountStatus
-from wholesale.server.domain.ids import parse_id
+from wholesale.server.domain.ids import find_by_id, parse_id
 from wholesale.server.domain.price_audience import PricedAccount
 from wholesale.server.domain.price_book import LineRequest
 from wholesale.server.domain.price_list import ListStatus
@@ -23,7 +23,6 @@ from wholesale.server.errors import (
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
-    NotFound,
     Validator,
 )
 from wholesale.server.services.accounts import get_account
@@ -154,10 +153,10 @@ def save_quote(
 
 def get_saved_quote(work: UnitOfWork, quote_id: str) -> bytes:
     work.require(Permission.READ_PRICES)
-    number = parse_id(quote_id)
-    if not quote_id:
-        raise InvalidArgument("id is required", violations=[FieldViolation("id", "required")])
-    found = saved_quote_store.saved_quote(number, work.scope) if number is not None else None
-    if found is None:
-        raise NotFound(f"quote {quote_id!r} not found", reason="QUOTE_NOT_FOUND")
-    return found
+    return find_by_id(
+        quote_id,
+        "id",
+        "quote",
+        "QUOTE_NOT_FOUND",
+        lambda number: saved_quote_store.saved_quote(number, work.scope),
+    )

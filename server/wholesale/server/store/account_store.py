@@ -22,7 +22,14 @@ from wholesale.server.domain.price_audience import Audience
 from wholesale.server.store.database import is_postgres
 from wholesale.server.store.models import Account as AccountRow
 from wholesale.server.store.models import AccountTag
-from wholesale.server.store.sql import LIKE, escape_like, fetch, fetch_rows, storable
+from wholesale.server.store.sql import (
+    LIKE,
+    escape_like,
+    fetch,
+    fetch_rows,
+    select_where_in,
+    storable,
+)
 
 
 def _address_from_json(text: str) -> Address:
@@ -313,3 +320,9 @@ def accounts_in_audience(audience: Audience, scope: AccountScope, limit: int) ->
         )
         where.append((condition, (*tiers, *tags)))
     return _accounts(scope, where, "a.id", limit)
+
+
+def existing_ids(account_ids: Sequence[int]) -> set[int]:
+    """The ids among ``account_ids`` that are accounts (closed ones too), in one query."""
+    found = select_where_in("SELECT id FROM account", "id", sorted(account_ids))
+    return {account_id for (account_id,) in found}

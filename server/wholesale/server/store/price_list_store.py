@@ -212,12 +212,6 @@ def list_lists(after_id: int, limit: int, conditions: Sequence[Condition] = ()) 
     return [list_from_row(row) for row in fetch(sql, [*params, limit])]
 
 
-def list_versions(list_id: int) -> list[PriceList]:
-    """Every recorded version of one list, the oldest first."""
-    sql = f"{_SELECT} WHERE l.id = ? ORDER BY v.version"
-    return [list_from_row(row) for row in fetch(sql, (list_id,))]
-
-
 def has_children(list_id: int) -> bool:
     """Whether a current version of another list names ``list_id`` as its parent."""
     sql = (
