@@ -32,9 +32,17 @@ def base_list(client: Client, name: str = "Base", **fields: object) -> str:
 
 
 def category_rules(count: int) -> list[dict[str, object]]:
-    """Rules that need no product: one per (made-up) category, with an external id."""
+    """Distinct rules of one category, with an external id: one per day from 2030 on, so
+    no two overlap."""
+    first = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
     return [
-        {"category": f"made-up/{n}", "catalog_discount": "5", "external_id": f"R-{n}"}
+        {
+            "category": "beverages",
+            "catalog_discount": "5",
+            "external_id": f"R-{n}",
+            "start_time": first + dt.timedelta(days=n),
+            "end_time": first + dt.timedelta(days=n + 1),
+        }
         for n in range(count)
     ]
 

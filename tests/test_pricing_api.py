@@ -9,6 +9,7 @@ from decimal import Decimal
 import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
+from google.protobuf.timestamp_pb2 import Timestamp
 from google.type import date_pb2
 from support.orders import make_product
 from support.pricing_api import PricingApi, make_list, now_us, pct, sku_rule, stamp
@@ -172,6 +173,58 @@ def test_bad_quote_lines_name_the_field(api: PricingApi, lines, field: str) -> N
     expect_failure(
         api.pricing.Quote, request, metadata=api.md("admin"), code=INVALID, fields=[field]
     )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "nanos"),
+    [(-62_135_596_801, 0), (253_402_300_800, 0), (0, -1), (0, 1_000_000_000)],
+)
+def test_moments_outside_the_timestamp_range_are_refused(
+    api: PricingApi, seconds: int, nanos: int
+) -> None:
+    account = api.create()
+    base = api.create_list()
+    outside = Timestamp(seconds=seconds, nanos=nanos)
+    quote = pricing_service_pb2.QuoteRequest(
+        account_id=account.id,
+        price_time=outside,
+        lines=[pricing_service_pb2.QuoteLineRequest(sku="COF-1", quantity=1)],
+    )
+    expect_failure(
+        api.pricing.Quote, quote, metadata=api.md("admin"), code=INVALID, fields=["price_time"]
+    )
+    rule = sku_rule("COF-1", "10.00")
+    rule.end_time.CopyFrom(outside)
+    upsert = pricing_service_pb2.BatchUpsertPriceRulesRequest(price_list_id=base.id, rules=[rule])
+    expect_failure(
+        api.pricing.BatchUpsertPriceRules,
+        upsert,
+        metadata=api.md("admin"),
+        code=INVALID,
+        fields=["rules[0].end_time"],
+    )
+    edge = Timestamp(seconds=-62_135_596_800)
+    quote.price_time.CopyFrom(edge)
+    assert api.pricing.Quote(quote, metadata=api.md("admin")).quote.lines[0].sku == "COF-1"
+
+
+def test_a_rule_for_a_category_without_products_is_refused_and_minus_zero_is_zero(
+    api: PricingApi,
+) -> None:
+    base = api.create_list()
+    typo = pricing_pb2.PriceRule(category="bevrages", catalog_discount=pct("5"))
+    request = pricing_service_pb2.BatchUpsertPriceRulesRequest(price_list_id=base.id, rules=[typo])
+    failure = expect_failure(
+        api.pricing.BatchUpsertPriceRules,
+        request,
+        metadata=api.md("admin"),
+        code=INVALID,
+        fields=["rules[0].category"],
+    )
+    assert "bevrages" in failure.violations[0][1]
+    parent = pricing_pb2.PriceRule(category="beverages", catalog_discount=pct("-0"))
+    stored = api.upsert_rules(base, parent).rules[0]
+    assert (stored.category, stored.catalog_discount.value) == ("beverages", "0")
 
 
 def test_unknown_account_and_another_managers_account_are_not_found(api: PricingApi) -> None:

@@ -32,7 +32,7 @@ from wholesale.server.domain.price_rule import (
     RuleTarget,
 )
 from wholesale.server.domain.validity import Window
-from wholesale.server.errors import Validator
+from wholesale.server.errors import FieldViolation, InvalidArgument, Validator
 from wholesale.server.services.price_rules import RuleDraft
 from wholesale.v1 import pricing_pb2 as pb
 
@@ -113,18 +113,33 @@ def percent_from_proto(v: Validator, value: decimal_pb2.Decimal, path: str) -> D
     if not percent.is_finite() or len(text) > 40:
         v.add(path, f"{text[:40]!r} is not a decimal number such as 10 or 12.5")
         return Decimal(0)
-    return percent
+    return percent if percent else Decimal(0)  # "-0" is 0: never shown as "-0%"
 
 
 def percent_to_proto(percent: Decimal) -> decimal_pb2.Decimal:
     return decimal_pb2.Decimal(value=f"{percent.normalize():f}")
 
 
-def instant_from_proto(message: object, name: str) -> int | None:
+# google.protobuf.Timestamp's own range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+# Outside it the instant has no calendar date to show or compare with a date.
+MIN_TIMESTAMP_SECONDS = -62_135_596_800
+MAX_TIMESTAMP_SECONDS = 253_402_300_799
+TIMESTAMP_RULE = "a moment from 0001-01-01 to 9999-12-31 UTC with nanos in 0..999,999,999"
+
+
+def instant_from_proto(message: object, name: str, v: Validator | None = None) -> int | None:
+    """A Timestamp field in micros; None when unset. One outside Timestamp's own range is
+    a violation at ``name``: recorded in ``v``, or raised as INVALID_ARGUMENT without one."""
     if not message.HasField(name):  # type: ignore[attr-defined]
         return None
     stamp: Timestamp = getattr(message, name)
-    return stamp.seconds * MICROS_PER_UNIT + stamp.nanos // 1000
+    in_range = MIN_TIMESTAMP_SECONDS <= stamp.seconds <= MAX_TIMESTAMP_SECONDS
+    if in_range and 0 <= stamp.nanos < 1_000_000_000:
+        return stamp.seconds * MICROS_PER_UNIT + stamp.nanos // 1000
+    if v is not None:
+        v.add(name, TIMESTAMP_RULE)
+        return None
+    raise InvalidArgument(f"invalid {name}", violations=[FieldViolation(name, TIMESTAMP_RULE)])
 
 
 def day_start_from_proto(v: Validator, message: object, name: str, path: str) -> int | None:
@@ -182,7 +197,8 @@ def price_list_from_proto(v: Validator, message: pb.PriceList, path: str) -> Pri
         currency=message.currency_code,
         status=enum_from_proto(nested, LIST_STATUS, message.status, "status"),
         window=Window(
-            instant_from_proto(message, "start_time"), instant_from_proto(message, "end_time")
+            instant_from_proto(message, "start_time", nested),
+            instant_from_proto(message, "end_time", nested),
         ),
         priority=message.priority,
         increment_micros=increment,
@@ -275,7 +291,8 @@ def rule_draft_from_proto(v: Validator, message: pb.PriceRule, path: str) -> Rul
             message.limits.minimum, message.limits.increment, message.limits.maximum
         ),
         window=Window(
-            instant_from_proto(message, "start_time"), instant_from_proto(message, "end_time")
+            instant_from_proto(message, "start_time", nested),
+            instant_from_proto(message, "end_time", nested),
         ),
         external_id=message.external_id,
     )

@@ -88,17 +88,27 @@ def _validated(price_list: PriceList, drafts: Sequence[RuleDraft]) -> list[Price
             )
         seen.setdefault(key, index)
         rules.append(rule)
-    _check_skus_exist(v, rules)
+    _check_targets_exist(v, rules)
     v.raise_if_any("invalid price rules")
     return rules
 
 
-def _check_skus_exist(v: Validator, rules: Sequence[PriceRule]) -> None:
+def _check_targets_exist(v: Validator, rules: Sequence[PriceRule]) -> None:
+    """A rule for a SKU or category the catalog lacks could never price anything: most
+    often a typo, refused like an unknown SKU in an order."""
     skus = sorted({r.target.sku for r in rules if r.target.sku})
-    known = product_store.products_by_sku(skus)
+    known_skus = product_store.products_by_sku(skus)
+    categories = (
+        product_store.catalog_categories() if any(r.target.category for r in rules) else set()
+    )
     for index, rule in enumerate(rules):
-        if rule.target.sku and rule.target.sku not in known:
+        if rule.target.sku and rule.target.sku not in known_skus:
             v.add(f"rules[{index}].sku", f"no product {rule.target.sku!r} in the catalog")
+        if rule.target.category and rule.target.category not in categories:
+            v.add(
+                f"rules[{index}].category",
+                f"no product in category {rule.target.category!r} or below it",
+            )
 
 
 def batch_upsert_price_rules(
