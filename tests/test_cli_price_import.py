@@ -4,17 +4,22 @@ the rest imported, a re-run storing nothing twice, and the files and lists it re
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import RunningServer
+from conftest import RunningServer, start_server
 from support.pricing_api import seed_priced_catalog
-from test_cli import Run, config_file, wholesale, wholesale_env  # noqa: F401 (fixtures)
+from test_cli import WHOLESALE, Run, config_file, wholesale, wholesale_env  # noqa: F401
 
 from wholesale.client import Client, from_money
+from wholesale.server.config import ServerConfig
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 HEADER = (
@@ -154,3 +159,57 @@ def test_missing_file_bad_header_and_unknown_list(
     for result in (missing, bad, unknown):
         assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
     assert not (tmp_path / "book.rejected.csv").exists()
+
+
+def test_an_import_retries_while_the_server_is_down_and_ctrl_c_says_what_is_stored(
+    wholesale: Run,  # noqa: F811
+    wholesale_env,  # noqa: F811
+    running_server: RunningServer,
+    admin: Client,
+    list_id: str,
+    tmp_path: Path,
+) -> None:
+    """The server stops mid-import: the CLI says it sends the chunk again and why, and
+    Ctrl-C (SIGINT) ends it with the count of rules stored, the chunk in flight named
+    apart; a re-run against the restarted server stores the rest, nothing twice."""
+    first = dt.date(2030, 1, 1)
+    rows = [
+        f"APPLE-1L,,1.{n % 90 + 10},,,,,,{first + dt.timedelta(days=n)},R-{n}," for n in range(6000)
+    ]
+    book = write(tmp_path / "book.csv", *rows)
+    command = [*WHOLESALE, "pricelists", "import", list_id, str(book)]
+    with subprocess.Popen(command, env=wholesale_env(), stderr=subprocess.PIPE, text=True,
+                          stdout=subprocess.PIPE) as importing:  # fmt: skip
+        deadline = time.monotonic() + 60
+        while next(iter(admin.list_price_rules(list_id, page_size=1)), None) is None:
+            assert time.monotonic() < deadline and importing.poll() is None
+            time.sleep(0.02)
+        running_server.server.stop(0)
+        assert importing.stderr is not None
+        seen = [importing.stderr.readline()]
+        while "sending the batch again" not in seen[-1] and seen[-1] and len(seen) < 20:
+            seen.append(importing.stderr.readline())
+        assert "sending the batch again" in seen[-1], seen
+        importing.send_signal(signal.SIGINT)
+        rest = importing.stderr.read()
+        assert importing.wait(timeout=30) == 130
+    last = rest.splitlines()[-1]
+    assert last.startswith("error: interrupted; ") and "Traceback" not in rest
+    reported = int(last.removeprefix("error: interrupted; ").split(" ")[0].replace(",", ""))
+    assert "(and perhaps the 1,000 being sent when it stopped)" in last
+
+    restarted = start_server(
+        ServerConfig(listen="127.0.0.1:0", database_url=running_server.database_url)
+    )
+    try:
+        with Client(restarted.target, restarted.tokens["admin"]) as client:
+            stored = len(list(client.list_price_rules(list_id, page_size=500)))
+        assert stored > 0 and reported <= stored <= reported + 1000
+        rerun = wholesale("-o", "json", "pricelists", "import", list_id, str(book),
+                          WHOLESALE_SERVER=restarted.target,
+                          WHOLESALE_TOKEN=restarted.tokens["admin"])  # fmt: skip
+        assert rerun.returncode == 0, rerun.stderr
+        outcomes = summary(rerun)["rules_by_outcome"]
+        assert (outcomes["unchanged"], outcomes["created"]) == (stored, len(rows) - stored)
+    finally:
+        restarted.server.stop(0)

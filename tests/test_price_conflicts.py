@@ -429,6 +429,14 @@ def test_saving_a_rule_or_list_finds_its_share_of_all_conflicts(book) -> None:  
     for saved in rules:
         involving = [c for c in every if saved.id in (c.first.rule_id, c.second.rule_id)]
         assert conflicts_of([saved], lists, rules, CATEGORY_OF) == involving
+        assert_limited(conflicts_of([saved], lists, rules, CATEGORY_OF, limit=1), involving)
     for saved_list in lists.values():
         involving = [c for c in every if saved_list.id in (c.first.list_id, c.second.list_id)]
         assert conflicts_of(saved_list, lists, rules, CATEGORY_OF) == involving
+        assert_limited(conflicts_of(saved_list, lists, rules, CATEGORY_OF, limit=1), involving)
+
+
+def assert_limited(limited: list[PriceConflict], every: list[PriceConflict]) -> None:
+    """With limit 1, one more than the limit when there are more: enough to tell."""
+    assert len(limited) == min(len(every), 2)
+    assert limited == [c for c in every if c in limited]

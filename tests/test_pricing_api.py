@@ -84,6 +84,22 @@ def _date(year: int, month: int, day: int) -> date_pb2.Date:
     return date_pb2.Date(year=year, month=month, day=day)
 
 
+def test_a_save_returns_at_most_100_conflicts_and_says_there_are_more(api: PricingApi) -> None:
+    tied = api.create_list("Tied")
+    rules = [sku_rule("COF-1", "10.00", external_id=f"r{i}") for i in range(20)]
+    saved = api.upsert_rules(tied, *rules)  # 20 equally specific rules: 190 ties
+    assert len(saved.conflicts) == 100 and saved.conflicts_truncated
+    listed = api.pricing.ListPriceConflicts(
+        pricing_service_pb2.ListPriceConflictsRequest(price_list_id=tied.id, page_size=1000),
+        metadata=api.md("viewer"),
+    )
+    assert len(listed.conflicts) == 190
+    assert all(conflict in listed.conflicts for conflict in saved.conflicts)
+    few_list = api.create_list("Few", priority=1)
+    few = api.upsert_rules(few_list, *rules[:14])  # 91 ties
+    assert len(few.conflicts) == 91 and not few.conflicts_truncated
+
+
 def test_a_scheduled_list_takes_effect_at_its_start(api: PricingApi) -> None:
     account = api.create(price_tier="", tags=[])
     start = now_us() + 3_600_000_000

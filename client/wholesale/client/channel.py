@@ -3,9 +3,10 @@
 Retries are left to gRPC core (a service config ``retryPolicy``) rather than a Python loop,
 so they share the call's deadline and happen only when the server never processed the
 attempt or answered UNAVAILABLE. Every method is safe to repeat: reads have no effect, the
-client sends a ``request_id`` with every account and product mutation, which the server
-replays, and orders, invoices and payments are upserts by the ERP's external_id. (Bulk
-import batches exceed gRPC's retry buffer; :mod:`wholesale.client.imports` resends those.)
+client sends a ``request_id`` with every account, product, pricing and tier mutation,
+which the server replays, and orders, invoices and payments are upserts by the ERP's
+external_id. (Bulk batches exceed gRPC's retry buffer or outlast a call's deadline when
+the server restarts; :mod:`wholesale.client.resending` resends those.)
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ RETRIED_SERVICES = (
     "wholesale.v1.AuditService",
     "wholesale.v1.CatalogService",
     "wholesale.v1.OrderService",
+    "wholesale.v1.PricingService",
+    "wholesale.v1.TierService",
 )
 Metadata = tuple[tuple[str, str], ...]
 

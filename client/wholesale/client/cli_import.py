@@ -230,14 +230,7 @@ class ImportTally:
         self.rejects.flush(waiting.lines[0] if waiting else None)
 
     def retrying(self, notice: RetryNotice) -> None:
-        """Says on stderr, even without a terminal, that the import waits and why."""
-        self.progress.console.print(
-            f"{notice.error.code.name.lower()}: {notice.error}; sending the batch again in "
-            f"{notice.delay:.1f} s (attempt {notice.attempt} of {notice.max_attempts})",
-            soft_wrap=True,
-            markup=False,
-            highlight=False,
-        )
+        say_retrying(self.progress, notice)
 
     def _reject(self, group: OrderRows, errors: list[str]) -> None:
         self.rejects.write(group.rows, errors, group.lines)
@@ -258,6 +251,17 @@ class ImportTally:
         self.orders[outcome] += 1
         self.rows[outcome] += len(group.rows)
         self.progress.advance(self.task, len(group.rows))
+
+
+def say_retrying(progress: Progress, notice: RetryNotice) -> None:
+    """Says on stderr, even without a terminal, that an import waits and why."""
+    progress.console.print(
+        f"{notice.error.code.name.lower()}: {notice.error}; sending the batch again in "
+        f"{notice.delay:.1f} s (attempt {notice.attempt} of {notice.max_attempts})",
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )
 
 
 def delimiter_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

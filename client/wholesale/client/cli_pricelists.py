@@ -15,15 +15,18 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.progress import Progress, TaskID
 
 from wholesale.client.cli_common import (
     EXIT_INTERRUPTED,
     EXIT_REJECTED,
+    EXIT_UNAVAILABLE,
     LIMIT_OPTIONS,
     Session,
     api_filter,
@@ -33,13 +36,13 @@ from wholesale.client.cli_common import (
     quoted,
     upper_option,
 )
-from wholesale.client.cli_import import count_rows, progress_bar
+from wholesale.client.cli_import import DEFAULT_RETRY_FOR, count_rows, progress_bar, say_retrying
 from wholesale.client.cli_keys import account_id
 from wholesale.client.cli_output import print_json, print_message, print_messages, print_rows
 from wholesale.client.cli_pricing import MOMENT, SHOWN_CONFLICTS, warn_conflicts
 from wholesale.client.cli_values import Record
 from wholesale.client.client import Client
-from wholesale.client.errors import InvalidArgument
+from wholesale.client.errors import DeadlineExceeded, InvalidArgument, Unavailable
 from wholesale.client.money import money_text
 from wholesale.client.order_csv import LayoutError, RejectsFile, UnreadableFile, listed, utf8_lines
 from wholesale.client.price_rule_csv import PriceRuleCsv, RuleRow, server_error
@@ -73,6 +76,8 @@ RULE_COLUMNS = (
     "version",
 )
 OUTCOMES = ("created", "updated", "unchanged", "rejected")
+# The import's row count (for the progress bar) and how long to resend a chunk.
+Pacing = tuple[int, float]
 # A rule's index in a batch, as the server names it in a violation ("rules[3].sku").
 _RULE_INDEX = "rules["
 
@@ -226,7 +231,7 @@ def create_price_list(
     print_message(
         response.price_list, session.output, f"Created price list {response.price_list.id}"
     )
-    warn_conflicts(response.conflicts)
+    warn_conflicts(response.conflicts, response.conflicts_truncated)
 
 
 @pricelists.command("activate")
@@ -237,7 +242,7 @@ def activate_price_list(session: Session, list_id: str) -> None:
     with session.connect() as client:
         response = client.activate_price_list(list_id)
     print_message(response.price_list, session.output, f"Activated price list {list_id}")
-    warn_conflicts(response.conflicts)
+    warn_conflicts(response.conflicts, response.conflicts_truncated)
 
 
 @pricelists.command("archive")
@@ -248,7 +253,7 @@ def archive_price_list(session: Session, list_id: str) -> None:
     with session.connect() as client:
         response = client.archive_price_list(list_id)
     print_message(response.price_list, session.output, f"Archived price list {list_id}")
-    warn_conflicts(response.conflicts)
+    warn_conflicts(response.conflicts, response.conflicts_truncated)
 
 
 def rule_extras(rule: Any) -> Record:
@@ -335,17 +340,34 @@ class RuleImportInterrupted(click.ClickException):
     exit_code = EXIT_INTERRUPTED
 
 
+class RuleImportGaveUp(click.ClickException):
+    exit_code = EXIT_UNAVAILABLE
+
+
 @dataclass
 class RuleImport:
     """One import run: the chunks sent, the rows rejected (here or by the server) and the
-    counts, reported to the progress bar as each chunk lands."""
+    counts, reported to the progress bar as each chunk lands. ``in_flight`` counts the
+    rules of the chunk on its way, whose answer has not come back."""
 
     client: Client
     list_id: str
     rejects: RejectsFile
-    advance: Any
+    bar: Progress
+    task: TaskID
+    retry_for: float
     report: RuleUpsertReport = field(default_factory=RuleUpsertReport)
     rejected: int = 0
+    in_flight: int = 0
+
+    def stored_text(self) -> str:
+        """How many rules are stored, for a run that stopped: a chunk whose answer never
+        came back may have been stored too."""
+        report = self.report
+        stored = f"{report.created + report.updated + report.unchanged:,} rules stored"
+        if self.in_flight:
+            stored += f" (and perhaps the {self.in_flight:,} being sent when it stopped)"
+        return f"{stored}; running the same file again is safe: stored rules come back unchanged"
 
     def run(self, rows: Iterator[RuleRow]) -> None:
         while chunk := list(islice(rows, MAX_RULES_PER_CALL)):
@@ -354,17 +376,26 @@ class RuleImport:
                     self._reject(item, item.error)
             self._send([item for item in chunk if item.rule is not None])
             self.rejects.flush()
-            self.advance(len(chunk))
+            self.bar.advance(self.task, len(chunk))
 
     def _send(self, items: list[RuleRow]) -> None:
         """Sends the chunk, taking out the rows the server names in a refusal and sending
         the others again; a refusal that names no row stops the import."""
         while items:
+            rules = [item.rule for item in items if item.rule is not None]
+            self.in_flight = len(rules)
             try:
-                rules = [item.rule for item in items if item.rule is not None]
-                self.client.batch_upsert_price_rules(self.list_id, rules, report=self.report)
+                self.client.batch_upsert_price_rules(
+                    self.list_id,
+                    rules,
+                    report=self.report,
+                    retry_for=self.retry_for,
+                    on_retry=partial(say_retrying, self.bar),
+                )
+                self.in_flight = 0
                 return
             except InvalidArgument as exc:
+                self.in_flight = 0
                 refused = _refused_rows(exc, items)
                 if not refused:
                     raise
@@ -408,11 +439,14 @@ file silently, so a corrected rejects file can be imported as it is).
 Bad rows go to the rejects file (default FILE.rejected.csv) with an `error`
 column giving the line and the reason; the others are sent in chunks of 1000.
 Rules are matched by external_id (or by target and start), so running the
-same file again is safe: stored rules come back unchanged.
+same file again is safe: stored rules come back unchanged. A chunk the
+server cannot take (down, restarting) is sent again with growing pauses,
+each said on stderr.
 
 \b
 Exit code: 0 when every row was imported, 7 when some were rejected, 2 when
-the file was refused, 3 for an unknown list, 130 when interrupted.
+the file was refused, 3 for an unknown list, 6 when the server could not
+take a chunk for --retry-for seconds, 130 when interrupted.
 """
 
 
@@ -424,8 +458,18 @@ the file was refused, 3 for an unknown list, 130 when interrupted.
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the rejected rows; default FILE.rejected.csv beside FILE.",
 )
+@click.option(
+    "--retry-for",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_RETRY_FOR,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to keep sending a chunk again while the server cannot take it.",
+)
 @pass_session
-def import_rules(session: Session, list_id: str, file: Path, rejects: Path | None) -> int:
+def import_rules(
+    session: Session, list_id: str, file: Path, rejects: Path | None, retry_for: float
+) -> int:
     """The help is IMPORT_HELP."""
     rejects = rejects or file.with_suffix(".rejected.csv")
     if rejects.resolve() == file.resolve():
@@ -434,9 +478,9 @@ def import_rules(session: Session, list_id: str, file: Path, rejects: Path | Non
         client.get_price_list(list_id)  # an unknown list stops the import before any row
         reader = _reader(utf8_lines(stream), file)
         rejects_file = RejectsFile(rejects, reader.columns, reader.delimiter)
-        run = _run(client, list_id, reader, rejects_file, count_rows(file))
+        run = _run(client, list_id, reader, rejects_file, (count_rows(file), retry_for))
     _print_summary(session.output, run, file, rejects if run.rejected else None)
-    warn_conflicts(run.report.conflicts)
+    warn_conflicts(run.report.conflicts, run.report.conflicts_truncated)
     return EXIT_REJECTED if run.rejected else 0
 
 
@@ -454,21 +498,23 @@ def _reader(lines: Iterator[str], file: Path) -> PriceRuleCsv:
 
 
 def _run(
-    client: Client, list_id: str, reader: PriceRuleCsv, rejects: RejectsFile, total: int
+    client: Client, list_id: str, reader: PriceRuleCsv, rejects: RejectsFile, pacing: Pacing
 ) -> RuleImport:
     """Runs the import; the rejects file is put in place only if it ran to the end."""
+    total, retry_for = pacing
     with progress_bar(total) as bar:
         task = bar.add_task("import", total=total)
-        run = RuleImport(client, list_id, rejects, lambda rows: bar.advance(task, rows))
+        run = RuleImport(client, list_id, rejects, bar, task, retry_for)
         try:
             run.run(reader.rows())
         except KeyboardInterrupt:
             rejects.discard()
-            stored = run.report.created + run.report.updated + run.report.unchanged
-            raise RuleImportInterrupted(
-                f"interrupted; {stored:,} rules stored before it stopped; running the same "
-                "file again is safe: stored rules come back unchanged"
-            ) from None
+            raise RuleImportInterrupted(f"interrupted; {run.stored_text()}") from None
+        except (Unavailable, DeadlineExceeded) as exc:
+            rejects.discard()
+            raise RuleImportGaveUp(
+                f"gave up after retrying for {retry_for:g} s: {exc}; {run.stored_text()}"
+            ) from exc
         except UnreadableFile as exc:
             rejects.discard()
             raise click.UsageError(str(exc)) from exc
@@ -502,6 +548,7 @@ def _print_summary(fmt: str, run: RuleImport, file: Path, rejects: Path | None) 
                 "rules_by_outcome": {name: counts[name] for name in OUTCOMES},
                 "rejects_file": str(rejects) if rejects else None,
                 "conflict_count": len(conflicts),
+                "conflicts_truncated": run.report.conflicts_truncated,
                 "first_conflicts": [
                     _conflict_row(conflict) for conflict in conflicts[:SHOWN_CONFLICTS]
                 ],

@@ -97,13 +97,15 @@ def source_text(source: pricing_pb2.PriceSource) -> str:
     return f"{text}, tier {source.tier}" if source.tier else text
 
 
-def warn_conflicts(conflicts: Sequence[PriceConflict]) -> None:
+def warn_conflicts(conflicts: Sequence[PriceConflict], truncated: bool = False) -> None:
     """Conflicts a save reported, on stderr: the count and the first few, each with why
-    the sides tie and how quoting decides between them."""
+    the sides tie and how quoting decides between them. ``truncated``: the server
+    returned only some of them."""
     if not conflicts:
         return
-    noun = "conflict" if len(conflicts) == 1 else "conflicts"
-    click.echo(f"warning: {len(conflicts):,} price {noun} (saved all the same):", err=True)
+    noun = "conflict" if len(conflicts) == 1 and not truncated else "conflicts"
+    count = f"at least {len(conflicts):,}" if truncated else f"{len(conflicts):,}"
+    click.echo(f"warning: {count} price {noun} (saved all the same):", err=True)
     for conflict in conflicts[:SHOWN_CONFLICTS]:
         sides = " vs ".join(
             f"list {side.price_list_id} ({side.price_list_name})"
@@ -113,9 +115,10 @@ def warn_conflicts(conflicts: Sequence[PriceConflict]) -> None:
         click.echo(
             f"  {conflict.target}: {sides}: {conflict.reason}; {conflict.resolution}", err=True
         )
-    if len(conflicts) > SHOWN_CONFLICTS:
+    if len(conflicts) > SHOWN_CONFLICTS or truncated:
         more = len(conflicts) - SHOWN_CONFLICTS
-        click.echo(f"  and {more:,} more: see `wholesale pricelists show ID`", err=True)
+        count = "more" if truncated else f"{more:,} more"
+        click.echo(f"  and {count}: see `wholesale pricelists show ID`", err=True)
 
 
 @click.group()

@@ -14,49 +14,22 @@ buffer, which a batch of a thousand orders does not.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 
 import grpc
 
 from wholesale.client.call_options import CallOptions, MetadataLike
-from wholesale.client.errors import (
-    Aborted,
-    Cancelled,
-    DeadlineExceeded,
-    Unavailable,
-    WholesaleError,
-    from_rpc_error,
-)
+from wholesale.client.errors import from_rpc_error
 from wholesale.client.orders import OrderLike, OrderServiceCalls, as_order
+from wholesale.client.resending import RETRIED, ResendPolicy, RetryNotice, resend
 from wholesale.v1 import order_pb2, order_service_pb2
 from wholesale.v1.order_pb2 import Order
 from wholesale.v1.order_service_pb2 import ImportOrderResult, ImportOrdersResponse
 
 MAX_BATCH_SIZE = 2000
-# Backoff between attempts at one batch: long enough in total (about half a minute with
-# the default attempts) to ride out a server restart.
-FIRST_BACKOFF, MAX_BACKOFF = 0.5, 8.0
-# Failures after which a batch is sent again: it never reached the server or its answer
-# never came back (UNAVAILABLE, DEADLINE_EXCEEDED, or CANCELLED by a server shutting down
-# while it ran), or it lost a race with a concurrent
-# write of the same orders, such as its own earlier attempt still running on the server
-# after a client-side deadline (ABORTED). Resending is safe: orders are upserts by external_id.
-RETRIED = (Unavailable, DeadlineExceeded, Cancelled, Aborted)
-
-
-@dataclass(frozen=True)
-class RetryNotice:
-    """A batch about to be sent again: which attempt comes next, after what pause, and the
-    failure of the attempt before, so a person watching knows the import is not stuck."""
-
-    attempt: int
-    max_attempts: int
-    delay: float
-    error: WholesaleError
 
 
 @dataclass(frozen=True)
@@ -150,9 +123,7 @@ class _Importer:
 
     client: ImportMethods
     on_progress: Callable[[ImportProgress], None] | None
-    on_retry: Callable[[RetryNotice], None] | None
-    max_attempts: int
-    retry_for: float | None
+    policy: ResendPolicy
     options: CallOptions
     report: ImportReport = field(default_factory=ImportReport)
     started: float = field(default_factory=time.monotonic)
@@ -193,33 +164,17 @@ class _Importer:
             failure = from_rpc_error(error)
             if not isinstance(failure, RETRIED):
                 raise failure from error
-        return self._resend(sent.request, failure)
+        return resend(lambda: self._call(sent.request), failure, self._counted(self.policy))
 
-    def _resend(
-        self, request: order_service_pb2.ImportOrdersRequest, failure: WholesaleError
-    ) -> ImportOrdersResponse:
-        """The remaining attempts at a batch whose first attempt failed in transit, ran out
-        of time or lost a race with a concurrent write of the same orders: safe, because
-        every order in it is an upsert by external_id. Attempts stop after ``max_attempts``
-        or when the next pause would end past ``retry_for`` seconds from now; the last
-        failure is raised."""
-        give_up = time.monotonic() + (math.inf if self.retry_for is None else self.retry_for)
-        for attempt in range(2, self.max_attempts + 1):
-            delay = min(FIRST_BACKOFF * 2 ** (attempt - 2), MAX_BACKOFF)
-            if time.monotonic() + delay > give_up:
-                break
-            self._pause(RetryNotice(attempt, self.max_attempts, delay, failure))
-            try:
-                return self._call(request)
-            except RETRIED as error:
-                failure = error
-        raise failure
+    def _counted(self, policy: ResendPolicy) -> ResendPolicy:
+        """``policy`` with each retry counted in the report."""
 
-    def _pause(self, notice: RetryNotice) -> None:
-        self.report.retries += 1
-        if self.on_retry is not None:
-            self.on_retry(notice)
-        time.sleep(notice.delay)
+        def on_retry(notice: RetryNotice) -> None:
+            self.report.retries += 1
+            if policy.on_retry is not None:
+                policy.on_retry(notice)
+
+        return replace(policy, on_retry=on_retry)
 
     def _call(self, request: order_service_pb2.ImportOrdersRequest) -> ImportOrdersResponse:
         return self.client._send(self.client._orders.ImportOrders, request, self.options)
@@ -254,10 +209,9 @@ class ImportMethods(OrderServiceCalls):
         first attempts and resends alike."""
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise ValueError(f"batch_size must be 1..{MAX_BATCH_SIZE}, not {batch_size}")
-        if max_attempts < 1:
-            raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
+        policy = ResendPolicy(max_attempts, retry_for, on_retry)
         options = self._options(timeout, metadata)
-        importer = _Importer(self, on_progress, on_retry, max_attempts, retry_for, options)
+        importer = _Importer(self, on_progress, policy, options)
         return importer.run(orders, batch_size, first_position)
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import islice
 from typing import Any, TypeAlias
 
@@ -27,6 +27,7 @@ from wholesale.client.call_options import MetadataLike
 from wholesale.client.calls import ServiceCalls, new_request_id
 from wholesale.client.money import MoneyLike, plain_decimal, to_money
 from wholesale.client.pager import Pager
+from wholesale.client.resending import ResendPolicy, RetryNotice, send
 from wholesale.client.values import DateLike, EnumLike, enum_value, to_date
 from wholesale.v1 import pricing_pb2, pricing_service_pb2
 from wholesale.v1.pricing_pb2 import (
@@ -155,13 +156,15 @@ def _duration(value: dt.timedelta) -> Duration:
 @dataclass
 class RuleUpsertReport:
     """A rule import over one or more BatchUpsertPriceRules calls: the stored rules in
-    request order, the counts, and every conflict the server reported."""
+    request order, the counts, and every conflict the server reported (``conflicts_truncated``
+    when a response held only the first of its conflicts)."""
 
     rules: list[PriceRule] = field(default_factory=list)
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     conflicts: list[PriceConflict] = field(default_factory=list)
+    conflicts_truncated: bool = False
     calls: int = 0
 
     def add(self, response: pricing_service_pb2.BatchUpsertPriceRulesResponse) -> None:
@@ -170,6 +173,7 @@ class RuleUpsertReport:
         self.updated += response.updated_count
         self.unchanged += response.unchanged_count
         self.conflicts.extend(response.conflicts)
+        self.conflicts_truncated |= response.conflicts_truncated
         self.calls += 1
 
 
@@ -310,17 +314,25 @@ class PricingMethods(ServiceCalls):
         chunk_size: int = MAX_RULES_PER_CALL,
         on_chunk: Callable[[Sequence[PriceRule], RuleUpsertReport], None] | None = None,
         report: RuleUpsertReport | None = None,
+        max_attempts: int = 8,
+        retry_for: float | None = None,
+        on_retry: Callable[[RetryNotice], None] | None = None,
         timeout: float | None = None,
         metadata: MetadataLike = (),
     ) -> RuleUpsertReport:
         """Creates or replaces the rules of one list, ``chunk_size`` (1..1000) per call,
         each call all or nothing; ``on_chunk`` hears of each chunk once it is stored, with
         the report so far. Rules are read lazily, so an import of any size holds one
-        chunk in memory. A failed call raises, leaving the earlier chunks stored: running
-        the same rules again stores nothing twice (they come back unchanged). Pass a
-        ``report`` to add this call's results to an import's running totals."""
+        chunk in memory. A chunk failing with UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED or
+        ABORTED is sent again with the same request_id, up to ``max_attempts`` times in
+        all, with backoff, for at most ``retry_for`` seconds (None: no limit); ``on_retry``
+        hears of each attempt. A call that still fails raises, leaving the earlier chunks
+        stored: running the same rules again stores nothing twice (they come back
+        unchanged). Pass a ``report`` to add this call's results to an import's running
+        totals."""
         if not 1 <= chunk_size <= MAX_RULES_PER_CALL:
             raise ValueError(f"chunk_size must be 1..{MAX_RULES_PER_CALL}, not {chunk_size}")
+        policy = ResendPolicy(max_attempts, retry_for, on_retry)
         options = self._options(timeout, metadata)
         report = RuleUpsertReport() if report is None else report
         messages = (_as_rule(rule, f"rules[{index}]") for index, rule in enumerate(rules))
@@ -328,7 +340,8 @@ class PricingMethods(ServiceCalls):
             request = pricing_service_pb2.BatchUpsertPriceRulesRequest(
                 price_list_id=price_list_id, rules=chunk, request_id=new_request_id(None)
             )
-            report.add(self._send(self._pricing.BatchUpsertPriceRules, request, options))
+            call = partial(self._send, self._pricing.BatchUpsertPriceRules, request, options)
+            report.add(send(call, policy))
             if on_chunk is not None:
                 on_chunk(chunk, report)
         return report

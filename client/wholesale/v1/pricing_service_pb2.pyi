@@ -58,6 +58,11 @@ class CreatePriceListResponse(_message.Message):
 
     PRICE_LIST_FIELD_NUMBER: _builtins.int
     CONFLICTS_FIELD_NUMBER: _builtins.int
+    CONFLICTS_TRUNCATED_FIELD_NUMBER: _builtins.int
+    conflicts_truncated: _builtins.bool
+    """True when the change leaves more conflicts than the 100 returned here;
+    ListPriceConflicts with price_list_id shows them all.
+    """
     @_builtins.property
     def price_list(self) -> _pricing_pb2.PriceList:
         """The stored list, version 1."""
@@ -65,7 +70,7 @@ class CreatePriceListResponse(_message.Message):
     @_builtins.property
     def conflicts(self) -> _containers.RepeatedCompositeFieldContainer[_pricing_pb2.PriceConflict]:
         """Ties the new list's derived prices (parent_discount) make with other lists: warnings,
-        the list is created all the same. Empty for a list without a parent.
+        the list is created all the same. Empty for a list without a parent. At most 100.
         """
 
     def __init__(
@@ -73,10 +78,11 @@ class CreatePriceListResponse(_message.Message):
         *,
         price_list: _pricing_pb2.PriceList | None = ...,
         conflicts: _abc.Iterable[_pricing_pb2.PriceConflict] | None = ...,
+        conflicts_truncated: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["price_list", b"price_list"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["conflicts", b"conflicts", "price_list", b"price_list"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conflicts", b"conflicts", "conflicts_truncated", b"conflicts_truncated", "price_list", b"price_list"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -224,6 +230,11 @@ class UpdatePriceListResponse(_message.Message):
 
     PRICE_LIST_FIELD_NUMBER: _builtins.int
     CONFLICTS_FIELD_NUMBER: _builtins.int
+    CONFLICTS_TRUNCATED_FIELD_NUMBER: _builtins.int
+    conflicts_truncated: _builtins.bool
+    """True when the change leaves more conflicts than the 100 returned here;
+    ListPriceConflicts with price_list_id shows them all.
+    """
     @_builtins.property
     def price_list(self) -> _pricing_pb2.PriceList:
         """The list's new version."""
@@ -231,7 +242,7 @@ class UpdatePriceListResponse(_message.Message):
     @_builtins.property
     def conflicts(self) -> _containers.RepeatedCompositeFieldContainer[_pricing_pb2.PriceConflict]:
         """Ties that involve this list after the change (its audience, window, priority or
-        status): warnings, the change is saved all the same.
+        status): warnings, the change is saved all the same. At most 100.
         """
 
     def __init__(
@@ -239,10 +250,11 @@ class UpdatePriceListResponse(_message.Message):
         *,
         price_list: _pricing_pb2.PriceList | None = ...,
         conflicts: _abc.Iterable[_pricing_pb2.PriceConflict] | None = ...,
+        conflicts_truncated: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["price_list", b"price_list"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["conflicts", b"conflicts", "price_list", b"price_list"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conflicts", b"conflicts", "conflicts_truncated", b"conflicts_truncated", "price_list", b"price_list"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -350,18 +362,23 @@ class BatchUpsertPriceRulesResponse(_message.Message):
     UPDATED_COUNT_FIELD_NUMBER: _builtins.int
     UNCHANGED_COUNT_FIELD_NUMBER: _builtins.int
     CONFLICTS_FIELD_NUMBER: _builtins.int
+    CONFLICTS_TRUNCATED_FIELD_NUMBER: _builtins.int
     created_count: _builtins.int
     updated_count: _builtins.int
     unchanged_count: _builtins.int
     """Rules whose stored values already matched: no version recorded."""
+    conflicts_truncated: _builtins.bool
+    """True when the change leaves more conflicts than the 100 returned here;
+    ListPriceConflicts with price_list_id shows them all.
+    """
     @_builtins.property
     def rules(self) -> _containers.RepeatedCompositeFieldContainer[_pricing_pb2.PriceRule]:
         """The stored rules (their current versions), in request order."""
 
     @_builtins.property
     def conflicts(self) -> _containers.RepeatedCompositeFieldContainer[_pricing_pb2.PriceConflict]:
-        """Ties the batch's rules make with other lists' rules: warnings, the batch is saved
-        all the same.
+        """Ties the batch's rules make with other rules: warnings, the batch is saved all the
+        same. At most 100.
         """
 
     def __init__(
@@ -372,10 +389,11 @@ class BatchUpsertPriceRulesResponse(_message.Message):
         updated_count: _builtins.int = ...,
         unchanged_count: _builtins.int = ...,
         conflicts: _abc.Iterable[_pricing_pb2.PriceConflict] | None = ...,
+        conflicts_truncated: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["conflicts", b"conflicts", "created_count", b"created_count", "rules", b"rules", "unchanged_count", b"unchanged_count", "updated_count", b"updated_count"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conflicts", b"conflicts", "conflicts_truncated", b"conflicts_truncated", "created_count", b"created_count", "rules", b"rules", "unchanged_count", b"unchanged_count", "updated_count", b"updated_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

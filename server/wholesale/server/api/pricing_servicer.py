@@ -21,7 +21,6 @@ from wholesale.server.api.pricing_convert import (
 )
 from wholesale.server.api.quote_convert import diffs_to_proto, quote_to_proto, sheet_entry_to_proto
 from wholesale.server.domain.price_book import LineRequest
-from wholesale.server.domain.price_list import PriceList
 from wholesale.server.errors import FieldViolation, InvalidArgument, Validator
 from wholesale.server.services import (
     contract_prices,
@@ -31,8 +30,8 @@ from wholesale.server.services import (
     price_sheets,
     quotes,
 )
-from wholesale.v1 import pricing_pb2, pricing_service_pb2_grpc
 from wholesale.v1 import pricing_service_pb2 as pb
+from wholesale.v1 import pricing_service_pb2_grpc
 
 LIST_OUTPUT_ONLY = frozenset(
     {"id", "version", "create_time", "update_time", "etag", "currency_code"}
@@ -61,8 +60,12 @@ def _list_paths(request: pb.UpdatePriceListRequest) -> set[str]:
     return masked_fields(request.update_mask.paths, price_lists.UPDATABLE, LIST_OUTPUT_ONLY)
 
 
-def _list_conflicts(price_list: PriceList) -> list[pricing_pb2.PriceConflict]:
-    return [conflict_to_proto(c) for c in price_conflicts.conflicts_of_list(price_list)]
+def _warnings(found: price_conflicts.SaveWarnings) -> dict:
+    """The response fields that carry a save's conflicts."""
+    return {
+        "conflicts": [conflict_to_proto(c) for c in found.conflicts],
+        "conflicts_truncated": found.truncated,
+    }
 
 
 class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
@@ -76,7 +79,8 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
         def work() -> pb.CreatePriceListResponse:
             created = price_lists.create_price_list(current_work(), draft)
             return pb.CreatePriceListResponse(
-                price_list=price_list_to_proto(created), conflicts=_list_conflicts(created)
+                price_list=price_list_to_proto(created),
+                **_warnings(price_conflicts.warnings_of_list(created)),
             )
 
         return once(request, pb.CreatePriceListResponse, work)
@@ -105,7 +109,8 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
                 current_work(), request.price_list.id, changes, paths, request.price_list.etag
             )
             return pb.UpdatePriceListResponse(
-                price_list=price_list_to_proto(updated), conflicts=_list_conflicts(updated)
+                price_list=price_list_to_proto(updated),
+                **_warnings(price_conflicts.warnings_of_list(updated)),
             )
 
         return once(request, pb.UpdatePriceListResponse, work)
@@ -136,13 +141,13 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
             result = price_rules.batch_upsert_price_rules(
                 current_work(), request.price_list_id, drafts
             )
-            conflicts = price_conflicts.conflicts_of_rules(result.price_list, result.rules)
+            warnings = price_conflicts.conflicts_of_rules(result.price_list, result.rules)
             return pb.BatchUpsertPriceRulesResponse(
                 rules=[rule_to_proto(r, result.price_list.currency) for r in result.rules],
                 created_count=result.created,
                 updated_count=result.updated,
                 unchanged_count=result.unchanged,
-                conflicts=[conflict_to_proto(c) for c in conflicts],
+                **_warnings(warnings),
             )
 
         return once(request, pb.BatchUpsertPriceRulesResponse, work)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from wholesale.server.domain.price_audience import Audience, Level
 from wholesale.server.domain.price_list import ListStatus, PriceList
@@ -97,9 +98,13 @@ def conflicts_of(
     lists: Mapping[int, PriceList],
     rules: Iterable[PriceRule],
     category_of: Mapping[str, str],
+    limit: int | None = None,
 ) -> list[PriceConflict]:
     """The conflicts a save creates: those of the saved rules, or of every claim of the
-    saved list (its audience, window and priority bear on all its rules).
+    saved list (its audience, window and priority bear on all its rules). With ``limit``,
+    the search stops once it has found more than ``limit``: a batch of rules that all tie
+    with each other has a number of conflicts that grows with the square of its size, and
+    a warning needs only a few of them.
 
     The saved values replace those with the same id in ``lists`` and ``rules``, so the
     caller may pass the stored values from before or after the save. The cost is linear in
@@ -119,7 +124,8 @@ def conflicts_of(
     groups = {claim.group for claim in focus}
     nearby = [claim for claim in world if claim.group in groups]
     everything, focused = _Index(nearby, category_of), _Index(focus, category_of)
-    return _collect([*_candidates(focused, everything), *_candidates(everything, focused)])
+    pairs = chain(_candidates(focused, everything), _candidates(everything, focused))
+    return _collect(pairs, limit)
 
 
 def all_conflicts(
@@ -225,13 +231,21 @@ def _within(
             yield from ((other, claim) if swap else (claim, other) for other in others)
 
 
-def _collect(pairs: Iterable[tuple[_Claim, _Claim]]) -> list[PriceConflict]:
+def _collect(
+    pairs: Iterable[tuple[_Claim, _Claim]], limit: int | None = None
+) -> list[PriceConflict]:
+    """The conflicts among ``pairs``, each once, ordered by their sides; with ``limit``,
+    the first ``limit + 1`` found (so the caller can tell that there are more)."""
     found: dict[tuple[_ClaimKey, _ClaimKey], PriceConflict | None] = {}
+    count = 0
     for a, b in pairs:
         first, second = sorted((a, b), key=lambda c: c.key)
         pair_key = (first.key, second.key)
         if pair_key not in found:
-            found[pair_key] = _conflict(first, second)
+            conflict = found[pair_key] = _conflict(first, second)
+            count += conflict is not None
+            if limit is not None and count > limit:
+                break
     return [conflict for _, conflict in sorted(found.items()) if conflict]
 
 

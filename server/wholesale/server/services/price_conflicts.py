@@ -8,6 +8,7 @@ it, so a save reads those lists' rules, not the whole price book.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from wholesale.server.domain.price_conflicts import PriceConflict, all_conflicts, conflicts_of
 from wholesale.server.domain.price_list import ListStatus, PriceList
@@ -48,15 +49,35 @@ MAX_NEAR_TARGETS = 2000
 MAX_NEAR_CATEGORIES = 100
 
 
-def conflicts_of_rules(price_list: PriceList, rules: Sequence[PriceRule]) -> list[PriceConflict]:
+# A write returns at most this many conflicts as warnings: a batch of rules that all tie
+# with each other has a number of ties that grows with the square of its size, enough to
+# outgrow any response. ListPriceConflicts pages through them all.
+MAX_REPORTED_CONFLICTS = 100
+
+
+@dataclass(frozen=True)
+class SaveWarnings:
+    """The conflicts a save leaves, up to MAX_REPORTED_CONFLICTS; ``truncated`` when there
+    are more."""
+
+    conflicts: list[PriceConflict]
+    truncated: bool = False
+
+
+def _warnings(found: list[PriceConflict]) -> SaveWarnings:
+    return SaveWarnings(found[:MAX_REPORTED_CONFLICTS], len(found) > MAX_REPORTED_CONFLICTS)
+
+
+def conflicts_of_rules(price_list: PriceList, rules: Sequence[PriceRule]) -> SaveWarnings:
     """The ties ``rules`` (just saved in ``price_list``) make, read from the rules that
     can price the same products: a batch of an import costs the same whatever the size of
     the price book."""
     if price_list.status is ListStatus.ARCHIVED or not rules:
-        return []
+        return SaveWarnings([])
     lists = _group_lists(price_list)
     stored = _near(sorted(lists), rules)
-    return conflicts_of(list(rules), lists, stored, _categories([*stored, *rules]))
+    categories = _categories([*stored, *rules])
+    return _warnings(conflicts_of(list(rules), lists, stored, categories, MAX_REPORTED_CONFLICTS))
 
 
 def _near(list_ids: Sequence[int], rules: Sequence[PriceRule]) -> list[PriceRule]:
@@ -79,13 +100,19 @@ def _near(list_ids: Sequence[int], rules: Sequence[PriceRule]) -> list[PriceRule
     )
 
 
-def conflicts_of_list(price_list: PriceList) -> list[PriceConflict]:
-    """The ties ``price_list`` (just saved) makes with its rules and its inheritance."""
+def conflicts_of_list(price_list: PriceList, limit: int | None = None) -> list[PriceConflict]:
+    """The ties ``price_list`` (just saved) makes with its rules and its inheritance; with
+    ``limit``, the first ``limit + 1`` found."""
     if price_list.status is ListStatus.ARCHIVED:
         return []
     lists = _group_lists(price_list)
     stored, categories = _book(lists)
-    return conflicts_of(price_list, lists, stored, categories)
+    return conflicts_of(price_list, lists, stored, categories, limit)
+
+
+def warnings_of_list(price_list: PriceList) -> SaveWarnings:
+    """The ties a saved list leaves, as returned with the save."""
+    return _warnings(conflicts_of_list(price_list, MAX_REPORTED_CONFLICTS))
 
 
 def list_price_conflicts(
