@@ -156,7 +156,8 @@ def test_pricelists_and_diff(wholesale: Run, priced: dict[str, str], admin: Clie
     assert "Gold" in listed and "tiers gold" in listed and "everyone" in listed
     as_csv = rows_of(ok(wholesale("-o", "csv", "pricelists", "list", "--status", "draft")))
     assert [row["name"] for row in as_csv] == ["Gold"] and as_csv[0]["audience.tiers"] == "gold"
-    assert "Gold" in ok(wholesale("pricelists", "show", created["id"]))
+    shown = ok(wholesale("pricelists", "show", created["id"]))
+    assert "Gold" in shown and "tiers gold" in shown  # the audience in words, as in the list
     activated = json.loads(ok(wholesale("-o", "json", "pricelists", "activate", created["id"])))
     archived = rows_of(ok(wholesale("-o", "csv", "pricelists", "archive", created["id"])))
     assert (activated["status"], archived[0]["status"]) == ("active", "archived")
@@ -191,3 +192,22 @@ def test_a_markup_shows_as_a_plus(wholesale: Run, priced: dict[str, str], admin:
     admin.batch_upsert_price_rules(priced["base"], [{"sku": "WATER-6", "catalog_discount": "-5"}])
     table = ok(wholesale("pricelists", "rules", priced["base"]))
     assert "catalog +5%" in table and "--5%" not in table
+
+
+def test_a_graduated_line_shows_its_average_to_the_cent(
+    wholesale: Run,  # noqa: F811
+    priced: dict[str, str],
+    admin: Client,
+) -> None:
+    graduated = {
+        "sku": "PEAR-1L",
+        "fixed_price": "1.00",
+        "breaks": [{"min_quantity": 4, "unit_price": "0.90"}],
+        "break_mode": "graduated",
+    }
+    admin.batch_upsert_price_rules(priced["base"], [graduated])
+    args = ("price", "quote", "ERP-1", "PEAR-1L:7")
+    table = ok(wholesale(*args))
+    shown = json.loads(ok(wholesale("-o", "json", *args)))
+    assert "avg 0.94 EUR" in table and "6.60 EUR" in table  # 3 x 1.00 + 4 x 0.90
+    assert shown["lines"][0]["unit_price"]["amount"] == "0.942857"

@@ -203,14 +203,17 @@ def test_pinned_tiers_are_left_alone_until_unpinned(api: TiersApi) -> None:
     counts = api.review()
 
     assert (counts.promoted_count, counts.pinned_count) == (1, 1)
-    assert api.get(pinned.id).price_tier == "bronze"
+    shown = api.get(pinned.id)
+    assert (shown.price_tier, shown.price_tier_pinned) == ("bronze", True)
+    assert not api.get(other.id).price_tier_pinned
     assert (pin.kind, pin.from_tier, pin.to_tier) == (PINNED, "silver", "bronze")
     assert pin.reason == "agreed with the owner until June"
     assert not pin.HasField("trailing_spend") and not pin.HasField("threshold")
 
     unpin = api.unpin(pinned.id)
     assert (unpin.kind, unpin.from_tier, unpin.to_tier) == (UNPINNED, "bronze", "bronze")
-    assert api.get(pinned.id).price_tier == "bronze"  # until the next review
+    unpinned = api.get(pinned.id)
+    assert (unpinned.price_tier, unpinned.price_tier_pinned) == ("bronze", False)  # until review
     expect_failure(
         api.tiers.UnpinTier,
         pb.UnpinTierRequest(account_id=pinned.id),

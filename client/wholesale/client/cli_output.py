@@ -81,6 +81,7 @@ TITLES = {
     "account_external_id": "Account ERP ID",
     "display_name": "Name",
     "price_tier": "Tier",
+    "price_tier_pinned": "Tier pinned",
     "payment_terms_days": "Net days",
     "sku": "SKU",
     "order_date": "Date",

@@ -38,9 +38,15 @@ from wholesale.client.cli_common import (
 )
 from wholesale.client.cli_import import DEFAULT_RETRY_FOR, count_rows, progress_bar, say_retrying
 from wholesale.client.cli_keys import account_id
-from wholesale.client.cli_output import print_json, print_message, print_messages, print_rows
+from wholesale.client.cli_output import (
+    print_fields,
+    print_json,
+    print_message,
+    print_messages,
+    print_rows,
+)
 from wholesale.client.cli_pricing import MOMENT, SHOWN_CONFLICTS, warn_conflicts
-from wholesale.client.cli_values import Record
+from wholesale.client.cli_values import Record, message_values
 from wholesale.client.client import Client
 from wholesale.client.errors import DeadlineExceeded, InvalidArgument, Unavailable
 from wholesale.client.money import money_text
@@ -108,6 +114,14 @@ def _list_extras(message: Any) -> Record:
     return {"audience": audience_text(message)}
 
 
+def _print_list(price_list: PriceList, fmt: str, title: str) -> None:
+    """One list; a table gives its audience in words, as the list of lists does."""
+    if fmt == "table":
+        print_fields({**message_values(price_list), **_list_extras(price_list)}, title)
+    else:
+        print_message(price_list, fmt, title)
+
+
 @pricelists.command("list")
 @click.option("--status", type=click.Choice(STATUSES, case_sensitive=False))
 @click.option("--currency", callback=lambda c, p, v: v and v.upper(), help="ISO 4217 code.")
@@ -152,7 +166,7 @@ def show_price_list(session: Session, list_id: str) -> None:
     """Show every field of one price list; a table also lists its current conflicts."""
     with session.connect() as client:
         price_list = client.get_price_list(list_id)
-        print_message(price_list, session.output, f"Price list {price_list.id}")
+        _print_list(price_list, session.output, f"Price list {price_list.id}")
         if session.output == "table":
             conflicts = list(client.list_price_conflicts(price_list_id=list_id))
             rows = [_conflict_row(conflict) for conflict in conflicts]
@@ -228,9 +242,7 @@ def create_price_list(
                 "status": "draft" if draft else "active",
             }
         )
-    print_message(
-        response.price_list, session.output, f"Created price list {response.price_list.id}"
-    )
+    _print_list(response.price_list, session.output, f"Created price list {response.price_list.id}")
     warn_conflicts(response.conflicts, response.conflicts_truncated)
 
 
@@ -241,7 +253,7 @@ def activate_price_list(session: Session, list_id: str) -> None:
     """Make a draft list price quotes (inside its window)."""
     with session.connect() as client:
         response = client.activate_price_list(list_id)
-    print_message(response.price_list, session.output, f"Activated price list {list_id}")
+    _print_list(response.price_list, session.output, f"Activated price list {list_id}")
     warn_conflicts(response.conflicts, response.conflicts_truncated)
 
 
@@ -252,7 +264,7 @@ def archive_price_list(session: Session, list_id: str) -> None:
     """Retire an active list for good; past quotes keep explaining themselves."""
     with session.connect() as client:
         response = client.archive_price_list(list_id)
-    print_message(response.price_list, session.output, f"Archived price list {list_id}")
+    _print_list(response.price_list, session.output, f"Archived price list {list_id}")
     warn_conflicts(response.conflicts, response.conflicts_truncated)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,8 @@ from wholesale.client.cli_output import (
     print_record,
     print_rows,
 )
-from wholesale.client.cli_values import Record, message_values
-from wholesale.client.money import money_text
+from wholesale.client.cli_values import Amount, Record, message_values
+from wholesale.client.money import amount_text, from_money, minor_units, money_text
 from wholesale.client.price_rule_csv import parse_moment
 from wholesale.v1 import pricing_pb2
 from wholesale.v1.pricing_pb2 import PriceConflict, PriceDiff, PriceSheetEntry, Quote, QuoteLine
@@ -201,7 +202,10 @@ def _print_quote(priced: Quote, fmt: str, explain: bool) -> None:
     )
     when = f"{priced.price_time.ToDatetime():%Y-%m-%d %H:%M}"
     title = f"Quote{saved} for account {priced.account_id} at {when} (UTC)"
-    rows = [{**message_values(line), "source": source_text(line.source)} for line in priced.lines]
+    rows = [
+        {**message_values(line), "unit_price": _unit_text(line), "source": source_text(line.source)}
+        for line in priced.lines
+    ]
     print_rows(rows, "table", QUOTE_COLUMNS, title)
     totals = message_values(priced)
     print_fields({key: totals[key] for key in ("subtotal", "discount_total", "total")}, "Totals")
@@ -216,6 +220,17 @@ def _print_quote(priced: Quote, fmt: str, explain: bool) -> None:
                 TRACE_COLUMNS,
                 f"Line {index}: {line.sku} x {line.quantity:,}",
             )
+
+
+def _unit_text(line: QuoteLine) -> Amount | str:
+    """The unit price; for a graduated line, whose unit price is the average of its bands
+    to six decimals, that average to the cent, marked as one (the bands are exact)."""
+    if not line.bands:
+        return Amount(money_text(line.unit_price), line.unit_price.currency_code)
+    currency = line.unit_price.currency_code
+    cent = Decimal(1).scaleb(-minor_units(currency))
+    average = from_money(line.unit_price).quantize(cent, ROUND_HALF_UP)
+    return f"avg {amount_text(average, currency)} {currency}"
 
 
 def _notes(line: QuoteLine) -> list[str]:
@@ -360,7 +375,10 @@ def diff(
             DIFF_COLUMNS,
             f"Changes draft list {draft_list} would make ({len(rows):,})",
         )
-        click.echo(f"{diffs.unchanged_count:,} account and product pairs keep their price")
+        click.echo(
+            f"{diffs.unchanged_count:,} account and product pairs keep their price and source"
+            " (a change of source alone is listed with its 0% change)"
+        )
 
 
 def _diff_row(change: PriceDiff) -> Record:

@@ -177,6 +177,7 @@ class Account(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     DELETE_TIME_FIELD_NUMBER: _builtins.int
     ETAG_FIELD_NUMBER: _builtins.int
+    PRICE_TIER_PINNED_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Server-assigned identifier. Output only."""
     external_id: _builtins.str
@@ -188,7 +189,9 @@ class Account(_message.Message):
     status: Global___AccountStatus.ValueType
     """Defaults to PROSPECT on create. CLOSED only through DeleteAccount."""
     price_tier: _builtins.str
-    """Price tier name such as "gold"; lower-case letters, digits, '-' and '_'."""
+    """Price tier name such as "gold"; lower-case letters, digits, '-' and '_'. Set here,
+    by hand, or by the tier policy's review of accounts not pinned (price_tier_pinned).
+    """
     region: _builtins.str
     """Sales region, free text up to 100 characters."""
     currency_code: _builtins.str
@@ -200,6 +203,10 @@ class Account(_message.Message):
     etag: _builtins.str
     """Changes with every update; send it back on UpdateAccount and DeleteAccount
     to make the change conditional on nobody else having changed the account.
+    """
+    price_tier_pinned: _builtins.bool
+    """True when price_tier is pinned by hand (TierService.PinTier): the tier review leaves
+    it alone until UnpinTier. Output only.
     """
     @_builtins.property
     def tags(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
@@ -249,10 +256,11 @@ class Account(_message.Message):
         update_time: _timestamp_pb2.Timestamp | None = ...,
         delete_time: _timestamp_pb2.Timestamp | None = ...,
         etag: _builtins.str = ...,
+        price_tier_pinned: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["billing_address", b"billing_address", "create_time", b"create_time", "credit_limit", b"credit_limit", "delete_time", b"delete_time", "shipping_address", b"shipping_address", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["billing_address", b"billing_address", "contacts", b"contacts", "create_time", b"create_time", "credit_limit", b"credit_limit", "currency_code", b"currency_code", "delete_time", b"delete_time", "display_name", b"display_name", "etag", b"etag", "external_id", b"external_id", "id", b"id", "legal_name", b"legal_name", "manager", b"manager", "payment_terms_days", b"payment_terms_days", "price_tier", b"price_tier", "region", b"region", "shipping_address", b"shipping_address", "status", b"status", "tags", b"tags", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["billing_address", b"billing_address", "contacts", b"contacts", "create_time", b"create_time", "credit_limit", b"credit_limit", "currency_code", b"currency_code", "delete_time", b"delete_time", "display_name", b"display_name", "etag", b"etag", "external_id", b"external_id", "id", b"id", "legal_name", b"legal_name", "manager", b"manager", "payment_terms_days", b"payment_terms_days", "price_tier", b"price_tier", "price_tier_pinned", b"price_tier_pinned", "region", b"region", "shipping_address", b"shipping_address", "status", b"status", "tags", b"tags", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -11,7 +11,9 @@ from wholesale.server.services import accounts
 from wholesale.v1 import account_service_pb2 as pb
 from wholesale.v1 import account_service_pb2_grpc
 
-OUTPUT_ONLY_FIELDS = frozenset({"id", "create_time", "update_time", "delete_time", "etag"})
+OUTPUT_ONLY_FIELDS = frozenset(
+    {"id", "create_time", "update_time", "delete_time", "etag", "price_tier_pinned"}
+)
 
 
 class AccountServicer(account_service_pb2_grpc.AccountServiceServicer):

@@ -113,6 +113,7 @@ def account_to_proto(account: Account) -> account_pb2.Account:
         display_name=fields.display_name,
         status=account_pb2.AccountStatus.ValueType(fields.status),
         price_tier=fields.price_tier,
+        price_tier_pinned=account.tier_pinned,
         tags=fields.tags,
         region=fields.region,
         currency_code=fields.currency_code,

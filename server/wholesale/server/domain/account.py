@@ -138,6 +138,8 @@ class Account:
     update_time_us: int
     delete_time_us: int | None
     version: int
+    # Set by PinTier, which the tier review respects; not one of the writable fields.
+    tier_pinned: bool = False
 
     @property
     def etag(self) -> str:

@@ -59,6 +59,7 @@ _COLUMNS = (
     "update_time_us",
     "delete_time_us",
     "version",
+    "price_tier_pinned",
 )
 
 
@@ -83,6 +84,7 @@ def _from_row(row: Sequence) -> Account:
         update_time_us,
         delete_time_us,
         version,
+        tier_pinned,
         tag_list,
     ) = row
     fields = AccountFields(
@@ -101,7 +103,15 @@ def _from_row(row: Sequence) -> Account:
         billing_address=_address_from_json(billing_json),
         shipping_address=_address_from_json(shipping_json),
     )
-    return Account(account_id, fields, create_time_us, update_time_us, delete_time_us, version)
+    return Account(
+        account_id,
+        fields,
+        create_time_us,
+        update_time_us,
+        delete_time_us,
+        version,
+        bool(tier_pinned),
+    )
 
 
 # A condition with its parameters written ``?`` and their values.
