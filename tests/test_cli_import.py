@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import signal
-import subprocess
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -16,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import RunningServer, start_server
+from support.interrupting import interrupt_while_server_is_down
 from support.order_csv import HEADER, OrderCsvFile, write_order_csv
 from support.server_process import free_port
 from test_cli import WHOLESALE, Run, config_file, wholesale, wholesale_env  # noqa: F401
@@ -132,25 +131,12 @@ def test_an_interrupted_import_says_how_many_orders_it_wrote_and_a_rerun_complet
                               orders=3000)  # fmt: skip
     batch = 20
     command = [*WHOLESALE, "orders", "import", str(written.path), "--batch-size", str(batch)]
-    with subprocess.Popen(command, env=wholesale_env(), stderr=subprocess.PIPE, text=True,
-                          stdout=subprocess.PIPE) as importing:  # fmt: skip
-        deadline = time.monotonic() + 60
-        while next(iter(admin.list_orders(page_size=1)), None) is None:
-            assert time.monotonic() < deadline and importing.poll() is None
-            time.sleep(0.02)
-        running_server.server.stop(0)
-        assert importing.stderr is not None
-        # gRPC's own transport may log a line first (GOAWAY on the stopped server).
-        seen = [importing.stderr.readline()]
-        while "sending the batch again" not in seen[-1] and seen[-1] and len(seen) < 20:
-            seen.append(importing.stderr.readline())
-        assert "sending the batch again" in seen[-1], seen
-        importing.send_signal(signal.SIGINT)
-        rest = importing.stderr.read()
-        assert importing.wait(timeout=30) == 130
-    last = rest.splitlines()[-1]
-    assert last.startswith("error: interrupted; ") and "Traceback" not in rest
-    reported = int(last.removeprefix("error: interrupted; ").split(" ")[0].replace(",", ""))
+    _, reported = interrupt_while_server_is_down(
+        command,
+        wholesale_env(),
+        running_server.server,
+        lambda: next(iter(admin.list_orders(page_size=1)), None) is not None,
+    )
 
     restarted = start_server(
         ServerConfig(listen="127.0.0.1:0", database_url=running_server.database_url)

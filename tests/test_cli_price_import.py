@@ -6,15 +6,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from conftest import RunningServer, start_server
+from support.interrupting import interrupt_while_server_is_down
 from support.pricing_api import seed_priced_catalog
 from test_cli import WHOLESALE, Run, config_file, wholesale, wholesale_env  # noqa: F401
 
@@ -178,24 +176,12 @@ def test_an_import_retries_while_the_server_is_down_and_ctrl_c_says_what_is_stor
     ]
     book = write(tmp_path / "book.csv", *rows)
     command = [*WHOLESALE, "pricelists", "import", list_id, str(book)]
-    with subprocess.Popen(command, env=wholesale_env(), stderr=subprocess.PIPE, text=True,
-                          stdout=subprocess.PIPE) as importing:  # fmt: skip
-        deadline = time.monotonic() + 60
-        while next(iter(admin.list_price_rules(list_id, page_size=1)), None) is None:
-            assert time.monotonic() < deadline and importing.poll() is None
-            time.sleep(0.02)
-        running_server.server.stop(0)
-        assert importing.stderr is not None
-        seen = [importing.stderr.readline()]
-        while "sending the batch again" not in seen[-1] and seen[-1] and len(seen) < 20:
-            seen.append(importing.stderr.readline())
-        assert "sending the batch again" in seen[-1], seen
-        importing.send_signal(signal.SIGINT)
-        rest = importing.stderr.read()
-        assert importing.wait(timeout=30) == 130
-    last = rest.splitlines()[-1]
-    assert last.startswith("error: interrupted; ") and "Traceback" not in rest
-    reported = int(last.removeprefix("error: interrupted; ").split(" ")[0].replace(",", ""))
+    last, reported = interrupt_while_server_is_down(
+        command,
+        wholesale_env(),
+        running_server.server,
+        lambda: next(iter(admin.list_price_rules(list_id, page_size=1)), None) is not None,
+    )
     assert "(and perhaps the 1,000 being sent when it stopped)" in last
 
     restarted = start_server(

@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import click
 from rich.console import Console
@@ -64,6 +64,20 @@ OUTCOMES = ("created", "updated", "unchanged", "rejected")
 SHOWN_REJECTIONS = 10
 KNOCK_ON = NOT_IMPORTED.split("{")[0]
 DEFAULT_RETRY_FOR = 30.0
+
+
+def retry_for_option(unit: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--retry-for SECONDS``: how long an import sends a ``unit`` (batch, chunk) again."""
+    return click.option(
+        "--retry-for",
+        type=click.FloatRange(min=0),
+        default=DEFAULT_RETRY_FOR,
+        show_default=True,
+        metavar="SECONDS",
+        help=f"How long to keep sending a {unit} again while the server cannot take it.",
+    )
+
+
 RERUN_IS_SAFE = "running the same file again is safe: orders already written come back unchanged"
 # What --delimiter accepts: the character itself, or a name for the one hard to type.
 DELIMITERS = {",": ",", ";": ";", "|": "|", "tab": "\t", "\\t": "\t", "\t": "\t"}
@@ -286,14 +300,7 @@ def delimiter_option(ctx: click.Context, param: click.Parameter, value: str | No
     help="Where to write the rejected rows (checked before importing: its directory must "
     "exist and be writable); default FILE.rejected.csv beside FILE.",
 )
-@click.option(
-    "--retry-for",
-    type=click.FloatRange(min=0),
-    default=DEFAULT_RETRY_FOR,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long to keep sending a batch again while the server cannot take it.",
-)
+@retry_for_option("batch")
 @click.option(
     "--delimiter",
     callback=delimiter_option,

@@ -36,7 +36,7 @@ from wholesale.client.cli_common import (
     quoted,
     upper_option,
 )
-from wholesale.client.cli_import import DEFAULT_RETRY_FOR, count_rows, progress_bar, say_retrying
+from wholesale.client.cli_import import count_rows, progress_bar, retry_for_option, say_retrying
 from wholesale.client.cli_keys import account_id
 from wholesale.client.cli_output import (
     print_fields,
@@ -470,14 +470,7 @@ take a chunk for --retry-for seconds, 130 when interrupted.
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the rejected rows; default FILE.rejected.csv beside FILE.",
 )
-@click.option(
-    "--retry-for",
-    type=click.FloatRange(min=0),
-    default=DEFAULT_RETRY_FOR,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long to keep sending a chunk again while the server cannot take it.",
-)
+@retry_for_option("chunk")
 @pass_session
 def import_rules(
     session: Session, list_id: str, file: Path, rejects: Path | None, retry_for: float
