@@ -1,12 +1,13 @@
 """Money rules without a server: exact conversions and the one rounding rule."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from wholesale.server.domain.currency import MINOR_UNITS, is_currency, minor_units
+from wholesale.server.domain.discount import discounted
 from wholesale.server.domain.money import (
     Money,
     decimal_from_units_nanos,
@@ -67,3 +68,22 @@ def test_currency_table_knows_common_and_odd_codes() -> None:
     assert is_currency("EUR") and minor_units("EUR") == 2
     assert minor_units("JPY") == 0 and minor_units("BHD") == 3
     assert not is_currency("eur") and not is_currency("XXY") and not is_currency("")
+
+
+@given(
+    st.integers(min_value=0, max_value=10**12),
+    st.decimals(min_value=-900, max_value=100, places=4, allow_nan=False),
+    st.sampled_from([1, 100, 10_000, 50_000, 1_000_000]),
+)
+def test_a_percentage_off_is_the_exact_amount_rounded_half_up_once(
+    micros: int, percent: Decimal, step: int
+) -> None:
+    exact = Decimal(micros) * (100 - percent) / 100 / step
+    expected = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP)) * step
+    assert discounted(micros, percent, step) == expected
+
+
+def test_ten_percent_off_175_56_is_158_00_for_any_quantity() -> None:
+    unit = discounted(175_560_000, Decimal(10), 10_000)
+    assert unit == 158_000_000
+    assert unit * 1000 == 158_000_000_000

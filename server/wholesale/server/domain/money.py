@@ -83,16 +83,17 @@ def minor_unit_step(currency: str) -> int:
 def round_micros_to_step(micros: int, step: int) -> int:
     """Integer micros rounded half-up, away from zero, to a multiple of ``step``: bulk
     imports look the step up once per order, not once per line."""
-    quotient, remainder = divmod(abs(micros), step)
-    rounded = (quotient + (2 * remainder >= step)) * step
-    return rounded if micros >= 0 else -rounded
+    return round_ratio_to_step(micros, 1, step)
 
 
-def round_exact_micros_to_step(value: Decimal, step: int) -> int:
-    """An exact amount in micros (the result of a percentage, say) rounded half-up, away
-    from zero, to a multiple of ``step`` micros: the one rounding every computed price
-    goes through."""
-    return int((value / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * step
+def round_ratio_to_step(numerator: int, denominator: int, step: int) -> int:
+    """The exact amount ``numerator / denominator`` micros (``denominator`` > 0; the result
+    of a percentage, say) rounded half-up, away from zero, to a multiple of ``step``
+    micros: the one rounding every computed price goes through, in integers because a
+    quote rounds thousands of them."""
+    quotient, remainder = divmod(abs(numerator), denominator * step)
+    rounded = (quotient + (2 * remainder >= denominator * step)) * step
+    return rounded if numerator >= 0 else -rounded
 
 
 def round_micros_to_minor_unit(micros: int, currency: str) -> int:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from wholesale.server.domain.discount import describe, discounted
-from wholesale.server.domain.money import minor_unit_step, plain_amount, round_exact_micros_to_step
+from wholesale.server.domain.money import minor_unit_step, plain_amount, round_micros_to_step
 from wholesale.server.domain.price_bands import Band, Pricer, combine, line_total, mapped
 from wholesale.server.domain.price_book import CatalogItem, OrderCounts, PriceBook
 from wholesale.server.domain.price_list import PriceList
@@ -197,7 +197,7 @@ def _reference(
 
 def _pricer(basis: Basis, fixed_micros: int, discount: Decimal, step: int) -> Pricer:
     if basis is Basis.FIXED:
-        rounded = round_exact_micros_to_step(Decimal(fixed_micros), step)
+        rounded = round_micros_to_step(fixed_micros, step)
         return lambda _reference: rounded
     return lambda reference: discounted(reference, discount, step)
 

@@ -133,9 +133,9 @@ def price_order(
     explanation or next-break hint: a price sheet prices every product that way); without
     ``traced`` no trace of the candidates that lost."""
     counts = book.order_counts(lines)
-    detail = _Detail(explained, traced and explained)
+    pricing = _OrderPricing(explained, traced and explained, book.lists_for(account))
     priced = tuple(
-        _price_line(book, account, at_us, line, _context(book, line, counts), detail)
+        _price_line(book, account, at_us, line, _context(book, line, counts), pricing)
         for line in lines
     )
     return PricedOrder(account, at_us, priced)
@@ -146,9 +146,13 @@ def _context(book: PriceBook, line: LineRequest, counts: OrderCounts) -> LineCon
 
 
 @dataclass(frozen=True)
-class _Detail:
+class _OrderPricing:
+    """What every line of one order is priced with and how much it shows."""
+
     explained: bool
     traced: bool
+    # The lists that may price the account's lines, chosen once per order.
+    lists: Sequence[PriceList]
 
 
 @dataclass(frozen=True)
@@ -164,9 +168,9 @@ def _price_line(
     at_us: int,
     line: LineRequest,
     ctx: LineContext,
-    detail: _Detail,
+    pricing: _OrderPricing,
 ) -> PricedLine:
-    considered, rejected = _candidates(book, account, at_us, ctx)
+    considered, rejected = _candidates(book, account, at_us, ctx, pricing.lists)
     considered.sort(key=lambda c: c.key)
     item = ctx.item
     catalog_total = _catalog_total(item, line.quantity, account.currency)
@@ -201,12 +205,12 @@ def _price_line(
         line_total_micros=total,
         source=winner.candidate.source,
         explanation=_explanation(item, account.currency, winner.candidate, total)
-        if detail.explained
+        if pricing.explained
         else "",
-        trace=_trace(winner, considered, rejected) if detail.traced else (),
+        trace=_trace(winner, considered, rejected) if pricing.traced else (),
         bands=bands,
         next_break=_next_break(book, at_us, ctx, winner, account.currency)
-        if detail.explained
+        if pricing.explained
         else None,
         problems=problems_for(winner.evaluation.limits, line.quantity),
         rules=winner.evaluation.rules,
@@ -225,7 +229,11 @@ def _trace(
 
 
 def _candidates(
-    book: PriceBook, account: PricedAccount, at_us: int, ctx: LineContext
+    book: PriceBook,
+    account: PricedAccount,
+    at_us: int,
+    ctx: LineContext,
+    lists: Sequence[PriceList],
 ) -> tuple[list[_Considered], list[Candidate]]:
     considered: list[_Considered] = []
     rejected: list[Candidate] = []
@@ -239,7 +247,7 @@ def _candidates(
             evaluation = _contract_evaluation(contract, ctx.quantity, account.currency)
             key = (Level.CONTRACT, 0, 0, contract.window.start_us or 0, contract.id)
             considered.append(_consider(key, source, evaluation, account.currency))
-    for price_list in book.lists_for(account):
+    for price_list in lists:
         source = PriceSource(price_list.level, price_list=price_list)
         if price_list.currency != account.currency:
             rejected.append(Candidate(source, Outcome.WRONG_CURRENCY, f"in {price_list.currency}"))
