@@ -314,6 +314,20 @@ CREATE TABLE job_run (
 """
 
 
+def _rules_looked_up_by_sku(database: peewee.Database) -> None:
+    """PostgreSQL estimates a list's rules as the average of all lists. A price book is
+    skewed (a base list of thousands of rules, many named lists of a few), so it would
+    read every rule of the base list for a quote instead of looking up the quote's SKUs.
+    Declaring list_id to have one distinct value makes it look up by (list, SKU), which is
+    right whatever the sizes: a quote never reads the rules of products it does not price.
+    SQLite's planner looks them up already."""
+    if is_postgres():
+        database.execute_sql(
+            "ALTER TABLE price_rule_version ALTER COLUMN list_id SET (n_distinct = 1)"
+        )
+        database.execute_sql("ANALYZE price_rule_version")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -338,6 +352,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "audit values and time index", _run_script(_AUDIT_VALUES)),
     Migration(4, "price lists, rules, contract prices, saved quotes", _run_script(_PRICING)),
     Migration(5, "tier policy, tier changes, pinned tiers, job runs", _run_script(_TIERS)),
+    Migration(6, "quotes look rules up by list and SKU", _rules_looked_up_by_sku),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -123,6 +123,26 @@ def _lists_sql(postgres: bool) -> str:
     )
 
 
+def lists_statement(
+    account: PricedAccount,
+    products: QuoteProducts,
+    at_us: int,
+    previews: frozenset[int],
+) -> tuple[str, dict[str, object]]:
+    """The SQL of :func:`quote_lists` and its values."""
+    # "" stands for the list-wide rules (no SKU, no category).
+    categories = sorted({"", *(c for item in products.items.values() for c in item.categories)})
+    return _lists_sql(is_postgres()), {
+        "at": at_us,
+        "previews": json.dumps(sorted(previews)),
+        "tier": account.price_tier,
+        "account": str(account.id),
+        "tags": json.dumps(sorted(account.tags)),
+        "skus": json.dumps(sorted(products.items)),
+        "categories": json.dumps(categories),
+    }
+
+
 def quote_lists(
     account: PricedAccount,
     products: QuoteProducts,
@@ -132,18 +152,8 @@ def quote_lists(
     """The lists that may price for ``account`` at ``at_us`` (active ones, and the drafts
     in ``previews``) with their ancestors, and their rules for the products (one
     statement). The engine still checks audiences, statuses and windows itself."""
-    # "" stands for the list-wide rules (no SKU, no category).
-    categories = sorted({"", *(c for item in products.items.values() for c in item.categories)})
-    rows = fetch_prepared(
-        _lists_sql(is_postgres()),
-        at=at_us,
-        previews=json.dumps(sorted(previews)),
-        tier=account.price_tier,
-        account=str(account.id),
-        tags=json.dumps(sorted(account.tags)),
-        skus=json.dumps(sorted(products.items)),
-        categories=json.dumps(categories),
-    )
+    sql, params = lists_statement(account, products, at_us, previews)
+    rows = fetch_prepared(sql, **params)
     lists: list[PriceList] = []
     rules: list[PriceRule] = []
     split = len(LIST_COLUMNS) + 2
