@@ -130,6 +130,35 @@ def test_a_past_quote_and_a_saved_quote_do_not_change_after_edits(api: PricingAp
     assert repeat.id == saved.id
 
 
+def test_a_past_quote_prices_with_the_tier_and_tags_the_account_had_then(
+    api: PricingApi,
+) -> None:
+    account = api.create(price_tier="bronze", tags=["cafe"])
+    base = api.create_list()
+    api.upsert_rules(base, sku_rule("COF-1", "10.00"), sku_rule("TEA-1", "7.00"))
+    for name, audience, sku, price in (
+        ("Bronze", pricing_pb2.PriceListAudience(tiers=["bronze"]), "COF-1", "9.50"),
+        ("Silver", pricing_pb2.PriceListAudience(tiers=["silver"]), "COF-1", "9.00"),
+        ("Cafe", pricing_pb2.PriceListAudience(tags=["cafe"]), "TEA-1", "6.50"),
+    ):
+        api.upsert_rules(api.create_list(name, audience=audience, priority=1), sku_rule(sku, price))
+    moment = now_us()
+    account.price_tier, account.tags[:] = "silver", []
+    api.update(account, ["price_tier", "tags"])
+    past = api.quote(account.id, ("COF-1", 1), ("TEA-1", 1), price_time=stamp(moment))
+    now = api.quote(account.id, ("COF-1", 1), ("TEA-1", 1))
+    assert [unit(line) for line in past.lines] == [Decimal("9.50"), Decimal("6.50")]
+    assert past.price_tier == "bronze"
+    assert [unit(line) for line in now.lines] == [Decimal("9.00"), Decimal("7.00")]
+    assert now.price_tier == "silver"
+    sheet = api.pricing.GetPriceSheet(
+        pricing_service_pb2.GetPriceSheetRequest(account_id=account.id, price_time=stamp(moment)),
+        metadata=api.md("admin"),
+    )
+    assert sheet.price_tier == "bronze"
+    assert {e.sku: money_value(e.unit_price) for e in sheet.entries}["COF-1"] == Decimal("9.50")
+
+
 def test_ties_are_saved_and_resolved_at_quote_time(api: PricingApi) -> None:
     account = api.create(price_tier="", tags=[])
     first, second = api.create_list("First"), api.create_list("Second")

@@ -35,7 +35,7 @@ from wholesale.server.errors import (
 from wholesale.server.services import mutations
 from wholesale.server.services.paging import keyset_page
 from wholesale.server.services.unit_of_work import UnitOfWork
-from wholesale.server.store import account_store, transactions
+from wholesale.server.store import account_store, audit_store, transactions
 
 MAX_BATCH = 1000
 # Fields a batch upsert overwrites on existing accounts when it names none: the ERP owns
@@ -173,6 +173,27 @@ def get_account(work: UnitOfWork, account_id: str, external_id: str = "") -> Acc
         return visible_account(work, account_id)
     found = account_store.accounts_by_external_id([external_id], work.scope)
     return _found(found.get(external_id), external_id)
+
+
+# The fields that decide which price lists an account meets.
+PRICING_FIELDS = ("price_tier", "tags")
+
+
+def account_as_of(work: UnitOfWork, account: Account, at_us: int | None) -> Account:
+    """``account`` with the tier and tags it had at ``at_us`` (from the audit log, which
+    records every change of them), so a quote of the past meets the lists it met then.
+    None (now) or a later moment: the account as it is, with no statement of its own."""
+    if at_us is None or at_us >= work.now_us():
+        return account
+    found = audit_store.values_at(resource_name(account.id), at_us, PRICING_FIELDS)
+    fields = account.fields
+    tier, tags = found.get("price_tier"), found.get("tags")
+    then = replace(
+        fields,
+        price_tier=tier if isinstance(tier, str) else fields.price_tier,
+        tags=tuple(str(tag) for tag in tags) if isinstance(tags, list) else fields.tags,
+    )
+    return replace(account, fields=then)
 
 
 def update_account(

@@ -14,7 +14,7 @@ from wholesale.server.domain.price_sheet import SheetEntry, price_sheet
 from wholesale.server.domain.principal import Permission
 from wholesale.server.domain.product import CATEGORY, CATEGORY_RULE
 from wholesale.server.errors import FailedPrecondition, FieldViolation, InvalidArgument, Validator
-from wholesale.server.services.accounts import get_account, visible_account
+from wholesale.server.services.accounts import account_as_of, get_account, visible_account
 from wholesale.server.services.paging import keyset_page, page_size_or_default
 from wholesale.server.services.price_lists import stored_list
 from wholesale.server.services.products import ProductQuery, list_products
@@ -64,7 +64,9 @@ def get_price_sheet(work: UnitOfWork, request: SheetRequest) -> PriceSheet:
     )
     at_us = work.now_us() if request.at_us is None else request.at_us
     with work.reading():
-        account = get_account(work, request.account_id, request.account_external_id)
+        account = account_as_of(
+            work, get_account(work, request.account_id, request.account_external_id), request.at_us
+        )
         products, token = list_products(
             work, ProductQuery(product_filter, request.page_size, request.page_token)
         )
@@ -162,7 +164,9 @@ def diff_prices(work: UnitOfWork, request: DiffRequest) -> PriceDiff:
             per_page,
             request.page_token,
         )
-        accounts = {i: visible_account(work, str(i)) for i in page}
+        accounts = {
+            i: account_as_of(work, visible_account(work, str(i)), request.at_us) for i in page
+        }
         changes: list[PriceChange] = []
         unchanged = 0
         for account in accounts.values():

@@ -25,7 +25,7 @@ from wholesale.server.errors import (
     InvalidArgument,
     Validator,
 )
-from wholesale.server.services.accounts import get_account
+from wholesale.server.services.accounts import account_as_of, get_account
 from wholesale.server.services.unit_of_work import UnitOfWork
 from wholesale.server.store import price_book_store, price_list_store, saved_quote_store
 
@@ -108,7 +108,9 @@ def quote(work: UnitOfWork, request: QuoteRequest) -> Quoted:
     # No snapshot transaction (on PostgreSQL it would cost statements of its own): lists,
     # rules and contract prices are read as recorded at ``at_us``, and a change recorded
     # later is invisible to every statement of the quote alike.
-    account = get_account(work, request.account_id, request.account_external_id)
+    account = account_as_of(
+        work, get_account(work, request.account_id, request.account_external_id), request.at_us
+    )
     if account.fields.status == AccountStatus.CLOSED:
         raise FailedPrecondition(f"account {account.id} is closed", reason="ACCOUNT_CLOSED")
     if previews:

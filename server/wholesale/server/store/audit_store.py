@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import peewee
 
-from wholesale.server.domain.audit import AuditEntry, FieldChange
+from wholesale.server.domain.audit import AuditEntry, FieldChange, Json
 from wholesale.server.domain.filters import Condition
 from wholesale.server.store.models import AuditEvent
 from wholesale.server.store.sql import COMPARISONS, escape_like, like
@@ -86,3 +86,20 @@ def _entry(row: AuditEvent) -> AuditEntry:
         changed_fields=json.loads(row.changed_fields_json),
         changes=[FieldChange(c["field"], c["old"], c["new"]) for c in json.loads(row.changes_json)],
     )
+
+
+def values_at(resource: str, at_us: int, names: Collection[str]) -> dict[str, Json]:
+    """What each of ``names`` was at ``at_us``, for those changed since: the old value of
+    its first change recorded after that moment (None where the resource was created
+    after it). Fields not changed since are as they are now, and absent here."""
+    query = (
+        AuditEvent.select(AuditEvent.changes_json)
+        .where((AuditEvent.resource == resource) & (AuditEvent.event_time_us > at_us))
+        .order_by(AuditEvent.event_time_us, AuditEvent.id)
+    )
+    found: dict[str, Json] = {}
+    for (changes_json,) in query.tuples():
+        for change in json.loads(changes_json):
+            if change["field"] in names:
+                found.setdefault(change["field"], change["old"])
+    return found
