@@ -82,6 +82,39 @@ def test_a_day_that_does_not_exist_is_told_from_one_written_another_way(
 @pytest.mark.parametrize(
     ("args", "option"),
     [
+        (("price", "quote", "1", "X:1", "--at", "9999-12-31T23:59:59-05:00"), "--at"),
+        (("price", "sheet", "1", "--at", "0001-01-01T00:00+14:00"), "--at"),
+        (
+            (
+                "pricelists",
+                "create",
+                "--name",
+                "P",
+                "--currency",
+                "EUR",
+                "--start",
+                "0001-01-01T00:00+01:00",
+            ),
+            "--start",
+        ),
+    ],
+    ids=["quote", "sheet", "list-start"],
+)
+def test_a_moment_an_offset_pushes_past_year_1_or_9999_is_refused_naming_the_option(
+    wholesale: Run,  # noqa: F811
+    args: tuple[str, ...],
+    option: str,
+) -> None:
+    line = _refused(wholesale(*args))
+
+    assert line.startswith(f"error: Invalid value for '{option}': ")
+    assert "is outside the years 1 to 9999 in UTC" in line
+
+
+@SQLITE
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
         (("accounts", "list", "--search", "x" * 2000), "--search"),
         (("audit", "list", "--actor", "a" * 100_000), "--actor"),
     ],

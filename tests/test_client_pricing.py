@@ -13,6 +13,7 @@ from conftest import RunningServer
 from support.pricing_api import seed_priced_catalog
 
 from wholesale.client import Client, InvalidArgument, from_money
+from wholesale.client.pricing import to_timestamp
 
 
 @pytest.fixture
@@ -174,3 +175,9 @@ def test_list_lifecycle_and_contract_prices(admin: Client, accounts: dict[str, s
     assert [c.id for c in admin.list_contract_prices(accounts["ERP-1"])] == [contract.id]
     assert admin.delete_contract_price(contract.id).deleted
     assert list(admin.list_contract_prices(accounts["ERP-1"])) == []
+
+
+def test_a_moment_outside_timestamps_range_in_utc_is_a_value_error_naming_the_argument() -> None:
+    late = dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    with pytest.raises(ValueError, match="at: 9999-12-31T23:59:00-05:00 is outside the years"):
+        to_timestamp(late, "at")

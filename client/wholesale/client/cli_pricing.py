@@ -71,13 +71,8 @@ class Moment(click.ParamType):
             return value
         try:
             return parse_moment(value)
-        except ValueError:
-            self.fail(
-                f"{value!r} is not a day (2026-01-01) or a time (2026-01-01T06:00, UTC "
-                "unless it has an offset)",
-                param,
-                ctx,
-            )
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
 
 
 MOMENT = Moment()

@@ -315,9 +315,19 @@ def _limits(rule: PriceRule, row: Row) -> str:
 
 
 def parse_moment(text: str) -> dt.datetime:
-    """A day (midnight UTC) or an ISO time (UTC when it names no offset); ValueError else."""
-    moment = dt.datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    """A day (midnight UTC) or an ISO time (UTC when it names no offset), in UTC;
+    ValueError saying what is wrong else."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a day (2026-01-01) or a time (2026-01-01T06:00, UTC unless it "
+            "has an offset)"
+        ) from None
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def _moment(rule: PriceRule, row: Row, column: str, name: str) -> str:
@@ -326,10 +336,10 @@ def _moment(rule: PriceRule, row: Row, column: str, name: str) -> str:
         return ""
     try:
         moment = parse_moment(text)
-    except ValueError:
-        return f"{column}: {text!r} is not a day (2026-01-01) or a time (2026-01-01T06:00)"
+    except ValueError as error:
+        return f"{column}: {error}"
     stamp = Timestamp()
-    stamp.FromDatetime(moment.astimezone(dt.UTC))
+    stamp.FromDatetime(moment)
     getattr(rule, name).CopyFrom(stamp)
     return ""
 

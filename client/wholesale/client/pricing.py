@@ -65,8 +65,14 @@ def to_timestamp(moment: MomentLike, name: str = "time") -> Timestamp:
         return moment
     if moment.tzinfo is None:
         raise ValueError(f"{name}: {moment!r} has no time zone: pass an aware datetime")
+    try:
+        utc = moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError(
+            f"{name}: {moment.isoformat()} is outside the years 1 to 9999 in UTC"
+        ) from None
     stamp = Timestamp()
-    stamp.FromDatetime(moment.astimezone(dt.UTC))
+    stamp.FromDatetime(utc)
     return stamp
 
 
