@@ -140,6 +140,24 @@ def test_conflicts_are_counted_and_shown(
     assert "warning: 1 price conflict" in result.stderr
 
 
+def test_a_rejects_file_that_cannot_be_written_refuses_the_import_before_any_rule(
+    wholesale: Run,  # noqa: F811
+    admin: Client,
+    list_id: str,
+    tmp_path: Path,
+) -> None:
+    book = write(tmp_path / "book.csv", "APPLE-1L,,1.80,,,,,,,R-1,")
+    rejects = tmp_path / "nonexistent" / "r.csv"
+
+    result = wholesale("pricelists", "import", list_id, str(book), "--rejects", str(rejects))
+
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: Invalid value for --rejects: cannot write {rejects}: ")
+    assert "does not exist" in line
+    assert list(admin.list_price_rules(list_id)) == []
+
+
 def test_missing_file_bad_header_and_unknown_list(
     wholesale: Run,  # noqa: F811
     list_id: str,

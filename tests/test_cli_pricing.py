@@ -110,9 +110,12 @@ def test_sheet_in_every_format_and_to_a_file(
     )
     rows = rows_of(ok(wholesale("-o", "csv", "price", "sheet", "ERP-1")))
     ok(wholesale("price", "sheet", "ERP-1", "--csv", str(tmp_path / "sheet.csv")))
+    nowhere = wholesale("price", "sheet", "ERP-1", "--csv", str(tmp_path / "no" / "s.csv"))
     written = rows_of((tmp_path / "sheet.csv").read_text())
 
     assert "10+: 1.70; 50+: 1.60" in table and "3.60 EUR" in table
+    assert nowhere.returncode == 2 and nowhere.stdout == ""
+    assert "cannot write" in nowhere.stderr and "does not exist" in nowhere.stderr
     assert [entry["sku"] for entry in entries] == ["WATER-6"]
     assert [row["sku"] for row in rows] == ["APPLE-1L", "PEAR-1L", "WATER-6"]
     assert written[0] == {

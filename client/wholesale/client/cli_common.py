@@ -9,6 +9,7 @@ means the same everywhere.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -354,3 +355,32 @@ LIMIT_OPTIONS = apply_options(
         ),
     )
 )
+
+
+def check_writable(path: Path, option: str) -> None:
+    """Refuses, before any work, a file that could not be put in place afterwards: one
+    whose directory is missing or cannot be written."""
+    folder = path.parent
+    problem = (
+        "does not exist"
+        if not folder.exists()
+        else "is not a directory"
+        if not folder.is_dir()
+        else "is not writable"
+        if not os.access(folder, os.W_OK | os.X_OK)
+        else ""
+    )
+    if problem:
+        raise click.BadParameter(
+            f"cannot write {path}: the directory {folder} {problem}", param_hint=option
+        )
+
+
+def rejects_path(file: Path, rejects: Path | None) -> Path:
+    """An import's rejects file (default: beside the file, .rejected.csv), checked before
+    anything is imported."""
+    path = rejects or file.with_suffix(".rejected.csv")
+    if path.resolve() == file.resolve():
+        raise click.BadParameter("must not be the imported file", param_hint="--rejects")
+    check_writable(path, "--rejects")
+    return path

@@ -9,7 +9,6 @@ file in place; one that fails leaves the previous rejects file untouched.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -37,6 +36,7 @@ from wholesale.client.cli_common import (
     EXIT_USAGE,
     Session,
     pass_session,
+    rejects_path,
 )
 from wholesale.client.cli_output import print_json, print_rows
 from wholesale.client.cli_values import Record
@@ -317,10 +317,7 @@ def import_orders(
     delimiter: str | None,
 ) -> int:
     """The help is HELP: the layout is documented where users look for it."""
-    rejects = rejects or file.with_suffix(".rejected.csv")
-    if rejects.resolve() == file.resolve():
-        raise click.BadParameter("must not be the imported file", param_hint="--rejects")
-    _check_writable(rejects)
+    rejects = rejects_path(file, rejects)
     started = time.monotonic()
     with file.open("rb") as stream:
         reader = _reader(utf8_lines(stream), file, delimiter)
@@ -328,25 +325,6 @@ def import_orders(
     elapsed = time.monotonic() - started
     _print_summary(session.output, tally, file, elapsed)
     return EXIT_REJECTED if tally.rows["rejected"] else 0
-
-
-def _check_writable(rejects: Path) -> None:
-    """Refuses, before anything is imported, a rejects file that could not be put in place
-    afterwards: one whose directory is missing or cannot be written."""
-    folder = rejects.parent
-    problem = (
-        "does not exist"
-        if not folder.exists()
-        else "is not a directory"
-        if not folder.is_dir()
-        else "is not writable"
-        if not os.access(folder, os.W_OK | os.X_OK)
-        else ""
-    )
-    if problem:
-        raise click.BadParameter(
-            f"cannot write {rejects}: the directory {folder} {problem}", param_hint="--rejects"
-        )
 
 
 def _reader(lines: Iterable[str], file: Path, delimiter: str | None) -> OrderCsv:

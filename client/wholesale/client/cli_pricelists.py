@@ -34,6 +34,7 @@ from wholesale.client.cli_common import (
     first_results,
     pass_session,
     quoted,
+    rejects_path,
     upper_option,
 )
 from wholesale.client.cli_import import count_rows, progress_bar, retry_for_option, say_retrying
@@ -476,9 +477,7 @@ def import_rules(
     session: Session, list_id: str, file: Path, rejects: Path | None, retry_for: float
 ) -> int:
     """The help is IMPORT_HELP."""
-    rejects = rejects or file.with_suffix(".rejected.csv")
-    if rejects.resolve() == file.resolve():
-        raise click.BadParameter("must not be the imported file", param_hint="--rejects")
+    rejects = rejects_path(file, rejects)
     with session.connect() as client, file.open("rb") as stream:
         client.get_price_list(list_id)  # an unknown list stops the import before any row
         reader = _reader(utf8_lines(stream), file)

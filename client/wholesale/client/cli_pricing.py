@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from wholesale.client.cli_common import Session, pass_session
+from wholesale.client.cli_common import Session, check_writable, pass_session
 from wholesale.client.cli_keys import account_id, find_account
 from wholesale.client.cli_output import (
     print_fields,
@@ -276,6 +276,8 @@ def sheet(
     session: Session, account_key: str, category: str, at: dt.datetime | None, csv_file: Path | None
 ) -> None:
     """Every active product's price for ACCOUNT (id or ERP id), with its breaks."""
+    if csv_file is not None:
+        check_writable(csv_file, "--csv")
     with session.connect() as client:
         account = find_account(client, account_key)
         entries = client.price_sheet(account.id, at=at, category=category, page_size=500)
