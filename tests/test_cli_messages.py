@@ -79,6 +79,14 @@ def test_a_day_that_does_not_exist_is_told_from_one_written_another_way(
 
 
 @SQLITE
+def test_amounts_are_written_plainly_in_every_option(wholesale: Run) -> None:  # noqa: F811
+    for option in ("--increment", "--parent-discount"):
+        args = ("pricelists", "create", "--name", "P", "--currency", "EUR", option, "1e3")
+        line = _refused(wholesale(*args))
+        assert line.startswith(f"error: Invalid value for '{option}': '1e3' is not a decimal")
+
+
+@SQLITE
 @pytest.mark.parametrize(
     ("args", "option"),
     [

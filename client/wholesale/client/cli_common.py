@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -34,7 +34,7 @@ from wholesale.client.cli_config import (
     token_problem,
 )
 from wholesale.client.client import Client
-from wholesale.client.money import to_money
+from wholesale.client.money import plain_decimal, to_money
 from wholesale.client.pager import Pager
 
 T = TypeVar("T")
@@ -218,13 +218,12 @@ def apply_options(options: Iterable[Decorator]) -> Decorator:
 
 
 def parse_decimal(value: str) -> Decimal:
-    """A decimal amount from the command line; anything else, and any amount Money cannot
-    hold exactly (more than 9 decimals, too large), is a usage error that says why."""
-    try:
-        amount = Decimal(value)
-    except InvalidOperation as exc:
-        raise click.BadParameter(f"{value!r} is not a decimal amount such as 2500.00") from exc
-    if not amount.is_finite():
+    """A decimal amount from the command line, written plainly as everywhere else (no
+    exponent: "1e3" is more likely a typo than a thousand); anything else, and any amount
+    Money cannot hold exactly (more than 9 decimals, too large), is a usage error that
+    says why."""
+    amount = plain_decimal(value)
+    if amount is None:
         raise click.BadParameter(f"{value!r} is not a decimal amount such as 2500.00")
     try:
         to_money(value)  # the check the client makes when it builds the request

@@ -18,7 +18,6 @@ from wholesale.client.cli_common import (
 from wholesale.client.cli_keys import account_id, account_named
 from wholesale.client.cli_output import ACCOUNT_FIELDS, print_fields, print_message
 from wholesale.client.cli_values import message_values
-from wholesale.client.money import plain_decimal
 from wholesale.v1.order_service_pb2 import CheckCreditResponse
 
 
@@ -39,12 +38,10 @@ def amount_argument(ctx: click.Context, param: click.Parameter, value: str) -> D
     """Click callback for AMOUNT: written plainly (not 1e3, +5 or " 5 ") and above zero, as
     the server requires; a negative one arrives here, not as an unknown option, because
     the command ignores unknown options."""
-    amount = plain_decimal(value)
-    if amount is None:
-        raise click.BadParameter(f"{value!r} is not a decimal amount such as 2500.00")
+    amount = parse_decimal(value)
     if amount <= 0:
         raise click.BadParameter(f"{value!r}: amount must be positive")
-    return parse_decimal(value)
+    return amount
 
 
 @credit.command("check", context_settings={"ignore_unknown_options": True})

@@ -198,7 +198,11 @@ def _conflict_row(conflict: PriceConflict) -> Record:
 @click.option("--parent-discount", callback=decimal_option, metavar="PCT", help="Percent off.")
 @click.option("--start", "start_time", type=MOMENT, help="First moment it prices.")
 @click.option("--end", "end_time", type=MOMENT, help="Moment it stops pricing (exclusive).")
-@click.option("--increment", callback=decimal_option, help="Rounding increment such as 0.05.")
+@click.option(
+    "--increment",
+    callback=decimal_option,
+    help="Rounding increment of its prices, such as 0.05 (default, or 0: the currency's cent).",
+)
 @click.option("--draft", is_flag=True, help="Create it as a draft (default: active).")
 @pass_session
 def create_price_list(
