@@ -494,6 +494,20 @@ def test_price_sheet_pages_every_active_product_with_its_breaks(api: PricingApi)
     assert entries[1].source.kind == pricing_pb2.PRICE_SOURCE_KIND_CATALOG
 
 
+def test_a_sheet_of_a_category_without_products_is_refused(api: PricingApi) -> None:
+    account = api.create(price_tier="", tags=[])
+    request = pricing_service_pb2.GetPriceSheetRequest(account_id=account.id, category="nope")
+    failure = expect_failure(
+        api.pricing.GetPriceSheet, request, metadata=api.md("viewer"), code=INVALID
+    )
+    assert failure.violations == (("category", "no product in category 'nope' or below it"),)
+    beverages = pricing_service_pb2.GetPriceSheetRequest(
+        account_id=account.id, category="beverages"
+    )
+    page = api.pricing.GetPriceSheet(beverages, metadata=api.md("viewer"))
+    assert [e.sku for e in page.entries] == ["COF-1", "TEA-1"]
+
+
 def test_previewing_a_list_that_is_no_draft_is_refused(api: PricingApi) -> None:
     account = api.create()
     active = api.create_list()

@@ -13,7 +13,7 @@ from wholesale.server.domain.price_list import ListStatus, PriceList
 from wholesale.server.domain.price_sheet import SheetEntry, price_sheet
 from wholesale.server.domain.principal import Permission
 from wholesale.server.domain.product import CATEGORY, CATEGORY_RULE
-from wholesale.server.errors import FailedPrecondition, FieldViolation, InvalidArgument, Validator
+from wholesale.server.errors import FailedPrecondition, Validator
 from wholesale.server.services.accounts import account_as_of, get_account, visible_account
 from wholesale.server.services.paging import keyset_page, page_size_or_default
 from wholesale.server.services.price_lists import stored_list
@@ -51,14 +51,23 @@ class PriceSheet:
     next_page_token: str
 
 
+def _check_category(category: str) -> None:
+    """A category no product is in would give an empty sheet: most likely a typo, refused
+    as a rule for it is."""
+    if not category:
+        return
+    v = Validator()
+    if not CATEGORY.fullmatch(category):
+        v.add("category", CATEGORY_RULE)
+    elif category not in product_store.catalog_categories():
+        v.add("category", f"no product in category {category!r} or below it")
+    v.raise_if_any("invalid category")
+
+
 def get_price_sheet(work: UnitOfWork, request: SheetRequest) -> PriceSheet:
     """One page of the sheet, in SKU order, and the token of the next."""
     work.require(Permission.READ_PRICES)
-    if request.category and not CATEGORY.fullmatch(request.category):
-        raise InvalidArgument(
-            f"invalid category: {CATEGORY_RULE}",
-            violations=[FieldViolation("category", CATEGORY_RULE)],
-        )
+    _check_category(request.category)
     product_filter = "active = true" + (
         f' AND category : "{request.category}"' if request.category else ""
     )
