@@ -95,6 +95,9 @@ def test_quote_explains_and_saves(wholesale: Run, priced: dict[str, str]) -> Non
     assert wholesale("price", "quote", "ERP-1", "PEAR-1L:1", "--valid-for", "3").returncode == 2
     bad = wholesale("price", "quote", "ERP-1", "PEAR-1L")
     assert bad.returncode == 2 and "SKU:QTY" in bad.stderr
+    negative = wholesale("price", "quote", "ERP-1", "PEAR-1L:-5")
+    assert negative.returncode == 2
+    assert "Invalid value for SKU:QTY: 'PEAR-1L:-5': the quantity must be 1 to" in negative.stderr
     unknown = wholesale("price", "quote", "ERP-404", "PEAR-1L:1")
     assert unknown.returncode == 3 and unknown.stderr.startswith("error: ")
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wholesale.server.domain.currency import MINOR_UNITS, is_currency, minor_units
-from wholesale.server.domain.discount import discounted
+from wholesale.server.domain.discount import describe, discounted
 from wholesale.server.domain.money import (
     Money,
     decimal_from_units_nanos,
@@ -87,3 +87,13 @@ def test_ten_percent_off_175_56_is_158_00_for_any_quantity() -> None:
     unit = discounted(175_560_000, Decimal(10), 10_000)
     assert unit == 158_000_000
     assert unit * 1000 == 158_000_000_000
+
+
+def test_a_percentage_is_described_as_the_change_of_price_it_makes() -> None:
+    assert [describe(Decimal(p)) for p in ("10", "-5", "0", "-0", "12.50")] == [
+        "-10%",
+        "+5%",
+        "±0%",
+        "±0%",
+        "-12.5%",
+    ]

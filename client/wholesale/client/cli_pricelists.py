@@ -248,7 +248,7 @@ def create_price_list(
             }
         )
     _print_list(response.price_list, session.output, f"Created price list {response.price_list.id}")
-    warn_conflicts(response.conflicts, response.conflicts_truncated)
+    warn_conflicts(response.price_list.id, response.conflicts, response.conflicts_truncated)
 
 
 @pricelists.command("activate")
@@ -259,7 +259,7 @@ def activate_price_list(session: Session, list_id: str) -> None:
     with session.connect() as client:
         response = client.activate_price_list(list_id)
     _print_list(response.price_list, session.output, f"Activated price list {list_id}")
-    warn_conflicts(response.conflicts, response.conflicts_truncated)
+    warn_conflicts(list_id, response.conflicts, response.conflicts_truncated)
 
 
 @pricelists.command("archive")
@@ -270,7 +270,7 @@ def archive_price_list(session: Session, list_id: str) -> None:
     with session.connect() as client:
         response = client.archive_price_list(list_id)
     _print_list(response.price_list, session.output, f"Archived price list {list_id}")
-    warn_conflicts(response.conflicts, response.conflicts_truncated)
+    warn_conflicts(list_id, response.conflicts, response.conflicts_truncated)
 
 
 def rule_extras(rule: Any) -> Record:
@@ -309,7 +309,10 @@ def _break_price(brk: Any) -> str:
 
 
 def _percent_off(value: str) -> str:
-    """A discount as a change of price: "10" -> "-10%", a markup "-5" -> "+5%"."""
+    """A discount as a change of price: "10" -> "-10%", a markup "-5" -> "+5%", "0" ->
+    "±0%"."""
+    if not Decimal(value):
+        return "±0%"
     return f"+{value[1:]}%" if value.startswith("-") else f"-{value}%"
 
 
@@ -488,7 +491,7 @@ def import_rules(
         rejects_file = RejectsFile(rejects, reader.columns, reader.delimiter)
         run = _run(client, list_id, reader, rejects_file, (count_rows(file), retry_for))
     _print_summary(session.output, run, file, rejects if run.rejected else None)
-    warn_conflicts(run.report.conflicts, run.report.conflicts_truncated)
+    warn_conflicts(list_id, run.report.conflicts, run.report.conflicts_truncated)
     return EXIT_REJECTED if run.rejected else 0
 
 

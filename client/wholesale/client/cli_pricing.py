@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -93,7 +94,9 @@ def source_text(source: pricing_pb2.PriceSource) -> str:
     return f"{text}, tier {source.tier}" if source.tier else text
 
 
-def warn_conflicts(conflicts: Sequence[PriceConflict], truncated: bool = False) -> None:
+def warn_conflicts(
+    list_id: str, conflicts: Sequence[PriceConflict], truncated: bool = False
+) -> None:
     """Conflicts a save reported, on stderr: the count and the first few, each with why
     the sides tie and how quoting decides between them. ``truncated``: the server
     returned only some of them."""
@@ -114,7 +117,12 @@ def warn_conflicts(conflicts: Sequence[PriceConflict], truncated: bool = False) 
     if len(conflicts) > SHOWN_CONFLICTS or truncated:
         more = len(conflicts) - SHOWN_CONFLICTS
         count = "more" if truncated else f"{more:,} more"
-        click.echo(f"  and {count}: see `wholesale pricelists show ID`", err=True)
+        click.echo(f"  and {count}: see `wholesale pricelists show {list_id}`", err=True)
+
+
+def minute_text(moment: dt.datetime) -> str:
+    """ "2026-12-04 20:30", with four digits of year even for year 1."""
+    return moment.isoformat(sep=" ", timespec="minutes")
 
 
 @click.group()
@@ -127,11 +135,13 @@ MAX_QUANTITY = 10**9  # the server's limit on a quote line
 
 def _quote_line(text: str) -> tuple[str, int]:
     sku, colon, quantity = text.rpartition(":")
-    if not colon or not sku or not quantity.isdigit():
-        raise click.BadParameter(f"{text!r} is not SKU:QTY such as APPLE-1L:12", param_hint="LINES")
+    if not colon or not sku or not re.fullmatch(r"-?[0-9]+", quantity):
+        raise click.BadParameter(
+            f"{text!r} is not SKU:QTY such as APPLE-1L:12", param_hint="SKU:QTY"
+        )
     if not 1 <= int(quantity) <= MAX_QUANTITY:
         raise click.BadParameter(
-            f"{text!r}: the quantity must be 1 to {MAX_QUANTITY:,}", param_hint="LINES"
+            f"{text!r}: the quantity must be 1 to {MAX_QUANTITY:,}", param_hint="SKU:QTY"
         )
     return sku, int(quantity)
 
@@ -191,11 +201,11 @@ def _print_quote(priced: Quote, fmt: str, explain: bool) -> None:
         print_messages(priced.lines, QuoteLine, fmt, "")
         return
     saved = (
-        f" {priced.id}, valid until {priced.expire_time.ToDatetime():%Y-%m-%d %H:%M} (UTC)"
+        f" {priced.id}, valid until {minute_text(priced.expire_time.ToDatetime())} (UTC)"
         if priced.id
         else ""
     )
-    when = f"{priced.price_time.ToDatetime():%Y-%m-%d %H:%M}"
+    when = minute_text(priced.price_time.ToDatetime())
     title = f"Quote{saved} for account {priced.account_id} at {when} (UTC)"
     rows = [
         {**message_values(line), "unit_price": _unit_text(line), "source": source_text(line.source)}

@@ -36,9 +36,11 @@ def _kept_share(percent: Decimal) -> Fraction:
 
 
 def describe(percent: Decimal) -> str:
-    """ "-10%" for a 10 % discount, "+5%" for a 5 % markup."""
+    """ "-10%" for a 10 % discount, "+5%" for a 5 % markup, "±0%" for neither."""
     shown = f"{abs(percent).normalize():f}"
-    return f"-{shown}%" if percent >= 0 else f"+{shown}%"
+    if not percent:
+        return "±0%"
+    return f"-{shown}%" if percent > 0 else f"+{shown}%"
 
 
 def validate_discount(v: Validator, field_path: str, percent: Decimal) -> None:
