@@ -193,7 +193,12 @@ def _conflict_row(conflict: PriceConflict) -> Record:
 @click.option("--tier", "tiers", multiple=True, help="For this price tier; repeatable.")
 @click.option("--tag", "tags", multiple=True, help="For this segment tag; repeatable.")
 @click.option("--account", "accounts", multiple=True, help="For this account (id or ERP id).")
-@click.option("--priority", type=int, default=None, help="Higher wins within a level.")
+@click.option(
+    "--priority",
+    type=click.IntRange(-1000, 1000),
+    default=None,
+    help="Higher wins within a level (-1000 to 1000).",
+)
 @click.option("--parent", "parent_list_id", default=None, metavar="ID", help="Derive from it.")
 @click.option("--parent-discount", callback=decimal_option, metavar="PCT", help="Percent off.")
 @click.option("--start", "start_time", type=MOMENT, help="First moment it prices.")
