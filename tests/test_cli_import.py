@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import signal
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -122,7 +123,8 @@ def test_an_interrupted_import_says_how_many_orders_it_wrote_and_a_rerun_complet
     account_ids: dict[str, str],  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    """The server stops mid-import, the CLI retries, and Ctrl-C (SIGINT) ends it."""
+    """The server stops mid-import, the CLI retries, and a kill (SIGTERM) ends it as Ctrl-C
+    does, saying what is stored."""
     written = write_order_csv(tmp_path / "orders.csv", accounts=ACCOUNTS, skus=SKUS[:3],
                               orders=3000)  # fmt: skip
     batch = 20
@@ -132,6 +134,7 @@ def test_an_interrupted_import_says_how_many_orders_it_wrote_and_a_rerun_complet
         wholesale_env(),
         running_server.server,
         lambda: next(iter(admin.list_orders(page_size=1)), None) is not None,
+        signal.SIGTERM,
     )
 
     restarted = start_server(

@@ -1,5 +1,5 @@
 """An import interrupted as an operator would: its server stops mid-import, the CLI says it
-sends the batch again, and Ctrl-C ends it."""
+sends the batch again, and Ctrl-C (or a kill's SIGTERM) ends it."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ def interrupt_while_server_is_down(
     env: Mapping[str, str],
     server: grpc.Server,
     has_written: Callable[[], bool],
+    signum: signal.Signals = signal.SIGINT,
 ) -> tuple[str, int]:
     """Runs ``command`` until ``has_written()``, stops ``server``, waits for the CLI's
-    retry notice, sends SIGINT; returns the last stderr line (checked to be the
+    retry notice, sends ``signum``; returns the last stderr line (checked to be the
     interruption's one-line error, no traceback) and the count it reports stored."""
     with subprocess.Popen(command, env=dict(env), stderr=subprocess.PIPE, text=True,
                           stdout=subprocess.PIPE) as importing:  # fmt: skip
@@ -33,7 +34,7 @@ def interrupt_while_server_is_down(
         while "sending the batch again" not in seen[-1] and seen[-1] and len(seen) < 20:
             seen.append(importing.stderr.readline())
         assert "sending the batch again" in seen[-1], seen
-        importing.send_signal(signal.SIGINT)
+        importing.send_signal(signum)
         rest = importing.stderr.read()
         assert importing.wait(timeout=30) == 130
     last = rest.splitlines()[-1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -428,7 +429,14 @@ def _fail(message: str, exit_code: int) -> int:
     return exit_code
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    # A kill (a closed terminal, a stopped job) ends a command as Ctrl-C does: an import
+    # says what is stored instead of vanishing without a word.
+    signal.signal(signal.SIGTERM, _interrupt)
     sys.exit(run())
 
 
