@@ -109,6 +109,10 @@ def test_quote_prices_in_decimals_and_refuses_floats(
     assert by_erp_id.account_id == accounts["ERP-1"]
     with pytest.raises(TypeError, match="float"):
         admin.quote(accounts["ERP-1"], [("APPLE-1L", 1.0)])
+    with pytest.raises(TypeError, match=r"lines\[1\]\.quantity: '3' is a str, not an int"):
+        admin.quote(accounts["ERP-1"], [("APPLE-1L", 1), ("PEAR-1L", "3")])
+    with pytest.raises(ValueError, match=r"lines\[0\]\.quantity: 9223372036854775808 is out of"):
+        admin.quote(accounts["ERP-1"], [("APPLE-1L", 2**63)])
     with pytest.raises(TypeError, match="float"):
         admin.batch_upsert_price_rules(list_id, [{"sku": "PEAR-1L", "fixed_price": 1.5}])
     with pytest.raises(ValueError, match="time zone"):

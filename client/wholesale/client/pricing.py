@@ -142,14 +142,22 @@ def _as_rule(rule: PriceRuleLike, name: str) -> PriceRule:
     return rule if isinstance(rule, PriceRule) else build_price_rule(rule, name=name)
 
 
+INT64_MAX = 2**63 - 1
+
+
 def quote_line(line: QuoteLineLike, name: str = "line") -> QuoteLineRequest:
-    """A line to quote from a message, a (sku, quantity) pair or a dict; a float quantity
-    raises TypeError naming the line rather than protobuf's words that name no field."""
+    """A line to quote from a message, a (sku, quantity) pair or a dict; a quantity that is
+    no int (a float, a str) raises TypeError, and one protobuf cannot hold ValueError, each
+    naming the line rather than in protobuf's words that name no field."""
     if isinstance(line, QuoteLineRequest):
         return line
     sku, quantity = (line["sku"], line["quantity"]) if isinstance(line, Mapping) else line
-    if isinstance(quantity, float):
-        raise TypeError(f"{name}.quantity: {quantity!r} is a float: pass the quantity as an int")
+    if not isinstance(sku, str):
+        raise TypeError(f"{name}.sku: {sku!r} is a {type(sku).__name__}, not a str")
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise TypeError(f"{name}.quantity: {quantity!r} is a {type(quantity).__name__}, not an int")
+    if not -INT64_MAX <= quantity <= INT64_MAX:
+        raise ValueError(f"{name}.quantity: {quantity} is out of range")
     return QuoteLineRequest(sku=sku, quantity=quantity)
 
 
