@@ -88,6 +88,47 @@ def test_bad_rows_are_rejected_with_their_line_and_the_rest_imported(
     assert stored["R-1"].limits.increment == 6 and stored["R-4"].breaks[0].discount.value == "15"
 
 
+def test_a_quote_left_open_rejects_the_lines_it_swallowed_and_says_why(
+    wholesale: Run,  # noqa: F811
+    admin: Client,
+    list_id: str,
+    tmp_path: Path,
+) -> None:
+    book = write(
+        tmp_path / "book.csv",
+        "APPLE-1L,,1.80,,,,,,,R-1,",
+        '"PEAR-1L,,1.05,,,,,,,R-2,',  # line 3: the quote is never closed
+        "WATER-6,,2.00,,,,,,,R-3,",
+    )
+
+    result = wholesale("-o", "json", "pricelists", "import", list_id, str(book))
+
+    assert result.returncode == 7, result.stderr
+    assert summary(result)["rules_by_outcome"]["rejected"] == 1
+    [rejected] = list(csv.DictReader((tmp_path / "book.rejected.csv").open()))
+    assert rejected["error"] == (
+        "line 4: row: a quote on line 3 is not closed, so lines 3 to 4 were read as one value"
+    )
+    assert [rule.external_id for rule in admin.list_price_rules(list_id)] == ["R-1"]
+
+
+def test_a_semicolon_separated_book_is_read_as_such_and_says_so(
+    wholesale: Run,  # noqa: F811
+    admin: Client,
+    list_id: str,
+    tmp_path: Path,
+) -> None:
+    book = tmp_path / "book.csv"
+    book.write_text(HEADER.replace(",", ";") + '\nAPPLE-1L;;1.80;;"10:1.70;50:1.60";;;;;R-1;\n')
+
+    result = wholesale("pricelists", "import", list_id, str(book))
+
+    assert result.returncode == 0, result.stderr
+    assert "reading book.csv as semicolon-separated (told from its header)" in result.stderr
+    [rule] = admin.list_price_rules(list_id)
+    assert rule.external_id == "R-1" and [b.min_quantity for b in rule.breaks] == [10, 50]
+
+
 def test_a_rerun_imports_nothing_twice_and_a_clean_one_removes_the_rejects(
     wholesale: Run,  # noqa: F811
     list_id: str,

@@ -35,6 +35,7 @@ from wholesale.client.cli_config import (
 )
 from wholesale.client.client import Client
 from wholesale.client.money import plain_decimal, to_money
+from wholesale.client.order_csv import DELIMITER_NAMES
 from wholesale.client.pager import Pager
 
 T = TypeVar("T")
@@ -383,3 +384,10 @@ def rejects_path(file: Path, rejects: Path | None) -> Path:
         raise click.BadParameter("must not be the imported file", param_hint="--rejects")
     check_writable(path, "--rejects")
     return path
+
+
+def say_delimiter(file: Path, delimiter: str) -> None:
+    """Tells on stderr, before any progress, that a file is read as other than commas."""
+    if delimiter != ",":
+        name = DELIMITER_NAMES[delimiter]
+        click.echo(f"reading {file.name} as {name}-separated (told from its header)", err=True)

@@ -37,13 +37,13 @@ from wholesale.client.cli_common import (
     Session,
     pass_session,
     rejects_path,
+    say_delimiter,
 )
 from wholesale.client.cli_output import print_json, print_rows
 from wholesale.client.cli_values import Record
 from wholesale.client.errors import DeadlineExceeded, Unavailable
 from wholesale.client.imports import MAX_BATCH_SIZE, ImportProgress, RetryNotice
 from wholesale.client.order_csv import (
-    DELIMITER_NAMES,
     NOT_IMPORTED,
     LayoutError,
     OrderCsv,
@@ -334,9 +334,8 @@ def _reader(lines: Iterable[str], file: Path, delimiter: str | None) -> OrderCsv
         reader = OrderCsv(lines, delimiter)
     except (LayoutError, UnreadableFile) as exc:
         raise click.UsageError(f"{file}: {exc}") from exc
-    if delimiter is None and reader.delimiter != ",":
-        name = DELIMITER_NAMES[reader.delimiter]
-        click.echo(f"reading {file.name} as {name}-separated (told from its header)", err=True)
+    if delimiter is None:
+        say_delimiter(file, reader.delimiter)
     ignored = reader.header.ignored
     if ignored:
         what = "a column" if len(ignored) == 1 else "columns"

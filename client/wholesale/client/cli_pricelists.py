@@ -35,6 +35,7 @@ from wholesale.client.cli_common import (
     pass_session,
     quoted,
     rejects_path,
+    say_delimiter,
     upper_option,
 )
 from wholesale.client.cli_import import count_rows, progress_bar, retry_for_option, say_retrying
@@ -505,6 +506,7 @@ def _reader(lines: Iterator[str], file: Path) -> PriceRuleCsv:
         reader = PriceRuleCsv(lines)
     except (LayoutError, UnreadableFile) as exc:
         raise click.UsageError(f"{file}: {exc}") from exc
+    say_delimiter(file, reader.delimiter)
     if reader.ignored:
         what = "a column" if len(reader.ignored) == 1 else "columns"
         click.echo(

@@ -111,16 +111,26 @@ class PriceRuleCsv:
         """Every row that is not blank, numbered by the line it ends on; a quote left open
         stops the import at the line where the csv module gave up."""
         try:
+            end = self._reader.line_num
             for row in self._reader:
+                start, end = end + 1, self._reader.line_num
                 if any((value or "").strip() for value in row.values() if isinstance(value, str)):
-                    yield self._parsed(RuleRow(self._reader.line_num, row))
+                    yield self._parsed(RuleRow(end, row), start)
         except csv.Error as exc:
             line = self._reader.line_num
             raise UnreadableFile(f"line {line} cannot be read as CSV ({exc})") from exc
 
-    def _parsed(self, item: RuleRow) -> RuleRow:
+    def _parsed(self, item: RuleRow, start: int) -> RuleRow:
         if None in item.row:
             item.error = "row: more fields than the header has columns"
+            return item
+        if any("\n" in value for value in item.row.values() if isinstance(value, str)):
+            # No column holds text of several lines: a quote opened and never closed made
+            # the csv module read the lines after it into one value.
+            item.error = (
+                f"row: a quote on line {start} is not closed, so lines {start} to {item.line} "
+                "were read as one value"
+            )
             return item
         rule, problems = parse_rule(item.row)
         if rule is not None:
