@@ -84,11 +84,11 @@ Exit codes:
     0  success
     1  any other error
     2  invalid usage or invalid input (the message names each field)
-    3  not found: account, product or order
+    3  not found: account, product, order, price list, rule or saved quote
     4  missing or invalid token, or not allowed for your role
     5  conflict: external id taken, changed by someone else, or wrong state
     6  server unreachable or too slow
-    7  `orders import` finished but rejected some rows (see the rejects file)
+    7  `orders import` or `pricelists import` rejected some rows (see the rejects file)
     8  `credit check` refused the credit (the output says why)
   130  interrupted (Ctrl-C)
   141  stdout closed before the output ended (`| head`): the command stopped
