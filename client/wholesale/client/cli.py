@@ -90,7 +90,7 @@ Exit codes:
     6  server unreachable or too slow
     7  `orders import` or `pricelists import` rejected some rows (see the rejects file)
     8  `credit check` refused the credit (the output says why)
-  130  interrupted (Ctrl-C)
+  130  interrupted (Ctrl-C or SIGTERM)
   141  stdout closed before the output ended (`| head`): the command stopped
 """
 # A word of an error message longer than this is a value echoed back, shown shortened; a
