@@ -14,6 +14,8 @@ from support.pricing_api import seed_priced_catalog
 
 from wholesale.client import Client, InvalidArgument, from_money
 from wholesale.client.pricing import to_timestamp
+from wholesale.client.values import enum_value
+from wholesale.v1 import pricing_pb2
 
 
 @pytest.fixture
@@ -185,3 +187,9 @@ def test_a_moment_outside_timestamps_range_in_utc_is_a_value_error_naming_the_ar
     late = dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
     with pytest.raises(ValueError, match="at: 9999-12-31T23:59:00-05:00 is outside the years"):
         to_timestamp(late, "at")
+
+
+def test_an_enum_name_the_contract_lacks_is_a_value_error_listing_the_names() -> None:
+    with pytest.raises(ValueError, match="'live' is not one of draft, active, archived"):
+        enum_value(pricing_pb2.PriceListStatus, "PRICE_LIST_STATUS_", "live")
+    assert enum_value(pricing_pb2.PriceListStatus, "PRICE_LIST_STATUS_", "Draft") == 1

@@ -22,7 +22,15 @@ def enum_value(enum: Any, prefix: str, value: EnumLike) -> int:
     if isinstance(value, int):
         return value
     name = value.upper().replace("-", "_")
-    return enum.Value(name if name.startswith(prefix) else prefix + name)
+    try:
+        return enum.Value(name if name.startswith(prefix) else prefix + name)
+    except ValueError:
+        known = [
+            v.name.removeprefix(prefix).lower()
+            for v in enum.DESCRIPTOR.values
+            if not v.name.endswith("UNSPECIFIED")
+        ]
+        raise ValueError(f"{value!r} is not one of {', '.join(known)}") from None
 
 
 def enum_name(enum: Any, prefix: str, number: int) -> str:
