@@ -272,21 +272,25 @@ def current_rules_near(
 ) -> list[PriceRule]:
     """The current, undeleted rules of the lists that target one of ``skus``, one of
     ``categories``, a category below one of ``below``, or every product: what a save of
-    rules for those targets can tie with, without reading the rest of the price book."""
+    rules for those targets can tie with, without reading the rest of the price book.
+
+    One branch per kind of target, each looked up in its index ((list, sku) or (list,
+    category), current versions): a single OR of them would read every rule of the lists."""
     if not list_ids:
         return []
-    conditions = ["(r.sku = '' AND r.category = '')"]
-    params: list[object] = []
-    for column, values in (("r.sku", skus), ("r.category", categories)):
-        if values:
-            conditions.append(f"{column} IN ({', '.join('?' for _ in values)})")
-            params += values
+    lists = f"r.list_id IN ({', '.join('?' for _ in list_ids)})"
+    current = f"{_SELECT} WHERE {lists} AND r.superseded_us IS NULL AND NOT r.deleted"
+    branches = [f"{current} AND r.sku = '' AND r.category IN ({_marks(['', *categories])})"]
+    params: list[object] = [*list_ids, "", *categories]
+    if skus:
+        branches.append(f"{current} AND r.sku IN ({_marks(skus)})")
+        params += [*list_ids, *skus]
     for category in below:
-        conditions.append(f"r.category {LIKE}")
-        params.append(f"{escape_like(category)}/%")
-    marks = ", ".join("?" for _ in list_ids)
-    sql = (
-        f"{_SELECT} WHERE i.list_id IN ({marks}) AND r.version = i.current_version "
-        f"AND NOT r.deleted AND ({' OR '.join(conditions)})"
-    )
-    return [rule_from_row(row, row[18]) for row in fetch(sql, [*list_ids, *params])]
+        branches.append(f"{current} AND r.sku = '' AND r.category {LIKE}")
+        params += [*list_ids, f"{escape_like(category)}/%"]
+    sql = " UNION ALL ".join(branches)
+    return [rule_from_row(row, row[18]) for row in fetch(sql, params)]
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
