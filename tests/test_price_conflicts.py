@@ -1,5 +1,5 @@
 """Price conflicts on plain values: which rules and lists tie, what the warning says, and
-that the save-time check agrees with the full listing."""
+that the save-time check and the listing a stretch at a time agree with the full listing."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ from itertools import combinations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.pricing import price_list, rule
+from support.pricing import every_conflict, price_list, rule
 
 from wholesale.server.domain.price_audience import Audience, Level
 from wholesale.server.domain.price_conflicts import (
     ConflictSide,
     PriceConflict,
-    all_conflicts,
+    conflicts_led_by,
     conflicts_of,
+    lists_may_tie,
 )
 from wholesale.server.domain.price_list import ListStatus, PriceList
 from wholesale.server.domain.price_rule import PriceRule, RuleTarget
@@ -34,7 +35,7 @@ def at(day: int, month: int = 1) -> int:
 
 
 def found(lists: Iterable[PriceList], rules: Iterable[PriceRule]) -> list[PriceConflict]:
-    return all_conflicts({pl.id: pl for pl in lists}, rules, CATEGORY_OF)
+    return every_conflict({pl.id: pl for pl in lists}, rules, CATEGORY_OF)
 
 
 def pairs(conflicts: Iterable[PriceConflict]) -> set[tuple[int | None, int | None]]:
@@ -401,30 +402,57 @@ def _keys(conflicts: Iterable[PriceConflict]) -> set[tuple[object, ...]]:
 
 @settings(max_examples=300, deadline=None)
 @given(price_books())
-def test_all_conflicts_are_the_ties_of_every_pair(book: tuple[dict, list[PriceRule]]) -> None:
+def test_every_conflict_is_a_tie_of_some_pair(book: tuple[dict, list[PriceRule]]) -> None:
     lists, rules = book
 
-    assert _keys(all_conflicts(lists, rules, CATEGORY_OF)) == _naive(lists, rules)
+    assert _keys(every_conflict(lists, rules, CATEGORY_OF)) == _naive(lists, rules)
 
 
 @settings(deadline=None)
 @given(price_books(), st.randoms(use_true_random=False))
-def test_all_conflicts_do_not_depend_on_the_input_order(book, random) -> None:  # type: ignore[no-untyped-def]
+def test_conflicts_do_not_depend_on_the_input_order(book, random) -> None:  # type: ignore[no-untyped-def]
     lists, rules = book
     shuffled_lists = list(lists.items())
     random.shuffle(shuffled_lists)
     shuffled_rules = random.sample(rules, len(rules))
 
-    assert all_conflicts(dict(shuffled_lists), shuffled_rules, CATEGORY_OF) == all_conflicts(
+    assert every_conflict(dict(shuffled_lists), shuffled_rules, CATEGORY_OF) == every_conflict(
         lists, rules, CATEGORY_OF
     )
 
 
+@settings(max_examples=300, deadline=None)
+@given(price_books(), st.data())
+def test_a_stretch_of_leaders_needs_only_the_claims_from_its_first_on(book, data) -> None:  # type: ignore[no-untyped-def]
+    lists, rules = book
+    every = every_conflict(lists, rules, CATEGORY_OF)
+    keys = sorted({(r.list_id, r.id) for r in rules} | {(list_id, 0) for list_id in lists})
+    low, high = sorted(data.draw(st.lists(st.sampled_from(keys), min_size=2, max_size=2)))
+    leaders = [key for key in keys if low <= key <= high]
+    # The claims before the stretch are left out: they lead their own conflicts.
+    after = [r for r in rules if (r.list_id, r.id) >= low]
+    in_stretch = {pl_id: pl for pl_id, pl in lists.items() if pl_id >= low[0]}
+
+    assert conflicts_led_by(set(leaders), in_stretch, after, CATEGORY_OF) == [
+        c for c in every if (c.first.list_id, c.first.rule_id or 0) in leaders
+    ]
+
+
 @settings(max_examples=200, deadline=None)
 @given(price_books())
-def test_saving_a_rule_or_list_finds_its_share_of_all_conflicts(book) -> None:  # type: ignore[no-untyped-def]
+def test_lists_that_may_tie_are_those_whose_claims_do(book) -> None:  # type: ignore[no-untyped-def]
+    lists, _ = book
+    for a, b in combinations(lists.values(), 2):
+        live = ListStatus.ARCHIVED not in (a.status, b.status)
+        rules = [rule(a, catalog_discount="1"), rule(b, catalog_discount="2")]
+        assert bool(found([a, b], rules)) == (live and lists_may_tie(a, b))
+
+
+@settings(max_examples=200, deadline=None)
+@given(price_books())
+def test_saving_a_rule_or_list_finds_its_share_of_every_conflict(book) -> None:  # type: ignore[no-untyped-def]
     lists, rules = book
-    every = all_conflicts(lists, rules, CATEGORY_OF)
+    every = every_conflict(lists, rules, CATEGORY_OF)
 
     for saved in rules:
         involving = [c for c in every if saved.id in (c.first.rule_id, c.second.rule_id)]

@@ -2,20 +2,24 @@
 saved lists and rules) and every current tie (ListPriceConflicts).
 
 Only lists of the saved list's group (currency, precedence level, priority) can tie with
-it, so a save reads those lists' rules, not the whole price book.
+it, so a save reads those lists' rules, not the whole price book (a save of rules, only
+those near the saved targets); the listing reads the conflicts in order, a bounded part of
+the book at a time (:mod:`.price_conflict_scan`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from wholesale.server.domain.price_conflicts import PriceConflict, all_conflicts, conflicts_of
+from wholesale.server.domain.price_conflicts import ConflictKey, PriceConflict, conflicts_of
 from wholesale.server.domain.price_list import ListStatus, PriceList
 from wholesale.server.domain.price_rule import PriceRule
 from wholesale.server.domain.principal import Permission
 from wholesale.server.domain.product import enclosing_categories
-from wholesale.server.services.paging import keyset_page
+from wholesale.server.services.paging import resumable_page
+from wholesale.server.services.price_conflict_scan import ConflictScope, scan_conflicts
 from wholesale.server.services.price_lists import stored_list
 from wholesale.server.services.unit_of_work import UnitOfWork
 from wholesale.server.store import price_list_store, price_rule_store, product_store
@@ -25,21 +29,23 @@ def _group(price_list: PriceList) -> tuple[str, int, int]:
     return price_list.currency, price_list.level, price_list.priority
 
 
-def _book(lists: dict[int, PriceList]) -> tuple[list[PriceRule], dict[str, str]]:
-    rules = price_rule_store.current_rules(sorted(lists))
-    return rules, _categories(rules)
-
-
 def _categories(rules: Iterable[PriceRule]) -> dict[str, str]:
     return product_store.categories_of(sorted({r.target.sku for r in rules if r.target.sku}))
+
+
+def _live_lists() -> dict[int, PriceList]:
+    """The current lists that can tie: every one but the archived."""
+    return {
+        list_id: found
+        for list_id, found in price_list_store.current_lists().items()
+        if found.status is not ListStatus.ARCHIVED
+    }
 
 
 def _group_lists(price_list: PriceList) -> dict[int, PriceList]:
     group = _group(price_list)
     return {
-        list_id: found
-        for list_id, found in price_list_store.current_lists().items()
-        if _group(found) == group and found.status is not ListStatus.ARCHIVED
+        list_id: found for list_id, found in _live_lists().items() if _group(found) == group
     } | {price_list.id: price_list}
 
 
@@ -53,6 +59,11 @@ MAX_NEAR_CATEGORIES = 100
 # with each other has a number of ties that grows with the square of its size, enough to
 # outgrow any response. ListPriceConflicts pages through them all.
 MAX_REPORTED_CONFLICTS = 100
+
+# A page of ListPriceConflicts reads about this many rules at most, so that a page of a
+# large book with few conflicts is as quick as one with many: it may then hold fewer
+# conflicts than asked (even none) and a token to go on with.
+RULES_READ_PER_PAGE = 20_000
 
 
 @dataclass(frozen=True)
@@ -106,8 +117,8 @@ def conflicts_of_list(price_list: PriceList, limit: int | None = None) -> list[P
     if price_list.status is ListStatus.ARCHIVED:
         return []
     lists = _group_lists(price_list)
-    stored, categories = _book(lists)
-    return conflicts_of(price_list, lists, stored, categories, limit)
+    stored = price_rule_store.current_rules(sorted(lists))
+    return conflicts_of(price_list, lists, stored, _categories(stored), limit)
 
 
 def warnings_of_list(price_list: PriceList) -> SaveWarnings:
@@ -118,34 +129,24 @@ def warnings_of_list(price_list: PriceList) -> SaveWarnings:
 def list_price_conflicts(
     work: UnitOfWork, list_id: str, page_size: int, page_token: str
 ) -> tuple[list[PriceConflict], str]:
-    """Every current conflict (or those with a side in one list: read from that list's
-    group only), a page at a time."""
+    """Every current conflict (or those with a side in one list), a page at a time in the
+    order of their sides, each page reading a bounded part of the price book."""
     work.require(Permission.READ_PRICES)
     with work.reading():
-        found = conflicts_of_list(stored_list(list_id, "price_list_id")) if list_id else _all()
-    found.sort(key=_key)
-    keys = [_key(c) for c in found]
-    return keyset_page(
-        lambda after, limit: [
-            c for c, k in zip(found, keys, strict=True) if after is None or k > after
-        ][:limit],
-        _key,
-        {"conflicts_of": list_id},
-        page_size,
-        page_token,
-    )
+        focus = stored_list(list_id, "price_list_id").id if list_id else None
+        scope = ConflictScope(_live_lists(), focus)
+        return resumable_page(
+            lambda after, limit: scan_conflicts(
+                scope, _position(after), limit, RULES_READ_PER_PAGE
+            ),
+            {"conflicts_of": list_id},
+            page_size,
+            page_token,
+        )
 
 
-def _all() -> list[PriceConflict]:
-    lists = {
-        i: found
-        for i, found in price_list_store.current_lists().items()
-        if found.status is not ListStatus.ARCHIVED
-    }
-    rules, categories = _book(lists)
-    return all_conflicts(lists, rules, categories)
-
-
-def _key(conflict: PriceConflict) -> list[int]:
-    sides = (conflict.first, conflict.second)
-    return [value for side in sides for value in (side.list_id, side.rule_id or 0)]
+def _position(token_position: list[Any] | None) -> ConflictKey | None:
+    if token_position is None:
+        return None
+    first_list, first_rule, second_list, second_rule = token_position
+    return (first_list, first_rule, second_list, second_rule)

@@ -18,6 +18,7 @@ from wholesale.server.domain.price_rule import (
     QuantityLimits,
     RuleTarget,
 )
+from wholesale.server.domain.product import enclosing_categories
 from wholesale.server.domain.validity import Window
 from wholesale.server.store.database import is_postgres
 from wholesale.server.store.sql import (
@@ -234,19 +235,86 @@ def list_rules(
 ) -> list[PriceRule]:
     """The list's rules (current, or recorded as current at ``as_of_us``), deleted ones
     left out, by id after ``after_id``."""
-    where: list[str] = ["r.version = i.current_version"]
-    params: list[object] = [list_id, after_id]
+    where: list[str] = [_CURRENT]
+    params: list[object] = []
     if as_of_us is not None:
-        where, params = [recorded_at("r", "?")], [*params, as_of_us, as_of_us]
+        where, params = [recorded_at("r", "?")], [as_of_us, as_of_us]
     for condition in conditions:
         sql, values = _condition(condition)
         where.append(sql)
         params += values
+    return _rules_by_id(list_id, after_id, limit, where, params)
+
+
+_CURRENT = "r.version = i.current_version"
+
+
+def _rules_by_id(
+    list_id: int, after_id: int, limit: int, where: Sequence[str], params: Sequence[object]
+) -> list[PriceRule]:
+    """The list's undeleted rule versions meeting ``where``, by rule id after ``after_id``
+    (in the index of a list's rules by id)."""
     sql = (
         f"{_SELECT} WHERE i.list_id = ? AND i.id > ? AND {' AND '.join(where)} "
         "AND NOT r.deleted ORDER BY i.id LIMIT ?"
     )
-    return [rule_from_row(row, row[18]) for row in fetch(sql, [*params, limit])]
+    found = fetch(sql, [list_id, after_id, *params, limit])
+    return [rule_from_row(row, row[18]) for row in found]
+
+
+def rules_with_target(
+    list_id: int, target: RuleTarget, window: Window, after_id: int, limit: int
+) -> list[PriceRule]:
+    """The list's current, undeleted rules for exactly ``target`` in force at some moment
+    of ``window``, by id after ``after_id``: the rules of its own list that a rule ties
+    with."""
+    during, params = _in_force_during(window)
+    return _rules_by_id(
+        list_id,
+        after_id,
+        limit,
+        [_CURRENT, "r.sku = ?", "r.category = ?", *during],
+        [target.sku, target.category, *params],
+    )
+
+
+def rules_meeting(
+    list_id: int, category: str, window: Window, after_id: int, limit: int
+) -> list[PriceRule]:
+    """The list's current, undeleted rules that can price a product of ``category`` (or
+    below it; "" for every product) at some moment of ``window``, by id after
+    ``after_id``: the SKU rules of those products, the rules of categories at, above or
+    below it and the list-wide ones. What a category or list-wide claim of another list
+    ties with, a chunk at a time in the order conflicts are listed in."""
+    during, params = _in_force_during(window)
+    if not category:
+        return _rules_by_id(list_id, after_id, limit, [_CURRENT, *during], params)
+    above = ["", *enclosing_categories(category)]
+    below = f"{escape_like(category)}/%"
+    meets = (
+        f"((r.sku = '' AND (r.category IN ({_marks(above)}) OR r.category {LIKE}))"
+        f" OR r.sku IN (SELECT p.sku FROM product p WHERE p.category = ? OR p.category {LIKE}))"
+    )
+    return _rules_by_id(
+        list_id,
+        after_id,
+        limit,
+        [_CURRENT, meets, *during],
+        [*above, below, category, below, *params],
+    )
+
+
+def _in_force_during(window: Window) -> tuple[list[str], list[object]]:
+    """SQL conditions: the rule version r is in force at some moment of ``window``."""
+    conditions: list[str] = []
+    params: list[object] = []
+    if window.end_us is not None:
+        conditions.append("(r.start_us IS NULL OR r.start_us < ?)")
+        params.append(window.end_us)
+    if window.start_us is not None:
+        conditions.append("(r.end_us IS NULL OR r.end_us > ?)")
+        params.append(window.start_us)
+    return conditions, params
 
 
 def rule_versions(rule_id: int, before_version: int, limit: int) -> list[PriceRule]:
