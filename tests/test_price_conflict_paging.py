@@ -1,7 +1,7 @@
 """ListPriceConflicts a page at a time on both databases: over generated price books with
 ties of every kind, the pages hold every current conflict exactly once and in order, all
 of them or those of one list, whatever the page size, however little a page may read and
-however the rules are split into chunks."""
+however the rules are split into chunks; a save of a list reports the first of its own."""
 
 from __future__ import annotations
 
@@ -178,3 +178,22 @@ def test_a_page_that_reads_little_may_be_short_or_empty_but_goes_on(
 
     assert any(len(page) < 50 for page in pages[:-1])
     assert [c for page in pages for c in page] == _every_conflict()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_saved_list_reports_its_first_conflicts_and_whether_there_are_more(
+    book_db: None, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(random.Random(seed), lists=6, rules=120)
+    every = _every_conflict()
+    monkeypatch.setattr(price_conflict_scan, "CHUNK", 3)
+    monkeypatch.setattr(price_conflicts, "MAX_REPORTED_CONFLICTS", 5)
+
+    for price_list in price_list_store.current_lists().values():
+        own = [c for c in every if price_list.id in (c.first.list_id, c.second.list_id)]
+        warnings = price_conflicts.warnings_of_list(price_list)
+        if price_list.status is ListStatus.ARCHIVED:
+            assert warnings == price_conflicts.SaveWarnings([])
+        else:
+            assert warnings.conflicts == own[:5]
+            assert warnings.truncated == (len(own) > 5)

@@ -286,14 +286,13 @@ def test_saving_a_rule_reports_only_its_own_conflicts() -> None:
     assert pairs(conflicts) == {(stored[2].id, saved.id)}
 
 
-def test_saving_a_list_uses_its_new_version_for_all_its_rules() -> None:
+def test_a_list_version_bears_on_all_its_rules() -> None:
     a, b = price_list("A"), price_list("B", priority=1)
     rules = [rule(a, sku="COF-1"), rule(b, sku="COF-1"), rule(b, category="beverages")]
-    lists = {a.id: a, b.id: b}
-    assert conflicts_of(b, lists, rules, CATEGORY_OF) == []
+    assert found([a, b], rules) == []
 
     lowered = replace(b, version=2, priority=0)
-    conflicts = conflicts_of(lowered, lists, rules, CATEGORY_OF)
+    conflicts = found([a, lowered], rules)
 
     assert pairs(conflicts) == {(rules[0].id, rules[1].id), (rules[0].id, rules[2].id)}
     assert all(c.second == replace(c.second, list_version=2) for c in conflicts)
@@ -450,7 +449,7 @@ def test_lists_that_may_tie_are_those_whose_claims_do(book) -> None:  # type: ig
 
 @settings(max_examples=200, deadline=None)
 @given(price_books())
-def test_saving_a_rule_or_list_finds_its_share_of_every_conflict(book) -> None:  # type: ignore[no-untyped-def]
+def test_saving_a_rule_finds_its_share_of_every_conflict(book) -> None:  # type: ignore[no-untyped-def]
     lists, rules = book
     every = every_conflict(lists, rules, CATEGORY_OF)
 
@@ -458,10 +457,6 @@ def test_saving_a_rule_or_list_finds_its_share_of_every_conflict(book) -> None: 
         involving = [c for c in every if saved.id in (c.first.rule_id, c.second.rule_id)]
         assert conflicts_of([saved], lists, rules, CATEGORY_OF) == involving
         assert_limited(conflicts_of([saved], lists, rules, CATEGORY_OF, limit=1), involving)
-    for saved_list in lists.values():
-        involving = [c for c in every if saved_list.id in (c.first.list_id, c.second.list_id)]
-        assert conflicts_of(saved_list, lists, rules, CATEGORY_OF) == involving
-        assert_limited(conflicts_of(saved_list, lists, rules, CATEGORY_OF, limit=1), involving)
 
 
 def assert_limited(limited: list[PriceConflict], every: list[PriceConflict]) -> None:

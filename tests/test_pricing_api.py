@@ -100,6 +100,26 @@ def test_a_save_returns_at_most_100_conflicts_and_says_there_are_more(api: Prici
     assert len(few.conflicts) == 91 and not few.conflicts_truncated
 
 
+def test_a_saved_list_returns_the_first_100_of_its_conflicts_in_order(api: PricingApi) -> None:
+    other = api.create_list("Other")
+    api.upsert_rules(other, *[sku_rule("COF-1", "9.00", external_id=f"o{i}") for i in range(60)])
+    moved = api.create_list("Moved", priority=1)
+    api.upsert_rules(moved, *[sku_rule("COF-1", "10.00", external_id=f"m{i}") for i in range(3)])
+    lowered = pricing_service_pb2.UpdatePriceListRequest(
+        price_list=pricing_pb2.PriceList(id=moved.id, priority=0),
+        update_mask=FieldMask(paths=["priority"]),
+    )
+
+    saved = api.pricing.UpdatePriceList(lowered, metadata=api.md("admin"))
+
+    assert len(saved.conflicts) == 100 and saved.conflicts_truncated  # 3 x 60 + 3 ties
+    listed = api.pricing.ListPriceConflicts(
+        pricing_service_pb2.ListPriceConflictsRequest(price_list_id=moved.id, page_size=500),
+        metadata=api.md("viewer"),
+    )
+    assert len(listed.conflicts) == 183 and list(saved.conflicts) == list(listed.conflicts[:100])
+
+
 def test_a_scheduled_list_takes_effect_at_its_start(api: PricingApi) -> None:
     account = api.create(price_tier="", tags=[])
     start = now_us() + 3_600_000_000

@@ -105,32 +105,26 @@ class _Claim:
 
 
 def conflicts_of(
-    changed: Sequence[PriceRule] | PriceList,
+    changed: Sequence[PriceRule],
     lists: Mapping[int, PriceList],
     rules: Iterable[PriceRule],
     category_of: Mapping[str, str],
     limit: int | None = None,
 ) -> list[PriceConflict]:
-    """The conflicts a save creates: those of the saved rules, or of every claim of the
-    saved list (its audience, window and priority bear on all its rules). With ``limit``,
-    the search stops once it has found more than ``limit``: a batch of rules that all tie
-    with each other has a number of conflicts that grows with the square of its size, and
-    a warning needs only a few of them.
+    """The conflicts a save of rules creates: those of the saved rules. With ``limit``, the
+    search stops once it has found more than ``limit``: a batch of rules that all tie with
+    each other has a number of conflicts that grows with the square of its size, and a
+    warning needs only a few of them.
 
-    The saved values replace those with the same id in ``lists`` and ``rules``, so the
-    caller may pass the stored values from before or after the save. The cost is linear in
-    the rules given: those of the saved claims' (currency, level, priority) groups are
-    indexed and each looked up once among the saved claims, and the saved claims among them.
+    The saved values replace those with the same id in ``rules``, so the caller may pass
+    the stored values from before or after the save. The cost is linear in the rules given:
+    those of the saved claims' (currency, level, priority) groups are indexed and each
+    looked up once among the saved claims, and the saved claims among them.
     """
-    if isinstance(changed, PriceList):
-        lists = {**lists, changed.id: changed}
-        world = _claims(lists, rules)
-        focus = [c for c in world if c.price_list.id == changed.id]
-    else:
-        saved = {rule.id: rule for rule in changed}
-        current = [rule for rule in rules if rule.id not in saved]
-        world = _claims(lists, [*current, *saved.values()])
-        focus = [c for c in world if c.rule is not None and c.rule.id in saved]
+    saved = {rule.id: rule for rule in changed}
+    current = [rule for rule in rules if rule.id not in saved]
+    world = _claims(lists, [*current, *saved.values()])
+    focus = [c for c in world if c.rule is not None and c.rule.id in saved]
     return _collect(_pairs(world, focus, category_of), limit)
 
 

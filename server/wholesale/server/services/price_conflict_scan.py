@@ -1,7 +1,7 @@
 """The current price conflicts in the order they are listed in (by their sides' (list id,
 rule id)), found a bounded part of the price book at a time: a book of tens of thousands
 of rules that tie by the tens of thousands is listed a page at a time, each page reading
-what it needs.
+what it needs, and a save's warnings stop at the first ones.
 
 Each conflict is found from its first side, its *leader*. A scan goes through the leading
 claims in order (the lists by id; in each, its inherited prices, then its rules by id) and

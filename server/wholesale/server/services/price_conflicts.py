@@ -2,9 +2,9 @@
 saved lists and rules) and every current tie (ListPriceConflicts).
 
 Only lists of the saved list's group (currency, precedence level, priority) can tie with
-it, so a save reads those lists' rules, not the whole price book (a save of rules, only
-those near the saved targets); the listing reads the conflicts in order, a bounded part of
-the book at a time (:mod:`.price_conflict_scan`).
+it, so a save of rules reads those lists' rules near the saved targets, not the whole price
+book; a save of a list and the listing read the conflicts in order, a bounded part of the
+book at a time (:mod:`.price_conflict_scan`).
 """
 
 from __future__ import annotations
@@ -111,19 +111,14 @@ def _near(list_ids: Sequence[int], rules: Sequence[PriceRule]) -> list[PriceRule
     )
 
 
-def conflicts_of_list(price_list: PriceList, limit: int | None = None) -> list[PriceConflict]:
-    """The ties ``price_list`` (just saved) makes with its rules and its inheritance; with
-    ``limit``, the first ``limit + 1`` found."""
-    if price_list.status is ListStatus.ARCHIVED:
-        return []
-    lists = _group_lists(price_list)
-    stored = price_rule_store.current_rules(sorted(lists))
-    return conflicts_of(price_list, lists, stored, _categories(stored), limit)
-
-
 def warnings_of_list(price_list: PriceList) -> SaveWarnings:
-    """The ties a saved list leaves, as returned with the save."""
-    return _warnings(conflicts_of_list(price_list, MAX_REPORTED_CONFLICTS))
+    """The ties a saved list leaves, as returned with the save: the first ones in the
+    order of ListPriceConflicts, read until there is one more than returned."""
+    if price_list.status is ListStatus.ARCHIVED:
+        return SaveWarnings([])
+    scope = ConflictScope(_live_lists(), price_list.id)
+    found, more = scan_conflicts(scope, None, MAX_REPORTED_CONFLICTS)
+    return SaveWarnings(found, more is not None)
 
 
 def list_price_conflicts(
