@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import RunningServer, start_server
@@ -44,7 +45,7 @@ def write(path: Path, *rows: str) -> Path:
     return path
 
 
-def summary(result) -> dict:
+def summary(result) -> Any:
     assert "Traceback" not in result.stderr
     return json.loads(result.stdout)
 
@@ -138,6 +139,28 @@ def test_conflicts_are_counted_and_shown(
     found = summary(result)
     assert found["conflict_count"] == 1 and found["first_conflicts"][0]["target"] == "SKU APPLE-1L"
     assert "warning: 1 price conflict" in result.stderr
+
+
+def test_show_lists_the_first_conflicts_and_conflicts_lists_them_all(
+    wholesale: Run,  # noqa: F811
+    admin: Client,
+    list_id: str,
+    tmp_path: Path,
+) -> None:
+    rows = [f"APPLE-1L,,1.{n:02d},,,,,,,R-{n}," for n in range(12)]
+    book = write(tmp_path / "book.csv", *rows)  # 12 rules of one SKU: 66 ties
+    imported = wholesale("pricelists", "import", list_id, str(book))
+    assert f"see `wholesale pricelists conflicts {list_id}`" in imported.stderr
+
+    shown = wholesale("pricelists", "show", list_id)
+    listed = summary(wholesale("-o", "json", "pricelists", "conflicts", list_id, "--all"))
+    first = summary(wholesale("-o", "json", "pricelists", "conflicts", "--limit", "3"))
+
+    assert shown.returncode == 0 and "Conflicts (10 shown, more exist)" in shown.stdout
+    assert f"`wholesale pricelists conflicts {list_id}` for more" in shown.stderr
+    assert len(listed) == 66 and first == listed[:3]
+    rule_ids = [[int(side["price_rule_id"]) for side in c["sides"]] for c in listed]
+    assert rule_ids == sorted(rule_ids)
 
 
 def test_missing_file_bad_header_and_unknown_list(

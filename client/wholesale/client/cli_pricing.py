@@ -98,10 +98,12 @@ def source_text(source: pricing_pb2.PriceSource) -> str:
     return f"{text}, tier {source.tier}" if source.tier else text
 
 
-def warn_conflicts(conflicts: Sequence[PriceConflict], truncated: bool = False) -> None:
-    """Conflicts a save reported, on stderr: the count and the first few, each with why
-    the sides tie and how quoting decides between them. ``truncated``: the server
-    returned only some of them."""
+def warn_conflicts(
+    list_id: str, conflicts: Sequence[PriceConflict], truncated: bool = False
+) -> None:
+    """Conflicts a save of list ``list_id`` (or of its rules) reported, on stderr: the
+    count and the first few, each with why the sides tie and how quoting decides between
+    them. ``truncated``: the server returned only some of them."""
     if not conflicts:
         return
     noun = "conflict" if len(conflicts) == 1 and not truncated else "conflicts"
@@ -119,7 +121,7 @@ def warn_conflicts(conflicts: Sequence[PriceConflict], truncated: bool = False) 
     if len(conflicts) > SHOWN_CONFLICTS or truncated:
         more = len(conflicts) - SHOWN_CONFLICTS
         count = "more" if truncated else f"{more:,} more"
-        click.echo(f"  and {count}: see `wholesale pricelists show ID`", err=True)
+        click.echo(f"  and {count}: see `wholesale pricelists conflicts {list_id}`", err=True)
 
 
 @click.group()
