@@ -151,14 +151,13 @@ class _Scan:
         category_of = product_store.categories_of(sorted({r.target.sku for r in run}))
         above = {c for category in category_of.values() for c in enclosing_categories(category)}
         near = price_rule_store.current_rules_near(
-            [pl.id for pl in partners], sorted(category_of), sorted(above), []
+            [pl.id for pl in partners], sorted(category_of), sorted(above), [], {r.id for r in run}
         )
         self.read += len(near)
-        rules = {rule.id: rule for rule in [*near, *run]}.values()
         lists = {leader.id: leader, **{pl.id: pl for pl in partners}}
         leaders = {(leader.id, rule.id) for rule in run}
         end = (leader.id, run[-1].id, END, END)
-        return conflicts_led_by(leaders, lists, rules, category_of), end
+        return conflicts_led_by(leaders, lists, [*run, *near], category_of), end
 
     def _broad(
         self,

@@ -107,7 +107,7 @@ def _near(list_ids: Sequence[int], rules: Sequence[PriceRule]) -> list[PriceRule
     above |= {c for category in categories for c in enclosing_categories(category)}
     skus |= set(product_store.skus_in_categories(sorted(categories)))
     return price_rule_store.current_rules_near(
-        list_ids, sorted(skus), sorted(above), sorted(categories)
+        list_ids, sorted(skus), sorted(above), sorted(categories), {r.id for r in rules}
     )
 
 
