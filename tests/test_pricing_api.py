@@ -452,6 +452,38 @@ def test_rule_history_and_stale_etags(api: PricingApi) -> None:
     assert [r.version for r in as_of.rules] == [2]
 
 
+def test_rules_are_listed_by_id_a_page_at_a_time_and_filtered(api: PricingApi) -> None:
+    base = api.create_list()
+    saved = api.upsert_rules(
+        base,
+        sku_rule("COF-1", "10.00", external_id="A"),
+        sku_rule("TEA-1", "5.00", external_id="B"),
+        pricing_pb2.PriceRule(category="beverages", catalog_discount=pct("5"), external_id="C"),
+        pricing_pb2.PriceRule(category="beverages/tea", catalog_discount=pct("6")),
+        sku_rule("SUG-1", "1.00"),
+    ).rules
+    api.upsert_rules(api.create_list("Other"), sku_rule("COF-1", "9.00", external_id="A"))
+
+    def listed(filter: str = "") -> list[str]:
+        ids, token = [], ""
+        while True:
+            page = api.pricing.ListPriceRules(
+                pricing_service_pb2.ListPriceRulesRequest(
+                    price_list_id=base.id, filter=filter, page_size=2, page_token=token
+                ),
+                metadata=api.md("viewer"),
+            )
+            ids += [rule.id for rule in page.rules]
+            if not (token := page.next_page_token):
+                return ids
+
+    ids = [rule.id for rule in saved]
+    assert listed() == ids
+    assert listed('sku = "COF-1"') == ids[:1]
+    assert listed('category : "beverages"') == ids[2:4]
+    assert listed('external_id = "B"') == ids[1:2]
+
+
 def test_price_sheet_pages_every_active_product_with_its_breaks(api: PricingApi) -> None:
     account = api.create(price_tier="", tags=[])
     base = api.create_list()

@@ -315,9 +315,10 @@ CREATE TABLE job_run (
 
 
 # A list's rules in id order, read a page at a time (ListPriceRules, the conflict listing):
-# without it a page sorts every rule of the list.
+# without it a page sorts every rule of the list. On the versions, so that the page is one
+# range of one index (PostgreSQL would merge-join identities and versions from the first).
 _RULES_BY_LIST = """
-CREATE INDEX price_rule_list ON price_rule (list_id, id)
+CREATE INDEX price_rule_version_list ON price_rule_version (list_id, rule_id)
 """
 
 
