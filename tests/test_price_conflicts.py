@@ -16,6 +16,7 @@ from wholesale.server.domain.price_audience import Audience, Level
 from wholesale.server.domain.price_conflicts import (
     ConflictSide,
     PriceConflict,
+    TieIndex,
     conflicts_led_by,
     conflicts_of,
     lists_may_tie,
@@ -309,7 +310,13 @@ def test_conflicts_are_listed_in_the_order_of_their_sides() -> None:
 
 # Generated price books: a few lists and rules over a small hierarchy, so that ties of
 # every kind (and near misses) are common.
-AUDIENCES = [Audience(everyone=True), GOLD, SILVER, ORGANIC, Audience(account_ids=frozenset({7}))]
+AUDIENCES = [
+    Audience(everyone=True),
+    GOLD,
+    SILVER,
+    ORGANIC,
+    *(Audience(account_ids=frozenset(ids)) for ids in ({7}, {8}, {7, 8})),
+]
 TARGETS = [
     RuleTarget(),
     RuleTarget(category="beverages"),
@@ -445,6 +452,21 @@ def test_lists_that_may_tie_are_those_whose_claims_do(book) -> None:  # type: ig
         live = ListStatus.ARCHIVED not in (a.status, b.status)
         rules = [rule(a, catalog_discount="1"), rule(b, catalog_discount="2")]
         assert bool(found([a, b], rules)) == (live and lists_may_tie(a, b))
+
+
+@settings(max_examples=200, deadline=None)
+@given(price_books())
+def test_the_tie_index_finds_every_list_that_may_tie_and_no_other(book) -> None:  # type: ignore[no-untyped-def]
+    lists, _ = book
+    index = TieIndex(lists.values())
+
+    for one in lists.values():
+        expected = [
+            other
+            for other in sorted(lists.values(), key=lambda pl: pl.id)
+            if other.id != one.id and lists_may_tie(one, other)
+        ]
+        assert index.ties_of(one) == expected
 
 
 @settings(max_examples=200, deadline=None)

@@ -165,6 +165,37 @@ def lists_may_tie(a: PriceList, b: PriceList) -> bool:
     )
 
 
+class TieIndex:
+    """The lists whose claims may tie with a list's, found without comparing it with every
+    list: by group and, for lists naming accounts (a book may hold thousands, of which a
+    list shares accounts with few), by account."""
+
+    def __init__(self, lists: Iterable[PriceList]) -> None:
+        self._by_group: dict[_Group, list[PriceList]] = defaultdict(list)
+        self._by_account: dict[tuple[_Group, int], list[PriceList]] = defaultdict(list)
+        for price_list in sorted(lists, key=lambda pl: pl.id):
+            group = _group_of(price_list)
+            if price_list.level is Level.NAMED_ACCOUNTS:
+                for account_id in price_list.audience.account_ids:
+                    self._by_account[group, account_id].append(price_list)
+            else:
+                self._by_group[group].append(price_list)
+
+    def ties_of(self, price_list: PriceList) -> list[PriceList]:
+        """The other lists whose claims may tie with those of ``price_list``, by id."""
+        group = _group_of(price_list)
+        if price_list.level is Level.NAMED_ACCOUNTS:
+            sharing = {
+                pl.id: pl
+                for account_id in price_list.audience.account_ids
+                for pl in self._by_account.get((group, account_id), ())
+            }
+            candidates = [sharing[list_id] for list_id in sorted(sharing)]
+        else:
+            candidates = self._by_group.get(group, [])
+        return [pl for pl in candidates if pl.id != price_list.id and lists_may_tie(price_list, pl)]
+
+
 def _group_of(price_list: PriceList) -> _Group:
     return (price_list.currency, price_list.level, price_list.priority)
 

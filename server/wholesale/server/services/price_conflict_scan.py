@@ -27,8 +27,8 @@ from functools import cached_property
 from wholesale.server.domain.price_conflicts import (
     ConflictKey,
     PriceConflict,
+    TieIndex,
     conflicts_led_by,
-    lists_may_tie,
 )
 from wholesale.server.domain.price_list import PriceList
 from wholesale.server.domain.price_rule import PriceRule, RuleTarget
@@ -58,6 +58,10 @@ class ConflictScope:
     def _ordered(self) -> list[PriceList]:
         return [self.lists[list_id] for list_id in sorted(self.lists)]
 
+    @cached_property
+    def _ties(self) -> TieIndex:
+        return TieIndex(self.lists.values())
+
     def leading_lists(self) -> list[PriceList]:
         """The lists whose claims can lead a conflict in scope, by id: with a focus, the
         lists before it that can tie with it, then the focus itself."""
@@ -66,21 +70,13 @@ class ConflictScope:
         focus = self.lists.get(self.focus)
         if focus is None:
             return []
-        return [
-            pl
-            for pl in self._ordered
-            if pl.id == focus.id or (pl.id < focus.id and lists_may_tie(pl, focus))
-        ]
+        return [*(pl for pl in self._ties.ties_of(focus) if pl.id < focus.id), focus]
 
     def partners(self, leader: PriceList) -> list[PriceList]:
         """The lists whose claims after ``leader``'s can tie with them in scope, by id."""
         if self.focus is not None and leader.id != self.focus:
             return [self.lists[self.focus]]
-        return [
-            pl
-            for pl in self._ordered
-            if pl.id == leader.id or (pl.id > leader.id and lists_may_tie(leader, pl))
-        ]
+        return [leader, *(pl for pl in self._ties.ties_of(leader) if pl.id > leader.id)]
 
     def admits(self, conflict: PriceConflict) -> bool:
         sides = (conflict.first.list_id, conflict.second.list_id)

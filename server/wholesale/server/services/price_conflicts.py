@@ -1,10 +1,10 @@
 """Price conflicts as use cases: the ties a save leaves (returned as warnings with the
 saved lists and rules) and every current tie (ListPriceConflicts).
 
-Only lists of the saved list's group (currency, precedence level, priority) can tie with
-it, so a save of rules reads those lists' rules near the saved targets, not the whole price
-book; a save of a list and the listing read the conflicts in order, a bounded part of the
-book at a time (:mod:`.price_conflict_scan`).
+Only lists of the saved list's group (currency, precedence level, priority) whose audiences
+may share an account with its can tie with it, so a save of rules reads those lists' rules
+near the saved targets, not the whole price book; a save of a list and the listing read
+the conflicts in order, a bounded part of the book at a time (:mod:`.price_conflict_scan`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wholesale.server.domain.price_conflicts import ConflictKey, PriceConflict, conflicts_of
+from wholesale.server.domain.price_conflicts import (
+    ConflictKey,
+    PriceConflict,
+    TieIndex,
+    conflicts_of,
+)
 from wholesale.server.domain.price_list import ListStatus, PriceList
 from wholesale.server.domain.price_rule import PriceRule
 from wholesale.server.domain.principal import Permission
@@ -23,10 +28,6 @@ from wholesale.server.services.price_conflict_scan import ConflictScope, scan_co
 from wholesale.server.services.price_lists import stored_list
 from wholesale.server.services.unit_of_work import UnitOfWork
 from wholesale.server.store import price_list_store, price_rule_store, product_store
-
-
-def _group(price_list: PriceList) -> tuple[str, int, int]:
-    return price_list.currency, price_list.level, price_list.priority
 
 
 def _categories(rules: Iterable[PriceRule]) -> dict[str, str]:
@@ -42,15 +43,14 @@ def _live_lists() -> dict[int, PriceList]:
     }
 
 
-def _group_lists(price_list: PriceList) -> dict[int, PriceList]:
-    group = _group(price_list)
-    return {
-        list_id: found for list_id, found in _live_lists().items() if _group(found) == group
-    } | {price_list.id: price_list}
+def _tying_lists(price_list: PriceList) -> dict[int, PriceList]:
+    """``price_list`` and the lists whose claims may tie with its."""
+    ties = TieIndex(_live_lists().values()).ties_of(price_list)
+    return {found.id: found for found in ties} | {price_list.id: price_list}
 
 
 # Beyond this many targets (or category targets, each a LIKE of its own) in one save,
-# reading the group's whole book is cheaper than asking for each target.
+# reading the tying lists' whole book is cheaper than asking for each target.
 MAX_NEAR_TARGETS = 2000
 MAX_NEAR_CATEGORIES = 100
 
@@ -85,14 +85,14 @@ def conflicts_of_rules(price_list: PriceList, rules: Sequence[PriceRule]) -> Sav
     the price book."""
     if price_list.status is ListStatus.ARCHIVED or not rules:
         return SaveWarnings([])
-    lists = _group_lists(price_list)
+    lists = _tying_lists(price_list)
     stored = _near(sorted(lists), rules)
     categories = _categories([*stored, *rules])
     return _warnings(conflicts_of(list(rules), lists, stored, categories, MAX_REPORTED_CONFLICTS))
 
 
 def _near(list_ids: Sequence[int], rules: Sequence[PriceRule]) -> list[PriceRule]:
-    """The group's rules whose targets can meet those of ``rules``."""
+    """The rules of the lists in ``list_ids`` whose targets can meet those of ``rules``."""
     skus = {r.target.sku for r in rules if r.target.sku}
     categories = {r.target.category for r in rules if r.target.category}
     too_many = len(skus) + len(categories) > MAX_NEAR_TARGETS
