@@ -55,12 +55,14 @@ serve:
 
 # BENCH_ARGS go to the RPC benchmark, IMPORT_BENCH_ARGS (e.g. --lines 200000) to the import one,
 # SUMMARY_BENCH_ARGS (e.g. --copies 10) to the summary one, PRICING_BENCH_ARGS (e.g.
-# --database URL) to the pricing one.
+# --database URL) to the pricing one, CONFLICTS_BENCH_ARGS (e.g. --products 2500) to the
+# conflicts one.
 bench:
 	$(PY) bench/bench_accounts.py $(BENCH_ARGS)
 	$(PY) bench/bench_import.py $(IMPORT_BENCH_ARGS)
 	$(PY) bench/bench_summary.py $(SUMMARY_BENCH_ARGS)
 	$(PY) bench/bench_pricing.py $(PRICING_BENCH_ARGS)
+	$(PY) bench/bench_conflicts.py $(CONFLICTS_BENCH_ARGS)
 
 clean:
 	rm -rf protos/third_party .pytest_cache build *.egg-info

@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import RunningServer, start_server
@@ -44,7 +45,7 @@ def write(path: Path, *rows: str) -> Path:
     return path
 
 
-def summary(result) -> dict:
+def summary(result) -> Any:
     assert "Traceback" not in result.stderr
     return json.loads(result.stdout)
 
@@ -197,6 +198,28 @@ def test_a_rejects_file_that_cannot_be_written_refuses_the_import_before_any_rul
     assert line.startswith(f"error: Invalid value for --rejects: cannot write {rejects}: ")
     assert "does not exist" in line
     assert list(admin.list_price_rules(list_id)) == []
+
+
+def test_show_lists_the_first_conflicts_and_conflicts_lists_them_all(
+    wholesale: Run,  # noqa: F811
+    admin: Client,
+    list_id: str,
+    tmp_path: Path,
+) -> None:
+    rows = [f"APPLE-1L,,1.{n:02d},,,,,,,R-{n}," for n in range(12)]
+    book = write(tmp_path / "book.csv", *rows)  # 12 rules of one SKU: 66 ties
+    imported = wholesale("pricelists", "import", list_id, str(book))
+    assert f"see `wholesale pricelists conflicts {list_id}`" in imported.stderr
+
+    shown = wholesale("pricelists", "show", list_id)
+    listed = summary(wholesale("-o", "json", "pricelists", "conflicts", list_id, "--all"))
+    first = summary(wholesale("-o", "json", "pricelists", "conflicts", "--limit", "3"))
+
+    assert shown.returncode == 0 and "Conflicts (10 shown, more exist)" in shown.stdout
+    assert f"`wholesale pricelists conflicts {list_id}` for more" in shown.stderr
+    assert len(listed) == 66 and first == listed[:3]
+    rule_ids = [[int(side["price_rule_id"]) for side in c["sides"]] for c in listed]
+    assert rule_ids == sorted(rule_ids)
 
 
 def test_missing_file_bad_header_and_unknown_list(

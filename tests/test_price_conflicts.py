@@ -1,5 +1,5 @@
 """Price conflicts on plain values: which rules and lists tie, what the warning says, and
-that the save-time check agrees with the full listing."""
+that the save-time check and the listing a stretch at a time agree with the full listing."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ from itertools import combinations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.pricing import price_list, rule
+from support.pricing import every_conflict, price_list, rule
 
 from wholesale.server.domain.price_audience import Audience, Level
 from wholesale.server.domain.price_conflicts import (
     ConflictSide,
     PriceConflict,
-    all_conflicts,
+    TieIndex,
+    conflicts_led_by,
     conflicts_of,
+    lists_may_tie,
 )
 from wholesale.server.domain.price_list import ListStatus, PriceList
 from wholesale.server.domain.price_rule import PriceRule, RuleTarget
@@ -34,7 +36,7 @@ def at(day: int, month: int = 1) -> int:
 
 
 def found(lists: Iterable[PriceList], rules: Iterable[PriceRule]) -> list[PriceConflict]:
-    return all_conflicts({pl.id: pl for pl in lists}, rules, CATEGORY_OF)
+    return every_conflict({pl.id: pl for pl in lists}, rules, CATEGORY_OF)
 
 
 def pairs(conflicts: Iterable[PriceConflict]) -> set[tuple[int | None, int | None]]:
@@ -285,14 +287,13 @@ def test_saving_a_rule_reports_only_its_own_conflicts() -> None:
     assert pairs(conflicts) == {(stored[2].id, saved.id)}
 
 
-def test_saving_a_list_uses_its_new_version_for_all_its_rules() -> None:
+def test_a_list_version_bears_on_all_its_rules() -> None:
     a, b = price_list("A"), price_list("B", priority=1)
     rules = [rule(a, sku="COF-1"), rule(b, sku="COF-1"), rule(b, category="beverages")]
-    lists = {a.id: a, b.id: b}
-    assert conflicts_of(b, lists, rules, CATEGORY_OF) == []
+    assert found([a, b], rules) == []
 
     lowered = replace(b, version=2, priority=0)
-    conflicts = conflicts_of(lowered, lists, rules, CATEGORY_OF)
+    conflicts = found([a, lowered], rules)
 
     assert pairs(conflicts) == {(rules[0].id, rules[1].id), (rules[0].id, rules[2].id)}
     assert all(c.second == replace(c.second, list_version=2) for c in conflicts)
@@ -309,7 +310,13 @@ def test_conflicts_are_listed_in_the_order_of_their_sides() -> None:
 
 # Generated price books: a few lists and rules over a small hierarchy, so that ties of
 # every kind (and near misses) are common.
-AUDIENCES = [Audience(everyone=True), GOLD, SILVER, ORGANIC, Audience(account_ids=frozenset({7}))]
+AUDIENCES = [
+    Audience(everyone=True),
+    GOLD,
+    SILVER,
+    ORGANIC,
+    *(Audience(account_ids=frozenset(ids)) for ids in ({7}, {8}, {7, 8})),
+]
 TARGETS = [
     RuleTarget(),
     RuleTarget(category="beverages"),
@@ -401,39 +408,77 @@ def _keys(conflicts: Iterable[PriceConflict]) -> set[tuple[object, ...]]:
 
 @settings(max_examples=300, deadline=None)
 @given(price_books())
-def test_all_conflicts_are_the_ties_of_every_pair(book: tuple[dict, list[PriceRule]]) -> None:
+def test_every_conflict_is_a_tie_of_some_pair(book: tuple[dict, list[PriceRule]]) -> None:
     lists, rules = book
 
-    assert _keys(all_conflicts(lists, rules, CATEGORY_OF)) == _naive(lists, rules)
+    assert _keys(every_conflict(lists, rules, CATEGORY_OF)) == _naive(lists, rules)
 
 
 @settings(deadline=None)
 @given(price_books(), st.randoms(use_true_random=False))
-def test_all_conflicts_do_not_depend_on_the_input_order(book, random) -> None:  # type: ignore[no-untyped-def]
+def test_conflicts_do_not_depend_on_the_input_order(book, random) -> None:  # type: ignore[no-untyped-def]
     lists, rules = book
     shuffled_lists = list(lists.items())
     random.shuffle(shuffled_lists)
     shuffled_rules = random.sample(rules, len(rules))
 
-    assert all_conflicts(dict(shuffled_lists), shuffled_rules, CATEGORY_OF) == all_conflicts(
+    assert every_conflict(dict(shuffled_lists), shuffled_rules, CATEGORY_OF) == every_conflict(
         lists, rules, CATEGORY_OF
     )
 
 
+@settings(max_examples=300, deadline=None)
+@given(price_books(), st.data())
+def test_a_stretch_of_leaders_needs_only_the_claims_from_its_first_on(book, data) -> None:  # type: ignore[no-untyped-def]
+    lists, rules = book
+    every = every_conflict(lists, rules, CATEGORY_OF)
+    keys = sorted({(r.list_id, r.id) for r in rules} | {(list_id, 0) for list_id in lists})
+    low, high = sorted(data.draw(st.lists(st.sampled_from(keys), min_size=2, max_size=2)))
+    leaders = [key for key in keys if low <= key <= high]
+    # The claims before the stretch are left out: they lead their own conflicts.
+    after = [r for r in rules if (r.list_id, r.id) >= low]
+    in_stretch = {pl_id: pl for pl_id, pl in lists.items() if pl_id >= low[0]}
+
+    assert conflicts_led_by(set(leaders), in_stretch, after, CATEGORY_OF) == [
+        c for c in every if (c.first.list_id, c.first.rule_id or 0) in leaders
+    ]
+
+
 @settings(max_examples=200, deadline=None)
 @given(price_books())
-def test_saving_a_rule_or_list_finds_its_share_of_all_conflicts(book) -> None:  # type: ignore[no-untyped-def]
+def test_lists_that_may_tie_are_those_whose_claims_do(book) -> None:  # type: ignore[no-untyped-def]
+    lists, _ = book
+    for a, b in combinations(lists.values(), 2):
+        live = ListStatus.ARCHIVED not in (a.status, b.status)
+        rules = [rule(a, catalog_discount="1"), rule(b, catalog_discount="2")]
+        assert bool(found([a, b], rules)) == (live and lists_may_tie(a, b))
+
+
+@settings(max_examples=200, deadline=None)
+@given(price_books())
+def test_the_tie_index_finds_every_list_that_may_tie_and_no_other(book) -> None:  # type: ignore[no-untyped-def]
+    lists, _ = book
+    index = TieIndex(lists.values())
+
+    for one in lists.values():
+        expected = [
+            other
+            for other in sorted(lists.values(), key=lambda pl: pl.id)
+            if other.id != one.id and lists_may_tie(one, other)
+        ]
+        assert index.ties_of(one) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(price_books())
+def test_saving_a_rule_finds_its_share_of_every_conflict(book) -> None:  # type: ignore[no-untyped-def]
     lists, rules = book
-    every = all_conflicts(lists, rules, CATEGORY_OF)
+    every = every_conflict(lists, rules, CATEGORY_OF)
 
     for saved in rules:
         involving = [c for c in every if saved.id in (c.first.rule_id, c.second.rule_id)]
         assert conflicts_of([saved], lists, rules, CATEGORY_OF) == involving
         assert_limited(conflicts_of([saved], lists, rules, CATEGORY_OF, limit=1), involving)
-    for saved_list in lists.values():
-        involving = [c for c in every if saved_list.id in (c.first.list_id, c.second.list_id)]
-        assert conflicts_of(saved_list, lists, rules, CATEGORY_OF) == involving
-        assert_limited(conflicts_of(saved_list, lists, rules, CATEGORY_OF, limit=1), involving)
 
 
 def assert_limited(limited: list[PriceConflict], every: list[PriceConflict]) -> None:

@@ -100,6 +100,26 @@ def test_a_save_returns_at_most_100_conflicts_and_says_there_are_more(api: Prici
     assert len(few.conflicts) == 91 and not few.conflicts_truncated
 
 
+def test_a_saved_list_returns_the_first_100_of_its_conflicts_in_order(api: PricingApi) -> None:
+    other = api.create_list("Other")
+    api.upsert_rules(other, *[sku_rule("COF-1", "9.00", external_id=f"o{i}") for i in range(60)])
+    moved = api.create_list("Moved", priority=1)
+    api.upsert_rules(moved, *[sku_rule("COF-1", "10.00", external_id=f"m{i}") for i in range(3)])
+    lowered = pricing_service_pb2.UpdatePriceListRequest(
+        price_list=pricing_pb2.PriceList(id=moved.id, priority=0),
+        update_mask=FieldMask(paths=["priority"]),
+    )
+
+    saved = api.pricing.UpdatePriceList(lowered, metadata=api.md("admin"))
+
+    assert len(saved.conflicts) == 100 and saved.conflicts_truncated  # 3 x 60 + 3 ties
+    listed = api.pricing.ListPriceConflicts(
+        pricing_service_pb2.ListPriceConflictsRequest(price_list_id=moved.id, page_size=500),
+        metadata=api.md("viewer"),
+    )
+    assert len(listed.conflicts) == 183 and list(saved.conflicts) == list(listed.conflicts[:100])
+
+
 def test_a_scheduled_list_takes_effect_at_its_start(api: PricingApi) -> None:
     account = api.create(price_tier="", tags=[])
     start = now_us() + 3_600_000_000
@@ -459,6 +479,38 @@ def test_rule_history_and_stale_etags(api: PricingApi) -> None:
         metadata=md,
     )
     assert [r.version for r in as_of.rules] == [2]
+
+
+def test_rules_are_listed_by_id_a_page_at_a_time_and_filtered(api: PricingApi) -> None:
+    base = api.create_list()
+    saved = api.upsert_rules(
+        base,
+        sku_rule("COF-1", "10.00", external_id="A"),
+        sku_rule("TEA-1", "5.00", external_id="B"),
+        pricing_pb2.PriceRule(category="beverages", catalog_discount=pct("5"), external_id="C"),
+        pricing_pb2.PriceRule(category="beverages/tea", catalog_discount=pct("6")),
+        sku_rule("SUG-1", "1.00"),
+    ).rules
+    api.upsert_rules(api.create_list("Other"), sku_rule("COF-1", "9.00", external_id="A"))
+
+    def listed(filter: str = "") -> list[str]:
+        ids, token = [], ""
+        while True:
+            page = api.pricing.ListPriceRules(
+                pricing_service_pb2.ListPriceRulesRequest(
+                    price_list_id=base.id, filter=filter, page_size=2, page_token=token
+                ),
+                metadata=api.md("viewer"),
+            )
+            ids += [rule.id for rule in page.rules]
+            if not (token := page.next_page_token):
+                return ids
+
+    ids = [rule.id for rule in saved]
+    assert listed() == ids
+    assert listed('sku = "COF-1"') == ids[:1]
+    assert listed('category : "beverages"') == ids[2:4]
+    assert listed('external_id = "B"') == ids[1:2]
 
 
 def test_price_sheet_pages_every_active_product_with_its_breaks(api: PricingApi) -> None:

@@ -7,12 +7,13 @@ the price book it describes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from wholesale.server.domain.contract_price import ContractPrice
 from wholesale.server.domain.price_audience import Audience, PricedAccount
 from wholesale.server.domain.price_book import CatalogItem, LineRequest, PriceBook
+from wholesale.server.domain.price_conflicts import PriceConflict, conflicts_led_by
 from wholesale.server.domain.price_list import ListStatus, PriceList
 from wholesale.server.domain.price_rule import (
     Basis,
@@ -151,3 +152,12 @@ def quote(
 
 def one_line(priced_book: PriceBook, sku: str, quantity: int, **kwargs: object) -> PricedLine:
     return quote(priced_book, (sku, quantity), **kwargs).lines[0]  # type: ignore[arg-type]
+
+
+def every_conflict(
+    lists: Mapping[int, PriceList], rules: Iterable[PriceRule], category_of: Mapping[str, str]
+) -> list[PriceConflict]:
+    """Every conflict among ``lists`` and ``rules``, in order: those led by every claim."""
+    rules = list(rules)
+    leaders = {(rule.list_id, rule.id) for rule in rules} | {(list_id, 0) for list_id in lists}
+    return conflicts_led_by(leaders, lists, rules, category_of)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -29,6 +29,7 @@ from wholesale.client.cli_common import (
     EXIT_UNAVAILABLE,
     LIMIT_OPTIONS,
     Session,
+    Shown,
     api_filter,
     decimal_option,
     first_results,
@@ -53,6 +54,7 @@ from wholesale.client.client import Client
 from wholesale.client.errors import DeadlineExceeded, InvalidArgument, Unavailable
 from wholesale.client.money import money_text
 from wholesale.client.order_csv import LayoutError, RejectsFile, UnreadableFile, listed, utf8_lines
+from wholesale.client.pager import Pager
 from wholesale.client.price_rule_csv import PriceRuleCsv, RuleRow, server_error
 from wholesale.client.pricing import MAX_RULES_PER_CALL, RuleUpsertReport
 from wholesale.v1.pricing_pb2 import PriceConflict, PriceList, PriceRule
@@ -161,19 +163,58 @@ def list_price_lists(
     shown.hint()
 
 
+# Conflicts under a list in `pricelists show`; `pricelists conflicts` lists them all.
+CONFLICTS_SHOWN = 10
+CONFLICT_COLUMNS = ("target", "sides", "reason", "resolution")
+
+
 @pricelists.command("show")
 @click.argument("list_id", metavar="ID")
 @pass_session
 def show_price_list(session: Session, list_id: str) -> None:
-    """Show every field of one price list; a table also lists its current conflicts."""
+    """Show every field of one price list; a table also lists its first conflicts."""
     with session.connect() as client:
         price_list = client.get_price_list(list_id)
         _print_list(price_list, session.output, f"Price list {price_list.id}")
+        if session.output != "table":
+            return
+        shown = first_results(_conflicts_of(client, list_id), CONFLICTS_SHOWN, False)
+    if shown.items:
+        _print_conflicts(shown)
+    if shown.more:
+        click.echo(
+            f"showing the first {CONFLICTS_SHOWN} conflicts: "
+            f"`wholesale pricelists conflicts {list_id}` for more",
+            err=True,
+        )
+
+
+@pricelists.command("conflicts")
+@click.argument("list_id", metavar="[ID]", default="")
+@LIMIT_OPTIONS
+@pass_session
+def list_conflicts(session: Session, list_id: str, limit: int, everything: bool) -> None:
+    """List the current price conflicts (those of list ID), in the order of their sides,
+    with why they tie and how quotes decide."""
+    with session.connect() as client:
+        shown = first_results(_conflicts_of(client, list_id), limit, everything)
         if session.output == "table":
-            conflicts = list(client.list_price_conflicts(price_list_id=list_id))
-            rows = [_conflict_row(conflict) for conflict in conflicts]
-            if rows:
-                print_rows(rows, "table", list(rows[0]), f"Conflicts ({len(rows):,})")
+            _print_conflicts(shown)
+        else:
+            print_messages(shown.items, PriceConflict, session.output, "Conflicts")
+    shown.hint()
+
+
+def _conflicts_of(client: Client, list_id: str) -> Callable[[int], Pager[PriceConflict]]:
+    def list_call(page_size: int) -> Pager[PriceConflict]:
+        return client.list_price_conflicts(price_list_id=list_id, page_size=page_size)
+
+    return list_call
+
+
+def _print_conflicts(shown: Shown[PriceConflict]) -> None:
+    rows = [_conflict_row(conflict) for conflict in shown.items]
+    print_rows(rows, "table", CONFLICT_COLUMNS, shown.title("Conflicts")(len(rows)))
 
 
 def _conflict_row(conflict: PriceConflict) -> Record:

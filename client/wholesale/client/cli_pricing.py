@@ -97,9 +97,9 @@ def source_text(source: pricing_pb2.PriceSource) -> str:
 def warn_conflicts(
     list_id: str, conflicts: Sequence[PriceConflict], truncated: bool = False
 ) -> None:
-    """Conflicts a save reported, on stderr: the count and the first few, each with why
-    the sides tie and how quoting decides between them. ``truncated``: the server
-    returned only some of them."""
+    """Conflicts a save of list ``list_id`` (or of its rules) reported, on stderr: the
+    count and the first few, each with why the sides tie and how quoting decides between
+    them. ``truncated``: the server returned only some of them."""
     if not conflicts:
         return
     noun = "conflict" if len(conflicts) == 1 and not truncated else "conflicts"
@@ -117,7 +117,7 @@ def warn_conflicts(
     if len(conflicts) > SHOWN_CONFLICTS or truncated:
         more = len(conflicts) - SHOWN_CONFLICTS
         count = "more" if truncated else f"{more:,} more"
-        click.echo(f"  and {count}: see `wholesale pricelists show {list_id}`", err=True)
+        click.echo(f"  and {count}: see `wholesale pricelists conflicts {list_id}`", err=True)
 
 
 def minute_text(moment: dt.datetime) -> str:

@@ -819,7 +819,11 @@ class ListPriceConflictsResponse(_message.Message):
     next_page_token: _builtins.str
     @_builtins.property
     def conflicts(self) -> _containers.RepeatedCompositeFieldContainer[_pricing_pb2.PriceConflict]:
-        """Current conflicts among lists that are ACTIVE or DRAFT and not past their end."""
+        """Current conflicts among lists that are ACTIVE or DRAFT and not past their end.
+        A call reads a bounded part of the price book, so in a large book with few
+        conflicts a page may hold fewer than page_size, even none, while next_page_token
+        is set: only an empty next_page_token means the last page.
+        """
 
     def __init__(
         self,

@@ -235,7 +235,8 @@ class PricingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListPriceConflicts(self, request, context):
-        """Lists the conflicts among the rules and lists as they stand now.
+        """Lists the conflicts among the rules and lists as they stand now, in the order of
+        their sides (list id, then rule id; inherited prices first).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

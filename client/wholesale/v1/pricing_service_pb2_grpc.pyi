@@ -70,7 +70,9 @@ class PricingServiceStub:
     ListContractPrices: _grpc.UnaryUnaryMultiCallable[_pricing_service_pb2.ListContractPricesRequest, _pricing_service_pb2.ListContractPricesResponse]
     """Lists one account's contract prices as recorded at a moment (default now)."""
     ListPriceConflicts: _grpc.UnaryUnaryMultiCallable[_pricing_service_pb2.ListPriceConflictsRequest, _pricing_service_pb2.ListPriceConflictsResponse]
-    """Lists the conflicts among the rules and lists as they stand now."""
+    """Lists the conflicts among the rules and lists as they stand now, in the order of
+    their sides (list id, then rule id; inherited prices first).
+    """
     Quote: _grpc.UnaryUnaryMultiCallable[_pricing_service_pb2.QuoteRequest, _pricing_service_pb2.QuoteResponse]
     """Prices an order for one account at one moment, explaining every line; can save it."""
     GetQuote: _grpc.UnaryUnaryMultiCallable[_pricing_service_pb2.GetQuoteRequest, _pricing_service_pb2.GetQuoteResponse]
@@ -122,7 +124,9 @@ class PricingServiceAsyncStub(PricingServiceStub):
     ListContractPrices: _aio.UnaryUnaryMultiCallable[_pricing_service_pb2.ListContractPricesRequest, _pricing_service_pb2.ListContractPricesResponse]  # type: ignore[assignment]
     """Lists one account's contract prices as recorded at a moment (default now)."""
     ListPriceConflicts: _aio.UnaryUnaryMultiCallable[_pricing_service_pb2.ListPriceConflictsRequest, _pricing_service_pb2.ListPriceConflictsResponse]  # type: ignore[assignment]
-    """Lists the conflicts among the rules and lists as they stand now."""
+    """Lists the conflicts among the rules and lists as they stand now, in the order of
+    their sides (list id, then rule id; inherited prices first).
+    """
     Quote: _aio.UnaryUnaryMultiCallable[_pricing_service_pb2.QuoteRequest, _pricing_service_pb2.QuoteResponse]  # type: ignore[assignment]
     """Prices an order for one account at one moment, explaining every line; can save it."""
     GetQuote: _aio.UnaryUnaryMultiCallable[_pricing_service_pb2.GetQuoteRequest, _pricing_service_pb2.GetQuoteResponse]  # type: ignore[assignment]
@@ -255,7 +259,9 @@ class PricingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _pricing_service_pb2.ListPriceConflictsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_pricing_service_pb2.ListPriceConflictsResponse, _abc.Awaitable[_pricing_service_pb2.ListPriceConflictsResponse]]:
-        """Lists the conflicts among the rules and lists as they stand now."""
+        """Lists the conflicts among the rules and lists as they stand now, in the order of
+        their sides (list id, then rule id; inherited prices first).
+        """
 
     @_abc_1.abstractmethod
     def Quote(

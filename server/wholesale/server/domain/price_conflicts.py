@@ -13,8 +13,9 @@ say who decides.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain
 
 from wholesale.server.domain.price_audience import Audience, Level
@@ -54,9 +55,19 @@ class PriceConflict:
     # targets when they differ ("SKU COF-1 / category beverages").
     target: str = ""
 
+    @property
+    def key(self) -> ConflictKey:
+        """Where the conflict stands in every listing: its sides' (list id, rule id), 0 for
+        inherited prices."""
+        first, second = self.first, self.second
+        return (first.list_id, first.rule_id or 0, second.list_id, second.rule_id or 0)
 
+
+# A claim by (list id, rule id), 0 for a derived list's inherited prices; a conflict by its
+# first side's then its second side's.
+ClaimKey = tuple[int, int]
+ConflictKey = tuple[int, int, int, int]
 _Group = tuple[str, Level, int]
-_ClaimKey = tuple[int, int]
 _BucketKey = tuple[_Group, str, str]
 
 
@@ -70,15 +81,15 @@ class _Claim:
     def target(self) -> RuleTarget:
         return self.rule.target if self.rule else RuleTarget()
 
-    @property
-    def key(self) -> _ClaimKey:
+    # Computed once: a search compares claims by key and group many times.
+    @cached_property
+    def key(self) -> ClaimKey:
         return (self.price_list.id, self.rule.id if self.rule else 0)
 
-    @property
+    @cached_property
     def group(self) -> _Group:
         """Only claims of one group can tie, so nothing is compared across groups."""
-        pl = self.price_list
-        return (pl.currency, pl.level, pl.priority)
+        return _group_of(self.price_list)
 
     @property
     def side(self) -> ConflictSide:
@@ -94,44 +105,40 @@ class _Claim:
 
 
 def conflicts_of(
-    changed: Sequence[PriceRule] | PriceList,
+    changed: Sequence[PriceRule],
     lists: Mapping[int, PriceList],
     rules: Iterable[PriceRule],
     category_of: Mapping[str, str],
     limit: int | None = None,
 ) -> list[PriceConflict]:
-    """The conflicts a save creates: those of the saved rules, or of every claim of the
-    saved list (its audience, window and priority bear on all its rules). With ``limit``,
-    the search stops once it has found more than ``limit``: a batch of rules that all tie
-    with each other has a number of conflicts that grows with the square of its size, and
-    a warning needs only a few of them.
+    """The conflicts a save of rules creates: those of the saved rules. With ``limit``, the
+    search stops once it has found more than ``limit``: a batch of rules that all tie with
+    each other has a number of conflicts that grows with the square of its size, and a
+    warning needs only a few of them.
 
-    The saved values replace those with the same id in ``lists`` and ``rules``, so the
-    caller may pass the stored values from before or after the save. The cost is linear in
-    the rules given: those of the saved claims' (currency, level, priority) groups are
-    indexed and each looked up once among the saved claims, then as for all_conflicts.
+    The saved values replace those with the same id in ``rules``, so the caller may pass
+    the stored values from before or after the save. The cost is linear in the rules given:
+    those of the saved claims' (currency, level, priority) groups are indexed and each
+    looked up once among the saved claims, and the saved claims among them.
     """
-    if isinstance(changed, PriceList):
-        lists = {**lists, changed.id: changed}
-        world = _claims(lists, rules)
-        focus = [c for c in world if c.price_list.id == changed.id]
-    else:
-        saved = {rule.id: rule for rule in changed}
-        current = [rule for rule in rules if rule.id not in saved]
-        world = _claims(lists, [*current, *saved.values()])
-        focus = [c for c in world if c.rule is not None and c.rule.id in saved]
-    # Only claims of the saved claims' groups can tie with them.
-    groups = {claim.group for claim in focus}
-    nearby = [claim for claim in world if claim.group in groups]
-    everything, focused = _Index(nearby, category_of), _Index(focus, category_of)
-    pairs = chain(_candidates(focused, everything), _candidates(everything, focused))
-    return _collect(pairs, limit)
+    saved = {rule.id: rule for rule in changed}
+    current = [rule for rule in rules if rule.id not in saved]
+    world = _claims(lists, [*current, *saved.values()])
+    focus = [c for c in world if c.rule is not None and c.rule.id in saved]
+    return _collect(_pairs(world, focus, category_of), limit)
 
 
-def all_conflicts(
-    lists: Mapping[int, PriceList], rules: Iterable[PriceRule], category_of: Mapping[str, str]
+def conflicts_led_by(
+    leaders: Collection[ClaimKey],
+    lists: Mapping[int, PriceList],
+    rules: Iterable[PriceRule],
+    category_of: Mapping[str, str],
 ) -> list[PriceConflict]:
-    """Every current conflict once, ordered by the two sides' (list id, rule id).
+    """The conflicts whose first side is one of ``leaders``, each once, ordered by the two
+    sides' (list id, rule id): with every claim as a leader, every conflict; with some, a
+    stretch of them found from the claims near the leaders, so that a listing can be read
+    a part at a time. It is exact when ``lists`` and ``rules`` hold every claim after a
+    leader that can tie with it.
 
     Claims are indexed by (currency, level, priority) and by target, so a claim meets only
     the claims of its group for its own SKU, an enclosing category or every product. The
@@ -142,8 +149,66 @@ def all_conflicts(
     specificity. It grows with the rules that share products, never with the square of all
     rules.
     """
-    index = _Index(_claims(lists, rules), category_of)
-    return _collect(_candidates(index, index))
+    world = _claims(lists, rules)
+    focus = [claim for claim in world if claim.key in leaders]
+    led = ((a, b) for a, b in _pairs(world, focus, category_of) if min(a.key, b.key) in leaders)
+    return _collect(led)
+
+
+def lists_may_tie(a: PriceList, b: PriceList) -> bool:
+    """Whether a claim of ``a`` and one of ``b`` (another list) can tie: one group, audiences
+    that may share an account, windows that meet."""
+    return (
+        _group_of(a) == _group_of(b)
+        and a.audience.may_share_accounts_with(b.audience)
+        and a.window.overlaps(b.window)
+    )
+
+
+class TieIndex:
+    """The lists whose claims may tie with a list's, found without comparing it with every
+    list: by group and, for lists naming accounts (a book may hold thousands, of which a
+    list shares accounts with few), by account."""
+
+    def __init__(self, lists: Iterable[PriceList]) -> None:
+        self._by_group: dict[_Group, list[PriceList]] = defaultdict(list)
+        self._by_account: dict[tuple[_Group, int], list[PriceList]] = defaultdict(list)
+        for price_list in sorted(lists, key=lambda pl: pl.id):
+            group = _group_of(price_list)
+            if price_list.level is Level.NAMED_ACCOUNTS:
+                for account_id in price_list.audience.account_ids:
+                    self._by_account[group, account_id].append(price_list)
+            else:
+                self._by_group[group].append(price_list)
+
+    def ties_of(self, price_list: PriceList) -> list[PriceList]:
+        """The other lists whose claims may tie with those of ``price_list``, by id."""
+        group = _group_of(price_list)
+        if price_list.level is Level.NAMED_ACCOUNTS:
+            sharing = {
+                pl.id: pl
+                for account_id in price_list.audience.account_ids
+                for pl in self._by_account.get((group, account_id), ())
+            }
+            candidates = [sharing[list_id] for list_id in sorted(sharing)]
+        else:
+            candidates = self._by_group.get(group, [])
+        return [pl for pl in candidates if pl.id != price_list.id and lists_may_tie(price_list, pl)]
+
+
+def _group_of(price_list: PriceList) -> _Group:
+    return (price_list.currency, price_list.level, price_list.priority)
+
+
+def _pairs(
+    world: Sequence[_Claim], focus: Sequence[_Claim], category_of: Mapping[str, str]
+) -> Iterator[tuple[_Claim, _Claim]]:
+    """The pairs of a ``focus`` claim and a claim of ``world`` that may tie; only claims of
+    the focus claims' groups can."""
+    groups = {claim.group for claim in focus}
+    nearby = [claim for claim in world if claim.group in groups]
+    everything, focused = _Index(nearby, category_of), _Index(focus, category_of)
+    return chain(_candidates(focused, everything), _candidates(everything, focused))
 
 
 def _claims(lists: Mapping[int, PriceList], rules: Iterable[PriceRule]) -> list[_Claim]:
@@ -152,20 +217,10 @@ def _claims(lists: Mapping[int, PriceList], rules: Iterable[PriceRule]) -> list[
     claims = [_Claim(pl, None, pl.window) for pl in live.values() if pl.parent_id is not None]
     for rule in rules:
         pl = live.get(rule.list_id)
-        window = _intersection(pl.window, rule.window) if pl else None
+        window = pl.window.intersection(rule.window) if pl else None
         if pl and window:
             claims.append(_Claim(pl, rule, window))
     return claims
-
-
-def _intersection(a: Window, b: Window) -> Window | None:
-    """Where both windows are in force, or None where they never are together."""
-    starts = [s for s in (a.start_us, b.start_us) if s is not None]
-    ends = [e for e in (a.end_us, b.end_us) if e is not None]
-    start, end = max(starts, default=None), min(ends, default=None)
-    if start is not None and end is not None and start >= end:
-        return None
-    return Window(start, end)
 
 
 class _Index:
@@ -236,10 +291,10 @@ def _collect(
 ) -> list[PriceConflict]:
     """The conflicts among ``pairs``, each once, ordered by their sides; with ``limit``,
     the first ``limit + 1`` found (so the caller can tell that there are more)."""
-    found: dict[tuple[_ClaimKey, _ClaimKey], PriceConflict | None] = {}
+    found: dict[tuple[ClaimKey, ClaimKey], PriceConflict | None] = {}
     count = 0
     for a, b in pairs:
-        first, second = sorted((a, b), key=lambda c: c.key)
+        first, second = (a, b) if a.key < b.key else (b, a)
         pair_key = (first.key, second.key)
         if pair_key not in found:
             conflict = found[pair_key] = _conflict(first, second)
@@ -252,7 +307,7 @@ def _collect(
 def _conflict(first: _Claim, second: _Claim) -> PriceConflict | None:
     """The conflict between two claims of one group with overlapping targets and audiences
     that may meet, if they tie."""
-    together = _intersection(first.window, second.window)
+    together = first.window.intersection(second.window)
     if together is None or _same_rule(first, second):
         return None
     pl = first.price_list

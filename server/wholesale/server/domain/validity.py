@@ -32,6 +32,15 @@ class Window:
         )
         return starts_before_other_ends and ends_after_other_starts
 
+    def intersection(self, other: Window) -> Window | None:
+        """Where both windows are in force, or None where they never are together."""
+        starts = [s for s in (self.start_us, other.start_us) if s is not None]
+        ends = [e for e in (self.end_us, other.end_us) if e is not None]
+        start, end = max(starts, default=None), min(ends, default=None)
+        if start is not None and end is not None and start >= end:
+            return None
+        return Window(start, end)
+
     def describe(self) -> str:
         """For people: "from 2026-01-01 00:00 UTC until 2026-02-01 00:00 UTC", "open-ended"."""
         parts = []

@@ -142,7 +142,9 @@ def batch_upsert_price_rules(
         price_rule_store.record_versions(changed, now)
         remaining = iter(new_ids)
         order = [rule_id if rule_id is not None else next(remaining) for rule_id in ids]
-        written = price_rule_store.get_rules(order)
+        # An unchanged rule's current version is the one read above: only the new and
+        # changed ones are read again, so a re-run of unchanged rules reads each rule once.
+        written = current | price_rule_store.get_rules([*new_ids, *(r.id for r in changed)])
         _audit(work, [*new_ids, *(r.id for r in changed)], current, written)
         return RuleBatch(price_list, [written[i] for i in order], len(new), len(changed), unchanged)
 

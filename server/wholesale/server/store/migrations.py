@@ -314,6 +314,14 @@ CREATE TABLE job_run (
 """
 
 
+# A list's rules in id order, read a page at a time (ListPriceRules, the conflict listing):
+# without it a page sorts every rule of the list. On the versions, so that the page is one
+# range of one index (PostgreSQL would merge-join identities and versions from the first).
+_RULES_BY_LIST = """
+CREATE INDEX price_rule_version_list ON price_rule_version (list_id, rule_id)
+"""
+
+
 def _rules_looked_up_by_sku(database: peewee.Database) -> None:
     """PostgreSQL estimates a list's rules as the average of all lists. A price book is
     skewed (a base list of thousands of rules, many named lists of a few), so it would
@@ -353,6 +361,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "price lists, rules, contract prices, saved quotes", _run_script(_PRICING)),
     Migration(5, "tier policy, tier changes, pinned tiers, job runs", _run_script(_TIERS)),
     Migration(6, "quotes look rules up by list and SKU", _rules_looked_up_by_sku),
+    Migration(7, "a list's rules in id order", _run_script(_RULES_BY_LIST)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
