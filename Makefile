@@ -30,7 +30,8 @@ proto-check: proto
 third-party:
 	rm -rf protos/third_party && mkdir -p protos/third_party/google/type
 	cp $(GOOGLEAPIS)/google/type/money.proto $(GOOGLEAPIS)/google/type/date.proto \
-		$(GOOGLEAPIS)/google/type/decimal.proto protos/third_party/google/type/
+		$(GOOGLEAPIS)/google/type/decimal.proto $(GOOGLEAPIS)/google/type/timeofday.proto \
+		protos/third_party/google/type/
 
 # buf lint, ruff, the layering contracts (import-linter, see pyproject.toml).
 lint: third-party

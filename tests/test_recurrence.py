@@ -304,19 +304,19 @@ def test_a_rule_that_cannot_be_used_says_what_to_change(rule: str, says: str) ->
 @pytest.mark.parametrize(
     ("rule", "fields", "field", "says"),
     [
-        ("FREQ=WEEKLY;INTERVAL=0", {}, "rule", "INTERVAL must be from 1 to 1000"),
-        ("FREQ=WEEKLY;INTERVAL=two", {}, "rule", "INTERVAL must be a whole number"),
-        ("FREQ=WEEKLY;BYDAY=XX", {}, "rule", "not a valid RFC 5545 rule"),
+        ("FREQ=WEEKLY;INTERVAL=0", {}, "recurrence_rule", "INTERVAL must be from 1 to 1000"),
+        ("FREQ=WEEKLY;INTERVAL=two", {}, "recurrence_rule", "INTERVAL must be a whole number"),
+        ("FREQ=WEEKLY;BYDAY=XX", {}, "recurrence_rule", "not a valid RFC 5545 rule"),
         (
             "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
             {"month_end": MonthEnd.OMIT},
-            "rule",
+            "recurrence_rule",
             "has no occurrence",
         ),
         ("FREQ=WEEKLY", {"zone": "Mars/Olympus"}, "time_zone", "not an IANA time zone"),
         ("FREQ=WEEKLY", {"zone": ""}, "time_zone", "give the account's IANA time zone"),
         ("FREQ=WEEKLY", {"end_date": date(2026, 1, 1)}, "end_date", "before the start date"),
-        ("FREQ=WEEKLY", {"count": 0}, "count", "from 1 to 10,000"),
+        ("FREQ=WEEKLY", {"count": 0}, "occurrence_count", "from 1 to 10,000"),
         ("FREQ=WEEKLY", {"time_of_day": time(9, 0, 30)}, "time_of_day", "hours and minutes"),
         ("FREQ=MONTHLY;BYDAY=MO;BYMONTHDAY=31", {}, "month_end", "set month_end to omit"),
     ],
@@ -329,7 +329,7 @@ def test_validation_names_the_field_to_fix(rule: str, fields: dict, field: str, 
 
 def test_validation_lists_every_problem_at_once() -> None:
     rec = recurrence("FREQ=WEEKLY;COLOUR=RED", date(2026, 2, 1), zone="Nowhere", count=0)
-    assert set(violations(rec)) == {"rule", "time_zone", "count"}
+    assert set(violations(rec)) == {"recurrence_rule", "time_zone", "occurrence_count"}
 
 
 def test_validation_accepts_a_usual_schedule() -> None:

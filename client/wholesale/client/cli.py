@@ -58,6 +58,7 @@ from wholesale.client.cli_orders import orders
 from wholesale.client.cli_output import ACCOUNT_COLUMNS, print_message, print_messages
 from wholesale.client.cli_pricelists import pricelists
 from wholesale.client.cli_pricing import price
+from wholesale.client.cli_schedules import schedules
 from wholesale.client.cli_settings import config
 from wholesale.client.cli_summary import account_summary
 from wholesale.client.cli_tiers import tiers
@@ -386,7 +387,7 @@ def list_audit_events(
 accounts.add_command(account_summary, "summary")
 accounts.add_command(contacts)
 accounts.add_command(address)
-for group in (products, orders, credit, price, pricelists, tiers, config):
+for group in (products, orders, credit, price, pricelists, tiers, schedules, config):
     cli.add_command(group)
 accept_output_option(cli)
 

@@ -29,6 +29,7 @@ from wholesale.client.channel import ChannelSettings, RetryPolicy, open_channel
 from wholesale.client.imports import ImportMethods
 from wholesale.client.orders import OrderMethods
 from wholesale.client.pricing import PricingMethods
+from wholesale.client.reorders import ReorderMethods
 from wholesale.client.standing import StandingMethods
 from wholesale.client.tiers import TierMethods
 from wholesale.client.values import EnumLike, enum_value
@@ -55,6 +56,7 @@ class Client(
     StandingMethods,
     PricingMethods,
     TierMethods,
+    ReorderMethods,
 ):
     """Connects to a wholesale-accounts server; use as a context manager or call close().
 

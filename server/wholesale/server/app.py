@@ -21,6 +21,7 @@ from wholesale.server.api.interceptor import CallInterceptor
 from wholesale.server.api.metrics import RpcMetrics
 from wholesale.server.api.order_servicer import OrderServicer
 from wholesale.server.api.pricing_servicer import PricingServicer
+from wholesale.server.api.reorder_servicer import ReorderServicer
 from wholesale.server.api.tier_servicer import TierServicer
 from wholesale.server.config import ServerConfig, concurrent_rpcs_limit, tier_review_time
 from wholesale.server.domain.clock import Clock, SystemClock
@@ -37,6 +38,8 @@ from wholesale.v1 import (
     order_service_pb2_grpc,
     pricing_service_pb2,
     pricing_service_pb2_grpc,
+    reorder_service_pb2,
+    reorder_service_pb2_grpc,
     tier_service_pb2,
     tier_service_pb2_grpc,
 )
@@ -49,6 +52,7 @@ SERVICE_NAMES = (
     catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
     order_service_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name,
     pricing_service_pb2.DESCRIPTOR.services_by_name["PricingService"].full_name,
+    reorder_service_pb2.DESCRIPTOR.services_by_name["ReorderService"].full_name,
     tier_service_pb2.DESCRIPTOR.services_by_name["TierService"].full_name,
 )
 
@@ -155,6 +159,7 @@ def create_server(config: ServerConfig, clock: Clock | None = None) -> tuple[Ser
         OrderServicer(config.credit_grace_days), grpc_server
     )
     tier_service_pb2_grpc.add_TierServiceServicer_to_server(TierServicer(), grpc_server)
+    reorder_service_pb2_grpc.add_ReorderServiceServicer_to_server(ReorderServicer(), grpc_server)
     health_servicer = _health_servicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, grpc_server)
     reflection.enable_server_reflection(

@@ -37,6 +37,8 @@ class Permission(enum.Enum):
     READ_PRICES = "read price lists and quote prices"
     WRITE_PRICES = "change prices (price lists, rules, contract prices) and the tier policy"
     SAVE_QUOTES = "save quotes"
+    READ_SCHEDULES = "read standing orders and their occurrences"
+    WRITE_SCHEDULES = "change standing orders"
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
@@ -55,6 +57,8 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.READ_PRICES,
             Permission.WRITE_PRICES,
             Permission.SAVE_QUOTES,
+            Permission.READ_SCHEDULES,
+            Permission.WRITE_SCHEDULES,
         }
     ),
     Role.MANAGER: frozenset(
@@ -65,6 +69,8 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.READ_ORDERS,
             Permission.READ_PRICES,
             Permission.SAVE_QUOTES,
+            Permission.READ_SCHEDULES,
+            Permission.WRITE_SCHEDULES,
         }
     ),
     Role.VIEWER: frozenset(
@@ -73,6 +79,7 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.READ_CATALOG,
             Permission.READ_ORDERS,
             Permission.READ_PRICES,
+            Permission.READ_SCHEDULES,
         }
     ),
 }

@@ -39,7 +39,7 @@ RULE_PARTS = ("FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", 
               "BYYEARDAY", "WKST")  # fmt: skip
 # Parts of RFC 5545 that this service keeps in fields of their own, and where.
 MOVED_PARTS = {
-    "COUNT": "give the number of occurrences in count",
+    "COUNT": "give the number of occurrences in occurrence_count",
     "UNTIL": "give the last day in end_date",
     "DTSTART": "give the first day in start_date",
     "BYHOUR": "give the time of day in time_of_day",
@@ -103,7 +103,10 @@ def validate_recurrence(v: Validator, recurrence: Recurrence) -> None:
     if recurrence.end_date is not None and recurrence.end_date < recurrence.start:
         v.add("end_date", f"{recurrence.end_date} is before the start date {recurrence.start}")
     if recurrence.count is not None and not 1 <= recurrence.count <= MAX_COUNT:
-        v.add("count", f"must be from 1 to {MAX_COUNT:,} occurrences, not {recurrence.count}")
+        v.add(
+            "occurrence_count",
+            f"must be from 1 to {MAX_COUNT:,} occurrences, not {recurrence.count}",
+        )
     if recurrence.time_of_day.second or recurrence.time_of_day.microsecond:
         v.add("time_of_day", "give hours and minutes only")
     if parts is None or v.violations:
@@ -120,31 +123,31 @@ def validate_recurrence(v: Validator, recurrence: Recurrence) -> None:
     horizon = recurrence.start.replace(year=recurrence.start.year + HORIZON_YEARS)
     until = min(horizon, recurrence.end_date or horizon)
     if next(_all_days(recurrence, until), None) is None:
-        v.add("rule", f"has no occurrence from {recurrence.start} to {until}")
+        v.add("recurrence_rule", f"has no occurrence from {recurrence.start} to {until}")
 
 
 def _checked_parts(v: Validator, rule: str) -> dict[str, str] | None:
     """The rule's parts by name, or None after recording why the text is unusable."""
     if len(rule) > MAX_RULE_LENGTH:
-        v.add("rule", f"is longer than {MAX_RULE_LENGTH} characters")
+        v.add("recurrence_rule", f"is longer than {MAX_RULE_LENGTH} characters")
         return None
     try:
         parts = parse_rule(rule)
     except RecurrenceError as error:
-        v.add("rule", str(error))
+        v.add("recurrence_rule", str(error))
         return None
     try:
         interval = int(parts.get("INTERVAL", "1"))
     except ValueError:
-        v.add("rule", f"INTERVAL must be a whole number, not {parts['INTERVAL']!r}")
+        v.add("recurrence_rule", f"INTERVAL must be a whole number, not {parts['INTERVAL']!r}")
         return None
     if not 1 <= interval <= MAX_INTERVAL:
-        v.add("rule", f"INTERVAL must be from 1 to {MAX_INTERVAL}, not {interval}")
+        v.add("recurrence_rule", f"INTERVAL must be from 1 to {MAX_INTERVAL}, not {interval}")
         return None
     try:
         rrulestr(_text(parts), dtstart=datetime(2000, 1, 1))
     except (ValueError, TypeError, KeyError, IndexError) as error:
-        v.add("rule", f"is not a valid RFC 5545 rule: {error or 'unreadable'}")
+        v.add("recurrence_rule", f"is not a valid RFC 5545 rule: {error or 'unreadable'}")
         return None
     return parts
 

@@ -31,6 +31,24 @@ class ScheduleStatus(enum.StrEnum):
     ENDED = "ended"
 
 
+class OccurrenceState(enum.StrEnum):
+    """How an occurrence was decided."""
+
+    DONE = "done"
+    SKIPPED = "skipped"
+    MISSED = "missed"
+
+
+@dataclass(frozen=True)
+class RecordedOccurrence:
+    day: date
+    due_us: int
+    reminder_us: int
+    state: OccurrenceState
+    detail: str
+    update_time_us: int
+
+
 @dataclass(frozen=True)
 class ScheduleLine:
     sku: str

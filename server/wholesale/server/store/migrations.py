@@ -322,6 +322,49 @@ CREATE INDEX price_rule_version_list ON price_rule_version (list_id, rule_id)
 """
 
 
+# Standing orders. A schedule keeps its pending occurrence (day, due and reminder time;
+# NULL unless active) where the dispatcher finds the due ones by index; each decided
+# occurrence is a row keyed by (schedule, local day), so none is decided twice.
+_REORDERS = """
+CREATE TABLE reorder_schedule (
+    id {pk},
+    account_id BIGINT NOT NULL REFERENCES account (id),
+    lines_json TEXT NOT NULL,
+    rule VARCHAR(500) NOT NULL,
+    month_end VARCHAR(10) NOT NULL,
+    start_day INTEGER NOT NULL,
+    time_zone VARCHAR(64) NOT NULL,
+    time_of_day_minutes INTEGER NOT NULL,
+    end_day INTEGER,
+    occurrence_count INTEGER,
+    lead_us BIGINT NOT NULL,
+    catch_up VARCHAR(10) NOT NULL,
+    status VARCHAR(10) NOT NULL,
+    next_day INTEGER,
+    next_due_us BIGINT,
+    next_reminder_us BIGINT,
+    missed_count INTEGER NOT NULL DEFAULT 0,
+    note TEXT NOT NULL DEFAULT '',
+    version INTEGER NOT NULL,
+    create_time_us BIGINT NOT NULL,
+    update_time_us BIGINT NOT NULL
+);
+CREATE INDEX reorder_schedule_account ON reorder_schedule (account_id, id);
+CREATE INDEX reorder_schedule_reminder ON reorder_schedule (next_reminder_us, id);
+CREATE INDEX reorder_schedule_due ON reorder_schedule (next_due_us, id);
+CREATE TABLE reorder_occurrence (
+    schedule_id BIGINT NOT NULL REFERENCES reorder_schedule (id),
+    day INTEGER NOT NULL,
+    due_us BIGINT NOT NULL,
+    reminder_us BIGINT NOT NULL,
+    state VARCHAR(10) NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    update_time_us BIGINT NOT NULL,
+    PRIMARY KEY (schedule_id, day)
+)
+"""
+
+
 def _rules_looked_up_by_sku(database: peewee.Database) -> None:
     """PostgreSQL estimates a list's rules as the average of all lists. A price book is
     skewed (a base list of thousands of rules, many named lists of a few), so it would
@@ -362,6 +405,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "tier policy, tier changes, pinned tiers, job runs", _run_script(_TIERS)),
     Migration(6, "quotes look rules up by list and SKU", _rules_looked_up_by_sku),
     Migration(7, "a list's rules in id order", _run_script(_RULES_BY_LIST)),
+    Migration(8, "standing orders and their occurrences", _run_script(_REORDERS)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
