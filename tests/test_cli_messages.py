@@ -30,7 +30,7 @@ def _refused(result: subprocess.CompletedProcess, exit_code: int = 2) -> str:
 def test_help_lists_every_exit_code_the_docs_list(wholesale: Run) -> None:  # noqa: F811
     text = wholesale("--help").stdout
 
-    assert "130  interrupted (Ctrl-C)" in text
+    assert "130  interrupted (Ctrl-C or SIGTERM)" in text
     assert "141  stdout closed before the output ended" in text
 
 
