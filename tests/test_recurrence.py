@@ -412,3 +412,25 @@ def test_next_occurrence_agrees_with_walking_from_the_start(
     walked = (day for day in days(rec, 5_000) if due_us(rec, day) > after)
     found = next_occurrence(rec, after)
     assert (found.day if found else None) == next(walked, None)
+
+
+def test_a_schedule_starting_on_29_february_validates() -> None:
+    for rule in ("FREQ=WEEKLY;BYDAY=MO", "FREQ=YEARLY"):
+        assert violations(recurrence(rule, date(2028, 2, 29))) == {}
+
+
+@pytest.mark.parametrize("days", ["31", "15,30"])
+def test_yearly_days_of_the_month_are_in_every_month_whatever_the_policy(days: str) -> None:
+    """RFC 5545: FREQ=YEARLY;BYMONTHDAY=31 is the 31st of every month that has one; the
+    policy only changes what the shorter months get."""
+    rule = f"FREQ=YEARLY;BYMONTHDAY={days}"
+    omit = days_of(recurrence(rule, date(2026, 1, 1), month_end=MonthEnd.OMIT))
+    backward = days_of(recurrence(rule, date(2026, 1, 1)))
+    assert set(omit) <= set(backward)
+    assert {d.month for d in backward} == set(range(1, 13))
+    assert len(omit) == (7 if days == "31" else 23)
+
+
+def days_of(rec: Recurrence) -> list[date]:
+    """The occurrences of 2026."""
+    return [d for d in days(rec, 40) if d.year == 2026]

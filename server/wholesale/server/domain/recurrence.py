@@ -51,8 +51,8 @@ MOVED_PARTS = {
 MAX_RULE_LENGTH = 500
 MAX_COUNT = 10_000
 MAX_INTERVAL = 1_000
-# A valid rule occurs within this many years of its start (29 February does, within 8).
-HORIZON_YEARS = 10
+# A valid rule occurs within ten years of its start (29 February does, within 8).
+HORIZON_DAYS = 3653
 SHORTEST_MONTH = 28
 # Parts that pick days by other means than the day of the month.
 DAY_SELECTORS = frozenset({"BYDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS"})
@@ -120,7 +120,8 @@ def validate_recurrence(v: Validator, recurrence: Recurrence) -> None:
         v.add("month_end", f"with {', '.join(selectors)} a day past the 28th that a month "
               "lacks can only be omitted: set month_end to omit")  # fmt: skip
         return
-    horizon = recurrence.start.replace(year=recurrence.start.year + HORIZON_YEARS)
+    # In days: a start on 29 February has no such day ten years later.
+    horizon = recurrence.start + timedelta(days=HORIZON_DAYS)
     until = min(horizon, recurrence.end_date or horizon)
     if next(_all_days(recurrence, until), None) is None:
         v.add("recurrence_rule", f"has no occurrence from {recurrence.start} to {until}")
@@ -273,7 +274,9 @@ def _all_days(recurrence: Recurrence, until: date | None) -> Iterator[date]:
     if not past or recurrence.month_end is MonthEnd.OMIT:
         return _days_of(parts, recurrence.start, until)
     base = dict(parts)
-    if parts["FREQ"] == "YEARLY":
+    if parts["FREQ"] == "YEARLY" and "BYMONTHDAY" not in parts:
+        # The day implied by the start is in the start's month only; days given in
+        # BYMONTHDAY are in every month, as RFC 5545 says.
         base.setdefault("BYMONTH", str(recurrence.start.month))
     days = _month_days(parts) or [recurrence.start.day]
     streams = []
