@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import sqlite3
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -329,3 +330,47 @@ def test_a_retired_product_blocks_new_lines_but_not_other_changes(api: ReorderAp
         api.reorders.UpdateSchedule, relined, metadata=api.md("admin"), code=INVALID
     )
     assert failure.violations == (("schedule.lines[0].sku", "product 'COF-1' is not active"),)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_next_occurrence_whose_time_passed_is_shown_as_the_next_one_after_now(
+    api: ReorderApi, running_server
+) -> None:  # type: ignore[no-untyped-def]
+    account = api.create()
+    schedule = api.create_schedule(account.id).schedule
+    upcoming = day_of(schedule.next_occurrence_date)
+    passed = upcoming - dt.timedelta(days=14)  # the occurrence before, whose day has gone
+    due = dt.datetime.combine(passed, dt.time(9), BERLIN)
+    with sqlite3.connect(running_server.database_url.removeprefix("sqlite:///")) as db:
+        db.execute(
+            "UPDATE reorder_schedule SET next_day = ?, next_due_us = ? WHERE id = ?",
+            ((passed - dt.date(1970, 1, 1)).days, int(due.timestamp()) * 10**6, schedule.id),
+        )
+
+    shown = api.get_schedule(schedule.id)
+    listed = api.reorders.ListSchedules(
+        reorder_service_pb2.ListSchedulesRequest(account_id=account.id), metadata=api.md("admin")
+    ).schedules
+    skipped = api.reorders.SkipNextOccurrence(
+        reorder_service_pb2.SkipNextOccurrenceRequest(id=schedule.id), metadata=api.md("admin")
+    ).skipped
+
+    assert day_of(shown.next_occurrence_date) == upcoming
+    assert day_of(listed[0].next_occurrence_date) == upcoming
+    assert day_of(skipped.date) == upcoming
+
+
+def test_an_update_naming_start_date_must_give_one(api: ReorderApi) -> None:
+    account = api.create()
+    schedule = api.create_schedule(account.id).schedule
+    schedule.ClearField("start_date")
+    request = reorder_service_pb2.UpdateScheduleRequest(
+        schedule=schedule, update_mask=FieldMask(paths=["start_date"])
+    )
+    expect_failure(
+        api.reorders.UpdateSchedule,
+        request,
+        metadata=api.md("admin"),
+        code=INVALID,
+        fields=["schedule.start_date"],
+    )

@@ -145,10 +145,9 @@ def _lead_text(schedule: ReorderSchedule) -> str:
     lead = schedule.reminder_lead.ToTimedelta()
     if not lead:
         return "at the occurrence"
-    whole_days = not lead.seconds
-    return (
-        f"{lead.days} days ahead" if whole_days else f"{lead.total_seconds() / 3600:g} hours ahead"
-    )
+    if not lead.seconds:
+        return f"{lead.days} day{'s' if lead.days != 1 else ''} ahead"
+    return f"{lead.total_seconds() / 3600:g} hours ahead"
 
 
 def _print_schedule(

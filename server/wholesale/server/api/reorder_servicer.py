@@ -114,6 +114,11 @@ class ReorderServicer(reorder_service_pb2_grpc.ReorderServiceServicer):
         paths = masked_fields(request.update_mask.paths, reorders.UPDATABLE, OUTPUT_ONLY)
         v = Validator()
         draft = schedule_from_proto(v, request.schedule, "schedule")
+        v.check(
+            "start_date" not in paths or request.schedule.HasField("start_date"),
+            "schedule.start_date",
+            "required when update_mask names it: a schedule always has a first day",
+        )
         v.raise_if_any("invalid schedule")
         return once(
             request,

@@ -148,7 +148,17 @@ def _stored(work: UnitOfWork, schedule_id: str, path: str, lock: bool = False) -
         found = reorder_store.get_schedule(number, lock=lock)
         return found if found and _visible(work, found) else None
 
-    return find_by_id(schedule_id, path, "schedule", "SCHEDULE_NOT_FOUND", load)
+    return _as_of_now(work, find_by_id(schedule_id, path, "schedule", "SCHEDULE_NOT_FOUND", load))
+
+
+def _as_of_now(work: UnitOfWork, schedule: ReorderSchedule) -> ReorderSchedule:
+    """The schedule with its next occurrence after now. No dispatcher decides occurrences
+    yet, so a stored one whose time has passed is shown (and skipped, and saved with the
+    next change) as the first undecided one after now, from the rule."""
+    now = work.now_us()
+    if schedule.pending is None or schedule.pending.due_us > now:
+        return schedule
+    return with_pending(_with_decided(schedule, now), now)
 
 
 def _visible(work: UnitOfWork, schedule: ReorderSchedule) -> bool:
@@ -331,9 +341,12 @@ def list_schedules(work: UnitOfWork, query: ScheduleQuery) -> tuple[list[Reorder
         account.id if account else None, query.status, query.due_after_us, query.due_before_us
     )
     return keyset_page(
-        lambda after, limit: reorder_store.list_schedules(
-            found, work.scope, after[0] if after else 0, limit
-        ),
+        lambda after, limit: [
+            _as_of_now(work, schedule)
+            for schedule in reorder_store.list_schedules(
+                found, work.scope, after[0] if after else 0, limit
+            )
+        ],
         lambda schedule: [schedule.id],
         {
             "filter": [found.account_id, query.status, query.due_after_us, query.due_before_us],
