@@ -119,6 +119,10 @@ BERLIN = ("--zone", "Europe/Berlin")
             ("schedules", "create", "T-1", "--line", "NOPE:1", "--every", "week", *BERLIN),
             "no product 'NOPE'",
         ),
+        (
+            ("schedules", "create", "T-1", "--line", "APPLE-1L:0", "--every", "week", *BERLIN),
+            "Invalid value for --line: 'APPLE-1L:0': the quantity must be 1 to",
+        ),
     ],
 )
 def test_mistakes_are_refused_saying_what_to_fix(

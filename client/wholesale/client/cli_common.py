@@ -391,3 +391,20 @@ def say_delimiter(file: Path, delimiter: str) -> None:
     if delimiter != ",":
         name = DELIMITER_NAMES[delimiter]
         click.echo(f"reading {file.name} as {name}-separated (told from its header)", err=True)
+
+
+MAX_QUANTITY = 10**9  # the server's limit on a line's quantity
+
+
+def sku_quantity(text: str, hint: str) -> tuple[str, int]:
+    """``APPLE-1L:12`` as its SKU and quantity (1 to the server's limit); a usage error
+    under ``hint`` (the argument or option) otherwise. The SKU is what comes before the
+    last colon."""
+    sku, colon, quantity = text.rpartition(":")
+    if not colon or not sku or not re.fullmatch(r"-?[0-9]+", quantity):
+        raise click.BadParameter(f"{text!r} is not SKU:QTY such as APPLE-1L:12", param_hint=hint)
+    if not 1 <= int(quantity) <= MAX_QUANTITY:
+        raise click.BadParameter(
+            f"{text!r}: the quantity must be 1 to {MAX_QUANTITY:,}", param_hint=hint
+        )
+    return sku, int(quantity)

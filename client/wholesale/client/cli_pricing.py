@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import click
 
-from wholesale.client.cli_common import Session, check_writable, pass_session
+from wholesale.client.cli_common import Session, check_writable, pass_session, sku_quantity
 from wholesale.client.cli_keys import account_id, find_account
 from wholesale.client.cli_output import (
     print_fields,
@@ -130,22 +129,6 @@ def price() -> None:
     """Quotes, price sheets and previews of draft price lists."""
 
 
-MAX_QUANTITY = 10**9  # the server's limit on a quote line
-
-
-def _quote_line(text: str) -> tuple[str, int]:
-    sku, colon, quantity = text.rpartition(":")
-    if not colon or not sku or not re.fullmatch(r"-?[0-9]+", quantity):
-        raise click.BadParameter(
-            f"{text!r} is not SKU:QTY such as APPLE-1L:12", param_hint="SKU:QTY"
-        )
-    if not 1 <= int(quantity) <= MAX_QUANTITY:
-        raise click.BadParameter(
-            f"{text!r}: the quantity must be 1 to {MAX_QUANTITY:,}", param_hint="SKU:QTY"
-        )
-    return sku, int(quantity)
-
-
 @price.command("quote")
 @click.argument("account_key", metavar="ACCOUNT")
 @click.argument("lines", metavar="SKU:QTY...", nargs=-1, required=True)
@@ -179,7 +162,7 @@ def quote(
     """Price an order for ACCOUNT (id 42 or ERP id ERP-000042), lines as SKU:QTY."""
     if valid_for is not None and not save:
         raise click.UsageError("--valid-for needs --save")
-    wanted = [_quote_line(line) for line in lines]
+    wanted = [sku_quantity(line, "SKU:QTY") for line in lines]
     with session.connect() as client:
         priced = client.quote(
             account_id(client, account_key),

@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from wholesale.client.cli_common import LIMIT_OPTIONS, Session, first_results, pass_session
+from wholesale.client.cli_common import (
+    LIMIT_OPTIONS,
+    Session,
+    first_results,
+    pass_session,
+    sku_quantity,
+)
 from wholesale.client.cli_keys import find_account
 from wholesale.client.cli_output import (
     print_fields,
@@ -46,13 +52,7 @@ def schedules() -> None:
 
 
 def _line(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list:
-    lines = []
-    for text in values:
-        sku, colon, quantity = text.rpartition(":")
-        if not colon or not sku or not re.fullmatch(r"-?[0-9]+", quantity):
-            raise click.BadParameter(f"{text!r} is not SKU:QTY such as COF-1:12")
-        lines.append((sku, int(quantity)))
-    return lines
+    return [sku_quantity(text, "--line") for text in values]
 
 
 def _lead(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.timedelta | None:

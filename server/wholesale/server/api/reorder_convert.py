@@ -15,7 +15,7 @@ from wholesale.server.domain.calendar import date_of, day_number
 from wholesale.server.domain.ids import parse_id
 from wholesale.server.domain.recurrence import MonthEnd, Occurrence, Recurrence
 from wholesale.server.domain.reorder_schedule import ReorderSchedule, ScheduleLine, ScheduleStatus
-from wholesale.server.domain.reorder_timing import CatchUp
+from wholesale.server.domain.reorder_timing import CatchUp, reminder_us
 from wholesale.server.errors import Validator
 from wholesale.v1 import reorder_pb2 as pb
 
@@ -151,6 +151,6 @@ def upcoming_to_proto(schedule: ReorderSchedule, occurrence: Occurrence) -> pb.S
     return pb.ScheduleOccurrence(
         date=_date(occurrence.day),
         due_time=timestamp(occurrence.due_us),
-        reminder_time=timestamp(occurrence.due_us - schedule.lead_us),
+        reminder_time=timestamp(reminder_us(schedule.timing, occurrence)),
         state=pb.OCCURRENCE_STATE_UPCOMING,
     )

@@ -17,7 +17,7 @@ from wholesale.server.domain.audit import Json, changes_between
 from wholesale.server.domain.calendar import day_number
 from wholesale.server.domain.ids import find_by_id
 from wholesale.server.domain.principal import Permission
-from wholesale.server.domain.recurrence import Occurrence, local_day, normal_rule, upcoming
+from wholesale.server.domain.recurrence import Occurrence, local_day, normal_rule
 from wholesale.server.domain.reorder_schedule import (
     OccurrenceState,
     RecordedOccurrence,
@@ -135,7 +135,7 @@ def create_schedule(
             ),
             now,
         )
-        ahead = upcoming(schedule.recurrence, now, UPCOMING)
+        ahead = _undecided_upcoming(schedule, UPCOMING)
         if validate_only:
             return Created(schedule, account.fields.external_id, ahead)
         schedule = replace(schedule, id=reorder_store.insert_schedule(schedule))
