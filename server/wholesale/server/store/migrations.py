@@ -365,6 +365,54 @@ CREATE TABLE reorder_occurrence (
 """
 
 
+# The dispatcher's work and what it tells the world. A schedule claimed by a dispatcher
+# holds a lease until it is done (a crashed process's lease runs out and another takes
+# the schedule over); a failed attempt is kept on the schedule with its time of retry.
+# Drafts are keyed by (schedule, day) like the occurrences, so none is made twice.
+# Events are the outbox and the change feed: each row is written in the transaction of
+# the change it reports; ``txid`` (PostgreSQL's transaction id, 0 on SQLite's single
+# writer) orders them so a reader never passes one that is still to commit.
+_DISPATCH = """
+ALTER TABLE reorder_schedule ADD COLUMN lease_owner VARCHAR(100);
+ALTER TABLE reorder_schedule ADD COLUMN lease_until_us BIGINT;
+ALTER TABLE reorder_schedule ADD COLUMN failure_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE reorder_schedule ADD COLUMN last_failure TEXT NOT NULL DEFAULT '';
+ALTER TABLE reorder_occurrence ADD COLUMN draft_id BIGINT;
+CREATE TABLE draft_reorder (
+    id {pk},
+    account_id BIGINT NOT NULL REFERENCES account (id),
+    schedule_id BIGINT NOT NULL,
+    day INTEGER NOT NULL,
+    state VARCHAR(10) NOT NULL,
+    currency_code VARCHAR(3) NOT NULL,
+    total_micros BIGINT NOT NULL,
+    lines_json TEXT NOT NULL,
+    price_time_us BIGINT NOT NULL,
+    expire_time_us BIGINT NOT NULL,
+    order_id BIGINT,
+    reason TEXT NOT NULL DEFAULT '',
+    decided_by VARCHAR(100) NOT NULL DEFAULT '',
+    version INTEGER NOT NULL,
+    create_time_us BIGINT NOT NULL,
+    update_time_us BIGINT NOT NULL,
+    UNIQUE (schedule_id, day)
+);
+CREATE INDEX draft_reorder_account ON draft_reorder (account_id, id);
+CREATE INDEX draft_reorder_open ON draft_reorder (state, expire_time_us, id);
+CREATE TABLE event (
+    id {pk},
+    txid BIGINT NOT NULL,
+    type VARCHAR(64) NOT NULL,
+    account_id BIGINT,
+    subject VARCHAR(200) NOT NULL,
+    data_json TEXT NOT NULL,
+    create_time_us BIGINT NOT NULL
+);
+CREATE INDEX event_position ON event (txid, id);
+CREATE INDEX event_time ON event (create_time_us, id)
+"""
+
+
 def _rules_looked_up_by_sku(database: peewee.Database) -> None:
     """PostgreSQL estimates a list's rules as the average of all lists. A price book is
     skewed (a base list of thousands of rules, many named lists of a few), so it would
@@ -406,6 +454,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "quotes look rules up by list and SKU", _rules_looked_up_by_sku),
     Migration(7, "a list's rules in id order", _run_script(_RULES_BY_LIST)),
     Migration(8, "standing orders and their occurrences", _run_script(_REORDERS)),
+    Migration(9, "dispatch leases, draft reorders, events", _run_script(_DISPATCH)),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
